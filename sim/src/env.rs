@@ -1,0 +1,228 @@
+//! Scenes as environments in the Gymnasium sense: `reset(seed)`, `step(action)`, declared spaces.
+//!
+//! Each scene implements the small [`Scene`] trait (build a randomised world, drive its kinematic
+//! bodies, judge the outcome); [`SceneEnv`] adds what every scene shares: action checking, the
+//! fixed number of physics substeps per frame, rendering, and truncation.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::camera::Camera;
+use crate::error::{Result, SimError};
+use crate::render::{Frame, Renderer};
+use crate::scene::SceneSpec;
+use crate::space::{BoxSpace, ObservationSpace};
+use crate::world::{BodyId, BodyState, World};
+
+/// Physics steps per frame: frames are 1/30 s apart, physics runs at 60 Hz.
+pub const SUBSTEPS: u32 = 2;
+
+/// What an environment shows after a reset or a step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    /// The camera image.
+    pub frame: Frame,
+    /// The state of each body slot of the scene, `None` where the slot is empty in this episode.
+    pub states: Vec<Option<BodyState>>,
+}
+
+/// The result of one [`Environment::step`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The observation after the step.
+    pub obs: Observation,
+    /// The reward earned by this step.
+    pub reward: f32,
+    /// The task is over (goal reached or failed) as judged by the scene.
+    pub terminated: bool,
+    /// The step budget ([`SceneSpec::max_steps`]) is spent.
+    pub truncated: bool,
+}
+
+/// What a scene judges after each step.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Reward for this step.
+    pub reward: f32,
+    /// Whether the task is over.
+    pub terminated: bool,
+}
+
+/// An environment: one scene with its world, camera and step counter.
+pub trait Environment: Send {
+    /// The scene's entry in the registry.
+    fn spec(&self) -> &'static SceneSpec;
+    /// The actions `step` accepts.
+    fn action_space(&self) -> &BoxSpace;
+    /// What `reset` and `step` return.
+    fn observation_space(&self) -> &ObservationSpace;
+    /// Starts a new episode whose layout, sizes, colours and masses follow from `seed`.
+    fn reset(&mut self, seed: u64) -> Observation;
+    /// Applies the action (clamped into the action space) for one frame and steps the physics.
+    /// An action of the wrong length or with a non-finite entry is an error.
+    fn step(&mut self, action: &[f32]) -> Result<Step>;
+    /// The physics world, read-only.
+    fn world(&self) -> &World;
+    /// The camera the observations are rendered with.
+    fn camera(&self) -> &Camera;
+    /// The planar position of the agent's pusher, if the scene has one.
+    fn pusher_xz(&self) -> Option<[f32; 2]>;
+    /// A planar point worth pushing towards (the cart, the nearest object still on the table):
+    /// the exploration policy leans towards it so that episodes contain contacts and falls.
+    fn exploration_target(&self) -> Option<[f32; 2]>;
+}
+
+/// One scene's own logic; [`SceneEnv`] turns it into an [`Environment`].
+pub trait Scene: Sized + Send + 'static {
+    /// The scene's registry entry.
+    fn spec() -> &'static SceneSpec;
+    /// The scene's fixed camera at the default size.
+    fn camera() -> Camera;
+    /// Builds a new randomised world.
+    fn build(rng: &mut ChaCha8Rng) -> (World, Self);
+    /// The body in each slot of [`SceneSpec::slots`], in order.
+    fn slots(&self) -> &[Option<BodyId>];
+    /// Sets the velocities of kinematic bodies for the coming frame; `frame` counts from 0.
+    fn drive(&mut self, world: &mut World, action: &[f32], frame: u64);
+    /// Judges the world after a frame's physics.
+    fn outcome(&mut self, world: &World) -> Outcome;
+    /// The agent's pusher, if any.
+    fn pusher(&self) -> Option<BodyId> {
+        None
+    }
+    /// See [`Environment::exploration_target`].
+    fn exploration_target(&self, _world: &World) -> Option<[f32; 2]> {
+        None
+    }
+}
+
+/// A [`Scene`] with everything environments share.
+pub struct SceneEnv<S: Scene> {
+    world: World,
+    scene: S,
+    renderer: Renderer,
+    action_space: BoxSpace,
+    observation_space: ObservationSpace,
+    frame: u64,
+}
+
+impl<S: Scene> SceneEnv<S> {
+    /// The environment rendering `size` x `size` images, reset with seed 0.
+    pub fn new(size: usize) -> Result<Self> {
+        let spec = S::spec();
+        let camera = S::camera().with_size(size, size)?;
+        let (world, scene) = S::build(&mut ChaCha8Rng::seed_from_u64(0));
+        Ok(Self {
+            world,
+            scene,
+            renderer: Renderer::new(camera),
+            action_space: BoxSpace::symmetric(spec.action_dim, spec.max_action),
+            observation_space: ObservationSpace::new(
+                size,
+                size,
+                spec.slots,
+                spec.extent,
+                spec.max_speed,
+            ),
+            frame: 0,
+        })
+    }
+
+    fn observe(&mut self) -> Observation {
+        let states = self
+            .scene
+            .slots()
+            .iter()
+            .map(|slot| slot.map(|id| self.world.body_state(id)))
+            .collect();
+        Observation {
+            frame: self.renderer.render(&self.world),
+            states,
+        }
+    }
+}
+
+impl<S: Scene> Environment for SceneEnv<S> {
+    fn spec(&self) -> &'static SceneSpec {
+        S::spec()
+    }
+
+    fn action_space(&self) -> &BoxSpace {
+        &self.action_space
+    }
+
+    fn observation_space(&self) -> &ObservationSpace {
+        &self.observation_space
+    }
+
+    fn reset(&mut self, seed: u64) -> Observation {
+        let (world, scene) = S::build(&mut ChaCha8Rng::seed_from_u64(seed));
+        self.world = world;
+        self.scene = scene;
+        self.frame = 0;
+        self.observe()
+    }
+
+    fn step(&mut self, action: &[f32]) -> Result<Step> {
+        let spec = S::spec();
+        if action.len() != spec.action_dim {
+            return Err(SimError::InvalidAction {
+                scene: spec.name,
+                reason: format!("expected {} numbers, got {}", spec.action_dim, action.len()),
+            });
+        }
+        if let Some(bad) = action.iter().find(|v| !v.is_finite()) {
+            return Err(SimError::InvalidAction {
+                scene: spec.name,
+                reason: format!("non-finite entry {bad}"),
+            });
+        }
+        let action = self.action_space.clamp(action);
+        self.scene.drive(&mut self.world, &action, self.frame);
+        for _ in 0..SUBSTEPS {
+            self.world.step();
+        }
+        self.frame += 1;
+        let outcome = self.scene.outcome(&self.world);
+        Ok(Step {
+            obs: self.observe(),
+            reward: outcome.reward,
+            terminated: outcome.terminated,
+            truncated: self.frame >= spec.max_steps,
+        })
+    }
+
+    fn world(&self) -> &World {
+        &self.world
+    }
+
+    fn camera(&self) -> &Camera {
+        self.renderer.camera()
+    }
+
+    fn pusher_xz(&self) -> Option<[f32; 2]> {
+        self.scene.pusher().map(|id| {
+            let p = self.world.position(id);
+            [p[0], p[2]]
+        })
+    }
+
+    fn exploration_target(&self) -> Option<[f32; 2]> {
+        self.scene.exploration_target(&self.world)
+    }
+}
+
+/// Drives a kinematic pusher with a planar velocity `[vx, vz]`, holding it inside
+/// `[lo, hi]` (x and z, metres): a component that would carry it out is zeroed.
+pub fn drive_pusher(world: &mut World, pusher: BodyId, action: &[f32], lo: [f32; 2], hi: [f32; 2]) {
+    let p = world.position(pusher);
+    let frame_dt = crate::world::DT * SUBSTEPS as f32;
+    let mut v = [action[0], action[1]];
+    for (k, axis) in [0usize, 2].into_iter().enumerate() {
+        let next = p[axis] + v[k] * frame_dt;
+        if next < lo[k] || next > hi[k] {
+            v[k] = 0.0;
+        }
+    }
+    world.set_linvel(pusher, [v[0], 0.0, v[1]]);
+}

@@ -1,0 +1,23 @@
+//! Moravec's simulation crate: Rapier scenes as environments, a deterministic ray-cast renderer,
+//! exploration policies, episodes and datasets.
+//!
+//! Everything here is a pure function of its seed: the same seed gives the same bits on every
+//! machine of the same kind, whatever the thread count.
+#![warn(missing_docs)]
+
+pub mod camera;
+pub mod color;
+pub mod env;
+pub mod error;
+pub mod render;
+pub mod scene;
+pub mod space;
+pub mod world;
+
+pub use camera::Camera;
+pub use color::Rgb;
+pub use env::{Environment, Observation, Step};
+pub use error::{Result, SimError};
+pub use render::{Frame, Renderer, render, render_reference};
+pub use scene::{SCENES, SceneSpec};
+pub use world::{BodyId, BodyKind, BodyState, ShapeDesc, World};

@@ -1,0 +1,341 @@
+//! The renderer: one ray per pixel through the world's colliders, Lambert-shaded.
+//!
+//! [`render_reference`] is the definition: every pixel's ray goes through Rapier's query pipeline
+//! and takes the nearest hit. [`Renderer`] computes the same picture faster, and the tests hold it
+//! to the same bytes:
+//!
+//! - fixed bodies never move, so their picture (colour and depth per pixel) is traced once per
+//!   [`World::static_key`] and reused for every frame;
+//! - a moving collider can only be hit by rays through the pixels its bounding box projects to,
+//!   so each frame casts, per moving collider, only the rays of that screen rectangle, against
+//!   that collider's shape alone (the same shape ray cast the query pipeline runs at its leaves),
+//!   keeping the nearest hit.
+//!
+//! Rows are traced in parallel with rayon; each pixel is computed alone, so the thread count
+//! never changes a bit.
+
+use rapier3d::math::Vector;
+use rapier3d::prelude::{Collider, Ray};
+use rayon::prelude::*;
+
+use crate::camera::{Basis, Camera, project_with};
+use crate::color::Rgb;
+use crate::world::{BodyKind, World};
+
+/// Share of a surface's colour that it keeps when turned away from the light.
+const AMBIENT: f32 = 0.35;
+
+/// Direction towards the light: above, a little right of and in front of the scenes' cameras.
+const LIGHT: [f32; 3] = [0.3, 1.0, 0.55];
+
+/// Pixels per rayon task: below this, a frame is traced on the calling thread.
+const PIXELS_PER_TASK: usize = 4096;
+
+/// An RGB8 image, rows from the top, three bytes per pixel in R, G, B order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// Width, pixels.
+    pub width: usize,
+    /// Height, pixels.
+    pub height: usize,
+    /// `height * width * 3` bytes.
+    pub data: Vec<u8>,
+}
+
+impl Frame {
+    /// The colour of pixel `(x, y)`, counted from the top-left corner.
+    pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 3;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+}
+
+/// Shades a hit: the collider's colour times ambient plus Lambert light on the hit normal.
+fn shade(color: Rgb, normal: Vector) -> [u8; 3] {
+    let light = Vector::from_array(LIGHT).normalize();
+    let lambert = normal.dot(light).max(0.0);
+    let k = AMBIENT + (1.0 - AMBIENT) * lambert;
+    Rgb(color.0.map(|c| c * k)).to_u8()
+}
+
+/// Renders by casting every pixel's ray through Rapier's query pipeline: the definition the fast
+/// [`Renderer`] is tested against. The world must have been stepped at least once (Rapier's
+/// spatial index is empty before the first step).
+pub fn render_reference(world: &World, camera: &Camera) -> Frame {
+    let basis = camera.basis();
+    let dirs = camera.ray_directions();
+    let query = world.query_pipeline();
+    let background = camera.background.to_u8();
+    let mut data = Vec::with_capacity(dirs.len() * 3);
+    for dir in dirs {
+        let ray = Ray::new(basis.eye, dir);
+        let rgb = match query.cast_ray_and_get_normal(&ray, f32::MAX, true) {
+            Some((handle, hit)) => {
+                let collider = world
+                    .collider_by_handle(handle)
+                    .expect("the query pipeline returned a collider of this world");
+                shade(Rgb::from_user_data(collider.user_data), hit.normal)
+            }
+            None => background,
+        };
+        data.extend_from_slice(&rgb);
+    }
+    Frame {
+        width: camera.width,
+        height: camera.height,
+        data,
+    }
+}
+
+/// Renders one frame with a throwaway [`Renderer`]. Use a [`Renderer`] across frames to reuse the
+/// static layer.
+pub fn render(world: &World, camera: &Camera) -> Frame {
+    Renderer::new(camera.clone()).render(world)
+}
+
+/// The picture of the fixed bodies of one world: colour and ray length per pixel.
+struct StaticLayer {
+    key: u64,
+    rgb: Vec<u8>,
+    depth: Vec<f32>,
+}
+
+/// A collider to trace, with the pixel rectangle outside which its rays cannot hit it.
+struct Target<'a> {
+    collider: &'a Collider,
+    color: Rgb,
+    xs: std::ops::Range<usize>,
+    ys: std::ops::Range<usize>,
+}
+
+/// A camera with its precomputed rays and a cache of the static layer.
+pub struct Renderer {
+    camera: Camera,
+    basis: Basis,
+    dirs: Vec<Vector>,
+    layer: Option<StaticLayer>,
+}
+
+impl Renderer {
+    /// A renderer for this camera.
+    pub fn new(camera: Camera) -> Self {
+        Self {
+            basis: camera.basis(),
+            dirs: camera.ray_directions(),
+            camera,
+            layer: None,
+        }
+    }
+
+    /// The camera it renders with.
+    pub fn camera(&self) -> &Camera {
+        &self.camera
+    }
+
+    /// Renders the world as it is now.
+    pub fn render(&mut self, world: &World) -> Frame {
+        if self
+            .layer
+            .as_ref()
+            .is_none_or(|l| l.key != world.static_key())
+        {
+            self.layer = Some(self.trace_static(world));
+        }
+        let layer = self.layer.as_ref().expect("static layer was just built");
+        let mut rgb = layer.rgb.clone();
+        let mut depth = layer.depth.clone();
+        let targets = self.targets(world, |kind| kind != BodyKind::Fixed);
+        self.trace(&targets, &mut rgb, &mut depth);
+        Frame {
+            width: self.camera.width,
+            height: self.camera.height,
+            data: rgb,
+        }
+    }
+
+    fn trace_static(&self, world: &World) -> StaticLayer {
+        let n = self.dirs.len();
+        let background = self.camera.background.to_u8();
+        let mut rgb: Vec<u8> = background.iter().copied().cycle().take(n * 3).collect();
+        let mut depth = vec![f32::MAX; n];
+        let targets = self.targets(world, |kind| kind == BodyKind::Fixed);
+        self.trace(&targets, &mut rgb, &mut depth);
+        StaticLayer {
+            key: world.static_key(),
+            rgb,
+            depth,
+        }
+    }
+
+    /// The colliders of the chosen kinds with the pixel rectangles their bounding boxes cover.
+    fn targets<'w>(&self, world: &'w World, keep: impl Fn(BodyKind) -> bool) -> Vec<Target<'w>> {
+        let (w, h) = (self.camera.width, self.camera.height);
+        world
+            .colliders()
+            .filter(|(kind, _)| keep(*kind))
+            .filter_map(|(_, collider)| {
+                let (xs, ys) = self.screen_rect(collider)?;
+                Some(Target {
+                    collider,
+                    color: Rgb::from_user_data(collider.user_data),
+                    xs: xs.start.min(w)..xs.end.min(w),
+                    ys: ys.start.min(h)..ys.end.min(h),
+                })
+            })
+            .collect()
+    }
+
+    /// The pixels whose centre rays may hit the collider: the bounding rectangle of its bounding
+    /// box's projected corners, widened by one pixel against rounding. The whole image when a
+    /// corner is behind the camera; `None` when the box is off screen.
+    #[allow(clippy::type_complexity)]
+    fn screen_rect(
+        &self,
+        collider: &Collider,
+    ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        let (w, h) = (self.camera.width, self.camera.height);
+        let aabb = collider.compute_aabb();
+        let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+        for corner in aabb.vertices() {
+            let Some(p) = project_with(&self.basis, w, h, corner) else {
+                return Some((0..w, 0..h));
+            };
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        // Pixel i's centre is i + 0.5: it lies in [lo, hi] for i in [lo - 0.5, hi - 0.5].
+        let range = |lo: f32, hi: f32, n: usize| {
+            let a = (lo - 1.5).ceil().max(0.0);
+            let b = (hi + 0.5).floor() + 1.0;
+            (b > 0.0 && a < n as f32).then(|| a as usize..(b as usize).min(n))
+        };
+        Some((range(lo[0], hi[0], w)?, range(lo[1], hi[1], h)?))
+    }
+
+    /// Casts each target's rays, keeping per pixel the nearest hit so far.
+    fn trace(&self, targets: &[Target<'_>], rgb: &mut [u8], depth: &mut [f32]) {
+        if targets.is_empty() {
+            return;
+        }
+        let w = self.camera.width;
+        let rows_per_task = PIXELS_PER_TASK.div_ceil(w).max(1);
+        rgb.par_chunks_mut(w * 3)
+            .zip(depth.par_chunks_mut(w))
+            .enumerate()
+            .with_min_len(rows_per_task)
+            .for_each(|(y, (rgb_row, depth_row))| {
+                for t in targets.iter().filter(|t| t.ys.contains(&y)) {
+                    let shape = t.collider.shape();
+                    let pose = t.collider.position();
+                    for x in t.xs.clone() {
+                        let ray = Ray::new(self.basis.eye, self.dirs[y * w + x]);
+                        if let Some(hit) =
+                            shape.cast_ray_and_get_normal(pose, &ray, depth_row[x], true)
+                        {
+                            depth_row[x] = hit.time_of_impact;
+                            rgb_row[x * 3..x * 3 + 3].copy_from_slice(&shade(t.color, hit.normal));
+                        }
+                    }
+                }
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::{BodyDesc, ShapeDesc};
+
+    const BG: Rgb = Rgb::new(0.1, 0.2, 0.3);
+
+    fn camera() -> Camera {
+        Camera::new([0.0, 1.0, 5.0], [0.0, 0.5, 0.0], 45.0, BG)
+    }
+
+    fn sphere_world(center: [f32; 3]) -> World {
+        let mut w = World::new();
+        let mut ball = BodyDesc::new(
+            BodyKind::Kinematic,
+            ShapeDesc::Ball { radius: 0.3 },
+            center,
+            Rgb::new(0.9, 0.1, 0.1),
+        );
+        ball.linvel = [0.0; 3];
+        w.add_body(&ball);
+        w
+    }
+
+    #[test]
+    fn a_sphere_shows_up_where_the_camera_projects_it() {
+        for center in [[0.0, 0.5, 0.0], [0.8, 1.1, -0.5], [-1.2, 0.2, 1.0]] {
+            let cam = camera();
+            let frame = render(&sphere_world(center), &cam);
+            let bg = BG.to_u8();
+            let (mut sx, mut sy, mut n) = (0.0f64, 0.0f64, 0usize);
+            for y in 0..frame.height {
+                for x in 0..frame.width {
+                    if frame.pixel(x, y) != bg {
+                        sx += x as f64 + 0.5;
+                        sy += y as f64 + 0.5;
+                        n += 1;
+                    }
+                }
+            }
+            assert!(n > 20, "sphere at {center:?} covers only {n} pixels");
+            let p = cam.project(center).unwrap();
+            let (cx, cy) = (sx / n as f64, sy / n as f64);
+            let err = ((cx - p[0] as f64).powi(2) + (cy - p[1] as f64).powi(2)).sqrt();
+            assert!(
+                err < 1.5,
+                "centroid ({cx}, {cy}) vs projection {p:?}: {err} px"
+            );
+        }
+    }
+
+    #[test]
+    fn a_ray_that_hits_nothing_gets_the_background() {
+        let frame = render(&World::new(), &camera());
+        assert!(frame.data.chunks(3).all(|p| p == BG.to_u8()));
+        // And with a sphere in view, the corners still see nothing.
+        let frame = render(&sphere_world([0.0, 0.5, 0.0]), &camera());
+        assert_eq!(frame.pixel(0, 0), BG.to_u8());
+        assert_eq!(frame.pixel(63, 63), BG.to_u8());
+    }
+
+    #[test]
+    fn size_and_channel_order() {
+        let cam = camera().with_size(48, 20).unwrap();
+        let frame = render(&sphere_world([0.0, 0.5, 0.0]), &cam);
+        assert_eq!((frame.width, frame.height), (48, 20));
+        assert_eq!(frame.data.len(), 48 * 20 * 3);
+        // The sphere is pure-ish red: at the image centre red dominates, in R, G, B order.
+        let [r, g, b] = frame.pixel(24, 10);
+        assert!(r > 3 * g.max(b) && r > 100, "centre pixel {:?}", [r, g, b]);
+        // The background is (0.1, 0.2, 0.3): blue brightest, red darkest.
+        assert_eq!(frame.pixel(0, 0), [26, 51, 77]);
+        assert!(camera().with_size(15, 64).is_err());
+        assert!(camera().with_size(64, 513).is_err());
+        assert!(camera().with_size(16, 512).is_ok());
+    }
+
+    #[test]
+    fn static_cache_follows_the_fixed_bodies() {
+        let cam = camera();
+        let mut r = Renderer::new(cam.clone());
+        let mut w = sphere_world([0.0, 0.5, 0.0]);
+        let before = r.render(&w);
+        w.add_body(&BodyDesc::new(
+            BodyKind::Fixed,
+            ShapeDesc::Cuboid {
+                half: [3.0, 0.1, 3.0],
+            },
+            [0.0, -0.2, 0.0],
+            Rgb::new(0.5, 0.5, 0.5),
+        ));
+        let after = r.render(&w);
+        assert_ne!(before, after, "a new fixed floor must appear");
+        assert_eq!(after, render(&w, &cam));
+    }
+}

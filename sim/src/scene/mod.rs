@@ -1,0 +1,135 @@
+//! The scene registry: every scene, by name, in one static table.
+
+mod cart_platform;
+mod collision;
+mod occlusion;
+pub(crate) mod parts;
+mod table_clearing;
+
+pub use cart_platform::CartPlatform;
+pub use collision::Collision;
+pub use occlusion::Occlusion;
+pub use table_clearing::TableClearing;
+
+use crate::env::{Environment, SceneEnv};
+use crate::error::{Result, SimError};
+
+/// A scene's entry in the registry: what it is and how to make it.
+#[derive(Debug)]
+pub struct SceneSpec {
+    /// The name used on the command line and in datasets.
+    pub name: &'static str,
+    /// One line saying what the scene tests.
+    pub description: &'static str,
+    /// Length of the action vector (0 for scenes without agent).
+    pub action_dim: usize,
+    /// Actions are clamped to `[-max_action, max_action]` in every dimension (m/s for pushers).
+    pub max_action: f32,
+    /// The body slots of the state vector, in order.
+    pub slots: &'static [&'static str],
+    /// Frames after which an episode is truncated.
+    pub max_steps: u64,
+    /// Bodies stay within this many metres of the origin on every axis.
+    pub extent: f32,
+    /// Bodies move slower than this (m/s, rad/s).
+    pub max_speed: f32,
+    /// Makes the environment rendering `size` x `size` images.
+    pub make: fn(usize) -> Result<Box<dyn Environment>>,
+}
+
+impl SceneSpec {
+    /// Makes the environment rendering `size` x `size` images (16 to 512).
+    pub fn make(&self, size: usize) -> Result<Box<dyn Environment>> {
+        (self.make)(size)
+    }
+}
+
+fn make<S: crate::env::Scene>(size: usize) -> Result<Box<dyn Environment>> {
+    Ok(Box::new(SceneEnv::<S>::new(size)?))
+}
+
+/// Every scene.
+pub static SCENES: &[SceneSpec] = &[
+    SceneSpec {
+        name: "cart_platform",
+        description: "a pusher drives a cart along a raised platform; pushed over the edge it falls (support, gravity)",
+        action_dim: 2,
+        max_action: 1.5,
+        slots: &["cart", "pusher"],
+        max_steps: 300,
+        extent: 12.0,
+        max_speed: 60.0,
+        make: make::<CartPlatform>,
+    },
+    SceneSpec {
+        name: "occlusion",
+        description: "one to three objects cross the view behind one or two screens that may rise or fall (permanence, continuity, shape and colour constancy)",
+        action_dim: 0,
+        max_action: 0.0,
+        slots: &["object0", "object1", "object2", "screen0", "screen1"],
+        max_steps: 300,
+        extent: 12.0,
+        max_speed: 60.0,
+        make: make::<Occlusion>,
+    },
+    SceneSpec {
+        name: "table_clearing",
+        description: "a pusher clears 3 to 6 objects off a table; pushed off, they fall to the floor (planning)",
+        action_dim: 2,
+        max_action: 1.5,
+        slots: &[
+            "object0", "object1", "object2", "object3", "object4", "object5", "pusher",
+        ],
+        max_steps: 300,
+        extent: 12.0,
+        max_speed: 60.0,
+        make: make::<TableClearing>,
+    },
+    SceneSpec {
+        name: "collision",
+        description: "balls and boxes of different masses roll into each other and into a wall (solidity, inertia)",
+        action_dim: 0,
+        max_action: 0.0,
+        slots: &["body0", "body1", "body2"],
+        max_steps: 300,
+        extent: 12.0,
+        max_speed: 60.0,
+        make: make::<Collision>,
+    },
+];
+
+/// The scene with this name, or an error listing the known ones.
+pub fn find(name: &str) -> Result<&'static SceneSpec> {
+    SCENES
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| SimError::UnknownScene {
+            name: name.to_owned(),
+            known: SCENES.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scene_is_found_by_its_name_and_unknown_names_list_the_known() {
+        for spec in SCENES {
+            assert_eq!(find(spec.name).unwrap().name, spec.name);
+        }
+        let err = find("cartpole").unwrap_err().to_string();
+        assert!(err.contains("cartpole"), "{err}");
+        for spec in SCENES {
+            assert!(err.contains(spec.name), "{err}");
+        }
+    }
+
+    #[test]
+    fn each_scene_spec_names_itself() {
+        for spec in SCENES {
+            let env = spec.make(16).unwrap();
+            assert_eq!(env.spec().name, spec.name);
+        }
+    }
+}

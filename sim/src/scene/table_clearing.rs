@@ -1,0 +1,182 @@
+//! `table_clearing`: three to six objects on a table and a pusher gliding over its top. The goal
+//! is an empty table: each object pushed off falls to the floor and earns a reward of 1.
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use super::SceneSpec;
+use super::parts::{floor, pusher, random_shape, uniform};
+use crate::camera::Camera;
+use crate::color::{Rgb, random_color, random_grey};
+use crate::env::{Outcome, Scene, drive_pusher};
+use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
+
+/// Height of the table top.
+const TOP: f32 = 0.75;
+
+/// The scene's state beyond the world.
+pub struct TableClearing {
+    slots: [Option<BodyId>; 7],
+    objects: Vec<BodyId>,
+    off: Vec<bool>,
+    pusher: BodyId,
+    half: [f32; 2],
+    lo: [f32; 2],
+    hi: [f32; 2],
+}
+
+impl TableClearing {
+    /// Whether a body is off the table: below its top, or outside its footprint.
+    fn is_off(&self, world: &World, id: BodyId) -> bool {
+        let p = world.position(id);
+        p[1] < TOP - 0.05 || p[0].abs() > self.half[0] || p[2].abs() > self.half[1]
+    }
+}
+
+impl Scene for TableClearing {
+    fn spec() -> &'static SceneSpec {
+        super::find("table_clearing").expect("registered")
+    }
+
+    fn camera() -> Camera {
+        Camera::new(
+            [0.0, 2.5, 2.0],
+            [0.0, 0.5, 0.0],
+            52.0,
+            Rgb::new(0.09, 0.08, 0.12),
+        )
+    }
+
+    fn build(rng: &mut ChaCha8Rng) -> (World, Self) {
+        let mut world = World::new();
+        floor(&mut world, rng, 6.0, 6.0, 0.6);
+        let half = [uniform(rng, 0.65, 0.85), uniform(rng, 0.45, 0.6)];
+        let table_color = random_grey(rng, 0.3, 0.45);
+        let mut top = BodyDesc::new(
+            BodyKind::Fixed,
+            ShapeDesc::Cuboid {
+                half: [half[0], 0.04, half[1]],
+            },
+            [0.0, TOP - 0.04, 0.0],
+            table_color,
+        );
+        top.friction = uniform(rng, 0.3, 0.6);
+        world.add_body(&top);
+        for (sx, sz) in [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)] {
+            let leg = ShapeDesc::Cylinder {
+                half_height: (TOP - 0.08) * 0.5,
+                radius: 0.04,
+            };
+            world.add_body(&BodyDesc::new(
+                BodyKind::Fixed,
+                leg,
+                [
+                    sx * (half[0] - 0.08),
+                    (TOP - 0.08) * 0.5,
+                    sz * (half[1] - 0.08),
+                ],
+                table_color,
+            ));
+        }
+
+        let n = rng.random_range(3..=6usize);
+        let mut slots = [None; 7];
+        let mut objects = Vec::with_capacity(n);
+        // The pusher starts near the front edge; objects keep clear of it.
+        let (px, pz) = (uniform(rng, -half[0] * 0.6, half[0] * 0.6), half[1] - 0.12);
+        let mut placed: Vec<([f32; 2], f32)> = vec![([px, pz], 0.1)];
+        for slot in slots.iter_mut().take(n) {
+            let shape = random_shape(rng, 0.07, 0.12);
+            let r = shape_radius(&shape);
+            // Rejection sampling for a free spot; the table always has room for six objects.
+            let xz = loop {
+                let p = [
+                    uniform(rng, -half[0] + r + 0.05, half[0] - r - 0.05),
+                    uniform(rng, -half[1] + r + 0.05, half[1] - r - 0.05),
+                ];
+                if placed
+                    .iter()
+                    .all(|(q, rq)| (p[0] - q[0]).hypot(p[1] - q[1]) > r + rq + 0.05)
+                {
+                    break p;
+                }
+            };
+            placed.push((xz, r));
+            let mut desc = BodyDesc::new(
+                BodyKind::Dynamic,
+                shape,
+                [xz[0], TOP + shape.half_height(), xz[1]],
+                random_color(rng),
+            );
+            desc.density = uniform(rng, 300.0, 1200.0);
+            desc.friction = uniform(rng, 0.3, 0.7);
+            let id = world.add_body(&desc);
+            *slot = Some(id);
+            objects.push(id);
+        }
+        let pusher = pusher(&mut world, px, TOP, pz);
+        slots[6] = Some(pusher);
+        let margin = 0.15;
+        (
+            world,
+            Self {
+                slots,
+                off: vec![false; objects.len()],
+                objects,
+                pusher,
+                half,
+                lo: [-half[0] - margin, -half[1] - margin],
+                hi: [half[0] + margin, half[1] + margin],
+            },
+        )
+    }
+
+    fn slots(&self) -> &[Option<BodyId>] {
+        &self.slots
+    }
+
+    fn drive(&mut self, world: &mut World, action: &[f32], _frame: u64) {
+        drive_pusher(world, self.pusher, action, self.lo, self.hi);
+    }
+
+    fn outcome(&mut self, world: &World) -> Outcome {
+        let mut reward = 0.0;
+        for k in 0..self.objects.len() {
+            if !self.off[k] && self.is_off(world, self.objects[k]) {
+                self.off[k] = true;
+                reward += 1.0;
+            }
+        }
+        Outcome {
+            reward,
+            terminated: self.off.iter().all(|&o| o),
+        }
+    }
+
+    fn pusher(&self) -> Option<BodyId> {
+        Some(self.pusher)
+    }
+
+    fn exploration_target(&self, world: &World) -> Option<[f32; 2]> {
+        let p = world.position(self.pusher);
+        self.objects
+            .iter()
+            .zip(&self.off)
+            .filter(|(_, off)| !**off)
+            .map(|(&id, _)| world.position(id))
+            .min_by(|a, b| {
+                let da = (a[0] - p[0]).hypot(a[2] - p[2]);
+                let db = (b[0] - p[0]).hypot(b[2] - p[2]);
+                da.total_cmp(&db)
+            })
+            .map(|q| [q[0], q[2]])
+    }
+}
+
+/// Radius of the shape's footprint on the table.
+fn shape_radius(shape: &ShapeDesc) -> f32 {
+    match *shape {
+        ShapeDesc::Ball { radius } | ShapeDesc::Cylinder { radius, .. } => radius,
+        ShapeDesc::Cuboid { half } => half[0].hypot(half[2]),
+    }
+}
