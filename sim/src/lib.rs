@@ -7,17 +7,23 @@
 
 pub mod camera;
 pub mod color;
+pub mod dataset;
 pub mod env;
+pub mod episode;
 pub mod error;
+pub mod policy;
 pub mod render;
 pub mod scene;
+pub mod seed;
 pub mod space;
 pub mod world;
 
 pub use camera::Camera;
 pub use color::Rgb;
 pub use env::{Environment, Observation, Step};
+pub use episode::{Episode, generate_episode};
 pub use error::{Result, SimError};
 pub use render::{Frame, Renderer, render, render_reference};
 pub use scene::{SCENES, SceneSpec};
+pub use seed::{EpisodeKey, Split};
 pub use world::{BodyId, BodyKind, BodyState, ShapeDesc, World};

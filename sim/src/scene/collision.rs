@@ -55,7 +55,7 @@ impl Scene for Collision {
                 let h = uniform(rng, 0.1, 0.2);
                 ShapeDesc::Cuboid { half: [h, h, h] }
             };
-            let x = -2.0 + 1.3 * k as f32 + uniform(rng, -0.15, 0.15);
+            let x = -1.5 + 1.2 * k as f32 + uniform(rng, -0.15, 0.15);
             let mut desc = BodyDesc::new(
                 BodyKind::Dynamic,
                 shape,
@@ -63,9 +63,9 @@ impl Scene for Collision {
                 random_color(rng),
             );
             let speed = if k == 0 {
-                uniform(rng, 1.8, 3.2)
+                uniform(rng, 2.0, 3.5)
             } else {
-                uniform(rng, -1.2, 0.6)
+                uniform(rng, -0.5, 0.5)
             };
             desc.linvel = [speed, 0.0, 0.0];
             if let ShapeDesc::Ball { radius } = shape {
@@ -73,7 +73,11 @@ impl Scene for Collision {
                 desc.angvel = [0.0, 0.0, -speed / radius];
             }
             desc.density = uniform(rng, 200.0, 3000.0);
-            desc.friction = uniform(rng, 0.1, 0.5);
+            // Balls roll; boxes slide, so they get little friction to reach the others.
+            desc.friction = match shape {
+                ShapeDesc::Ball { .. } => uniform(rng, 0.2, 0.5),
+                _ => uniform(rng, 0.02, 0.08),
+            };
             desc.restitution = uniform(rng, 0.2, 0.8);
             *slot = Some(world.add_body(&desc));
         }

@@ -88,18 +88,19 @@ impl Scene for TableClearing {
         for slot in slots.iter_mut().take(n) {
             let shape = random_shape(rng, 0.07, 0.12);
             let r = shape_radius(&shape);
-            // Rejection sampling for a free spot; the table always has room for six objects.
-            let xz = loop {
+            // Rejection sampling for a free spot. A crowded table may have none left: then the
+            // episode has fewer objects (at least three always fit).
+            let Some(xz) = (0..200).find_map(|_| {
                 let p = [
                     uniform(rng, -half[0] + r + 0.05, half[0] - r - 0.05),
                     uniform(rng, -half[1] + r + 0.05, half[1] - r - 0.05),
                 ];
-                if placed
+                placed
                     .iter()
                     .all(|(q, rq)| (p[0] - q[0]).hypot(p[1] - q[1]) > r + rq + 0.05)
-                {
-                    break p;
-                }
+                    .then_some(p)
+            }) else {
+                break;
             };
             placed.push((xz, r));
             let mut desc = BodyDesc::new(

@@ -1,0 +1,6 @@
+//! One file per subcommand.
+
+pub mod generate;
+pub mod preview;
+pub mod suite;
+pub mod throughput;

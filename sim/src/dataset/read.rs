@@ -1,0 +1,119 @@
+//! Reading a dataset back, with every shape and the content hash checked against `meta.json`.
+
+use std::fs;
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors};
+use sha2::{Digest, Sha256};
+
+use super::TENSORS;
+use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
+use super::write::hex;
+use crate::error::{Result, SimError};
+use crate::world::STATE_DIM;
+
+/// The tensors of one shard, flat and row-major (shapes as in the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shard {
+    /// Episodes in the shard.
+    pub episodes: usize,
+    /// `[n, T, H, W, 3]`.
+    pub frames: Vec<u8>,
+    /// `[n, T, A]`.
+    pub actions: Vec<f32>,
+    /// `[n, T, B, 13]`.
+    pub states: Vec<f32>,
+    /// `[n, B]`.
+    pub body_mask: Vec<u8>,
+}
+
+/// Reads and checks `DIR/meta.json`.
+pub fn read_meta(dir: &Path) -> Result<Meta> {
+    let path = dir.join("meta.json");
+    let text = fs::read_to_string(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
+    let meta: Meta = serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
+        path: path.clone(),
+        reason: format!("not a Moravec meta.json: {e}"),
+    })?;
+    if meta.schema_version != SCHEMA_VERSION {
+        return Err(SimError::BadDataset {
+            path,
+            reason: format!(
+                "schema_version {} but this build reads {SCHEMA_VERSION}",
+                meta.schema_version
+            ),
+        });
+    }
+    Ok(meta)
+}
+
+/// Reads one shard, checking each tensor's dtype and shape.
+pub fn read_shard(dir: &Path, meta: &Meta, info: &ShardInfo) -> Result<Shard> {
+    let path = dir.join(&info.file);
+    let bytes = fs::read(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
+    let bad = |reason: String| SimError::BadDataset {
+        path: path.clone(),
+        reason,
+    };
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let n = info.episodes as usize;
+    let (t, s) = (meta.frames, meta.size);
+    let b = meta.slots.len();
+    let expected = [
+        (Dtype::U8, vec![n, t, s, s, 3]),
+        (Dtype::F32, vec![n, t, meta.action_dim]),
+        (Dtype::F32, vec![n, t, b, STATE_DIM]),
+        (Dtype::U8, vec![n, b]),
+    ];
+    let mut data = Vec::with_capacity(TENSORS.len());
+    for (name, (dtype, shape)) in TENSORS.iter().zip(expected) {
+        let view = st
+            .tensor(name)
+            .map_err(|e| bad(format!("tensor {name}: {e}")))?;
+        if view.dtype() != dtype || view.shape() != shape.as_slice() {
+            return Err(bad(format!(
+                "tensor {name} is {:?} {:?}, expected {dtype:?} {shape:?}",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+        data.push(view.data().to_vec());
+    }
+    let floats = |b: &[u8]| -> Vec<f32> {
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    };
+    Ok(Shard {
+        episodes: n,
+        frames: std::mem::take(&mut data[0]),
+        actions: floats(&data[1]),
+        states: floats(&data[2]),
+        body_mask: std::mem::take(&mut data[3]),
+    })
+}
+
+/// Reads every shard and checks the content hash against `meta.json`.
+pub fn verify(dir: &Path) -> Result<Meta> {
+    let meta = read_meta(dir)?;
+    let mut hasher = Sha256::new();
+    for info in &meta.shards {
+        let shard = read_shard(dir, &meta, info)?;
+        hasher.update(&shard.frames);
+        hasher.update(super::write::le_bytes(shard.actions.iter()));
+        hasher.update(super::write::le_bytes(shard.states.iter()));
+        hasher.update(&shard.body_mask);
+    }
+    let got = format!("sha256:{}", hex(&hasher.finalize()));
+    if got != meta.content_hash {
+        return Err(SimError::BadDataset {
+            path: dir.join("meta.json"),
+            reason: format!(
+                "content hash {got} differs from the recorded {}",
+                meta.content_hash
+            ),
+        });
+    }
+    Ok(meta)
+}

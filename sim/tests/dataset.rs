@@ -1,0 +1,207 @@
+//! Writing datasets: the round trip, the content hash, and bad input that leaves nothing behind.
+
+use std::fs;
+use std::path::Path;
+
+use moravec_sim::dataset::{GenerateConfig, read_meta, read_shard, verify, write_dataset};
+use moravec_sim::episode::generate_episode;
+use moravec_sim::{EpisodeKey, SimError, Split, scene};
+
+fn config(scene: &str) -> GenerateConfig {
+    GenerateConfig {
+        scene: scene.into(),
+        split: Split::Val,
+        episodes: 5,
+        frames: 6,
+        seed: 3,
+        size: 16,
+        shard_episodes: Some(2),
+    }
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_dataset_reads_back_with_its_shapes_hash_and_episodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ds");
+    let cfg = config("table_clearing");
+    let meta = write_dataset(&cfg, &out, false, &|| {}).unwrap();
+    assert_eq!(listing(tmp.path()), ["ds"], "temporary files left behind");
+    assert_eq!(
+        listing(&out),
+        [
+            "meta.json",
+            "shard-00000.safetensors",
+            "shard-00001.safetensors",
+            "shard-00002.safetensors",
+            "trajectories.csv"
+        ]
+    );
+    assert_eq!(read_meta(&out).unwrap(), meta);
+    assert_eq!(verify(&out).unwrap().content_hash, meta.content_hash);
+    assert_eq!(meta.shards.iter().map(|s| s.episodes).sum::<u64>(), 5);
+
+    // Episode 4 (second of the last shard... the only one) equals the episode generated alone.
+    let spec = scene::find("table_clearing").unwrap();
+    let last = read_shard(&out, &meta, &meta.shards[2]).unwrap();
+    let key = EpisodeKey {
+        seed: 3,
+        scene: spec.name,
+        split: Split::Val,
+        index: 4,
+    };
+    let alone = generate_episode(spec, &key, 6, 16).unwrap();
+    assert_eq!(last.frames, alone.frames);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&last.states), bits(&alone.states));
+    assert_eq!(bits(&last.actions), bits(&alone.actions));
+
+    // The CSV has one row per present body and frame, plus the header.
+    let csv = fs::read_to_string(out.join("trajectories.csv")).unwrap();
+    let present: usize = (0..3)
+        .map(|k| {
+            read_shard(&out, &meta, &meta.shards[k])
+                .unwrap()
+                .body_mask
+                .iter()
+                .filter(|&&m| m == 1)
+                .count()
+        })
+        .sum();
+    assert_eq!(csv.lines().count(), 1 + present * 6);
+    assert!(csv.starts_with("episode,t,body,x,y,z,qx,qy,qz,qw,vx,vy,vz,wx,wy,wz\n"));
+}
+
+#[test]
+fn the_same_config_writes_the_same_hash_and_a_tampered_shard_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write_dataset(&config("occlusion"), &tmp.path().join("a"), false, &|| {}).unwrap();
+    let b = write_dataset(&config("occlusion"), &tmp.path().join("b"), false, &|| {}).unwrap();
+    assert_eq!(a.content_hash, b.content_hash);
+    for f in [
+        "shard-00000.safetensors",
+        "shard-00001.safetensors",
+        "trajectories.csv",
+    ] {
+        assert_eq!(
+            fs::read(tmp.path().join("a").join(f)).unwrap(),
+            fs::read(tmp.path().join("b").join(f)).unwrap(),
+            "{f} differs between two identical runs"
+        );
+    }
+    let mut other = config("occlusion");
+    other.seed = 4;
+    let c = write_dataset(&other, &tmp.path().join("c"), false, &|| {}).unwrap();
+    assert_ne!(a.content_hash, c.content_hash);
+
+    // Flip one frame byte near the end of a shard: the hash check must notice.
+    let shard = tmp.path().join("a").join("shard-00001.safetensors");
+    let mut bytes = fs::read(&shard).unwrap();
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    bytes[8 + header + 10] ^= 0xff;
+    fs::write(&shard, bytes).unwrap();
+    let err = verify(&tmp.path().join("a")).unwrap_err();
+    assert!(err.to_string().contains("content hash"), "{err}");
+}
+
+#[test]
+fn bad_settings_are_named_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ds");
+    let cases: Vec<(GenerateConfig, &str)> = vec![
+        (
+            GenerateConfig {
+                scene: "cartpole".into(),
+                ..config("occlusion")
+            },
+            "cart_platform, occlusion",
+        ),
+        (
+            GenerateConfig {
+                episodes: 0,
+                ..config("occlusion")
+            },
+            "episodes = 0",
+        ),
+        (
+            GenerateConfig {
+                frames: 0,
+                ..config("occlusion")
+            },
+            "frames = 0",
+        ),
+        (
+            GenerateConfig {
+                size: 8,
+                ..config("occlusion")
+            },
+            "size = 8",
+        ),
+        (
+            GenerateConfig {
+                size: 513,
+                ..config("occlusion")
+            },
+            "size = 513",
+        ),
+        (
+            GenerateConfig {
+                shard_episodes: Some(0),
+                ..config("occlusion")
+            },
+            "shard episodes = 0",
+        ),
+    ];
+    for (cfg, needle) in cases {
+        let err = write_dataset(&cfg, &out, false, &|| {}).unwrap_err();
+        assert!(
+            err.to_string().contains(needle),
+            "`{err}` does not mention `{needle}`"
+        );
+        assert!(listing(tmp.path()).is_empty(), "files left after `{err}`");
+    }
+}
+
+#[test]
+fn an_existing_dataset_is_kept_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ds");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("notes.txt"), "mine").unwrap();
+    let err = write_dataset(&config("collision"), &out, false, &|| {}).unwrap_err();
+    assert!(matches!(err, SimError::OutputExists { .. }), "{err}");
+    assert!(err.to_string().contains("--force"), "{err}");
+    assert_eq!(listing(&out), ["notes.txt"]);
+    assert_eq!(listing(tmp.path()), ["ds"]);
+
+    // An empty directory is fine; with --force a non-empty one is replaced whole.
+    let meta = write_dataset(&config("collision"), &out, true, &|| {}).unwrap();
+    assert!(!out.join("notes.txt").exists());
+    assert_eq!(verify(&out).unwrap(), meta);
+    assert_eq!(listing(tmp.path()), ["ds"]);
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    write_dataset(&config("collision"), &empty, false, &|| {}).unwrap();
+}
+
+#[test]
+fn an_unwritable_output_is_an_error_naming_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A regular file where a directory is needed: fails even for root.
+    let file = tmp.path().join("plain-file");
+    fs::write(&file, "x").unwrap();
+    let err = write_dataset(&config("collision"), &file.join("ds"), false, &|| {}).unwrap_err();
+    assert!(err.to_string().contains("plain-file"), "{err}");
+    let err = write_dataset(&config("collision"), &file, true, &|| {}).unwrap_err();
+    assert!(err.to_string().contains("not a directory"), "{err}");
+    assert_eq!(listing(tmp.path()), ["plain-file"]);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+}
