@@ -4,7 +4,10 @@ use moravec_sim::{Environment, Observation, SCENES, SimError};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-fn obs_bits(obs: &Observation) -> (Vec<u8>, Vec<Option<Vec<u32>>>) {
+/// An observation as raw bits: frame bytes and each slot's state bits.
+type ObsBits = (Vec<u8>, Vec<Option<Vec<u32>>>);
+
+fn obs_bits(obs: &Observation) -> ObsBits {
     (
         obs.frame.data.clone(),
         obs.states
@@ -23,12 +26,7 @@ fn random_action(env: &dyn Environment, rng: &mut ChaCha8Rng) -> Vec<f32> {
 
 /// Resets with `seed` and steps `n` random actions drawn from `action_seed`; returns every
 /// observation's bits.
-fn rollout(
-    env: &mut dyn Environment,
-    seed: u64,
-    action_seed: u64,
-    n: usize,
-) -> Vec<(Vec<u8>, Vec<Option<Vec<u32>>>)> {
+fn rollout(env: &mut dyn Environment, seed: u64, action_seed: u64, n: usize) -> Vec<ObsBits> {
     let mut rng = ChaCha8Rng::seed_from_u64(action_seed);
     let mut out = vec![obs_bits(&env.reset(seed))];
     for _ in 0..n {

@@ -32,8 +32,7 @@ pub fn run(args: &PreviewArgs) -> anyhow::Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let tmp = crate::output::temp_file_in(&dir)?;
     {
         let file = File::create(tmp.path())
             .with_context(|| format!("cannot write {}", tmp.path().display()))?;

@@ -96,8 +96,16 @@ pub fn write_dataset(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".into());
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
+    let prefix = format!(".{name}.partial-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    #[cfg(unix)]
+    {
+        // A dataset directory is an ordinary one (tempfile's default is 0700).
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o755));
+    }
+    let tmp = builder
         .tempdir_in(&parent)
         .map_err(|e| SimError::io("cannot write into", &parent, e))?;
 
@@ -274,10 +282,11 @@ fn write_shard(
         })?;
         views.push((name, view));
     }
-    safetensors::serialize_to_file(views, None, path).map_err(|e| SimError::BadDataset {
+    let bytes = safetensors::serialize(views, None).map_err(|e| SimError::BadDataset {
         path: path.to_owned(),
-        reason: format!("cannot write shard: {e}"),
-    })
+        reason: format!("cannot serialise shard: {e}"),
+    })?;
+    fs::write(path, bytes).map_err(|e| SimError::io("cannot write", path, e))
 }
 
 fn write_trajectories<W: Write>(

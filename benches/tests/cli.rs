@@ -1,0 +1,193 @@
+//! The `bench` binary end to end: what succeeds, and bad input that fails with a clear message,
+//! a non-zero exit and no partial files.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bench(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("bench runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+const GEN: [&str; 9] = [
+    "generate",
+    "--scene",
+    "occlusion",
+    "--episodes",
+    "3",
+    "--frames",
+    "5",
+    "--size",
+    "16",
+];
+
+#[test]
+fn generate_writes_a_verified_dataset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = GEN.to_vec();
+    args.extend(["--out", "ds", "--seed", "4"]);
+    let o = bench(&args, tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let meta = moravec_sim::dataset::verify(&tmp.path().join("ds")).unwrap();
+    assert_eq!(
+        (meta.episodes, meta.frames, meta.size, meta.seed),
+        (3, 5, 16, 4)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&meta.content_hash));
+}
+
+#[test]
+fn bad_generate_input_fails_clearly_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("plain-file"), "x").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--scene", "cartpole"],
+            "known scenes: cart_platform, occlusion, table_clearing, collision",
+        ),
+        (&["--frames", "0"], "frames = 0 is out of range"),
+        (&["--episodes", "0"], "episodes = 0 is out of range"),
+        (
+            &["--size", "8"],
+            "size = 8 is out of range: expected 16 to 512 pixels",
+        ),
+        (&["--size", "1024"], "size = 1024 is out of range"),
+        (&["--split", "training"], "training"),
+        (&["--frames", "many"], "many"),
+        (&["--out", "plain-file/ds"], "plain-file"),
+    ];
+    for (overrides, needle) in cases {
+        // The base arguments, with the overridden flags replaced.
+        let mut args: Vec<&str> = Vec::new();
+        let mut i = 0;
+        while i < GEN.len() {
+            if overrides.contains(&GEN[i]) && GEN[i].starts_with("--") {
+                i += 2;
+                continue;
+            }
+            args.push(GEN[i]);
+            i += 1;
+        }
+        args.extend_from_slice(overrides);
+        if !overrides.contains(&"--out") {
+            args.extend(["--out", "ds"]);
+        }
+        let o = bench(&args, tmp.path());
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr(&o).contains(needle),
+            "{args:?}: `{}` lacks `{needle}`",
+            stderr(&o)
+        );
+        assert_eq!(listing(tmp.path()), ["plain-file"], "{args:?} left files");
+    }
+}
+
+#[test]
+fn a_non_empty_output_needs_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("ds")).unwrap();
+    fs::write(tmp.path().join("ds/keep.txt"), "precious").unwrap();
+    let mut args = GEN.to_vec();
+    args.extend(["--out", "ds"]);
+    let o = bench(&args, tmp.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("ds/keep.txt")).unwrap(),
+        "precious"
+    );
+    assert_eq!(listing(tmp.path()), ["ds"]);
+    args.push("--force");
+    let o = bench(&args, tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(tmp.path().join("ds/meta.json").exists());
+    assert_eq!(listing(tmp.path()), ["ds"]);
+}
+
+#[test]
+fn preview_writes_an_animated_gif() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bench(
+        &[
+            "preview",
+            "--scene",
+            "cart_platform",
+            "--frames",
+            "4",
+            "--scale",
+            "2",
+            "--out",
+            "p/x.gif",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let gif = fs::read(tmp.path().join("p/x.gif")).unwrap();
+    assert_eq!(&gif[..6], b"GIF89a");
+    // Logical screen size: 64 px rendered, shown at 128.
+    assert_eq!(u16::from_le_bytes([gif[6], gif[7]]), 128);
+    assert_eq!(listing(&tmp.path().join("p")), ["x.gif"]);
+
+    let o = bench(
+        &["preview", "--scene", "nope", "--out", "y.gif"],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unknown scene `nope`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tmp.path().join("y.gif").exists());
+}
+
+#[test]
+fn throughput_appends_one_row_per_scene_and_a_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "throughput",
+        "--episodes",
+        "2",
+        "--frames",
+        "3",
+        "--size",
+        "16",
+        "--csv",
+        "t.csv",
+    ];
+    for run in 1..=2 {
+        let o = bench(&args, tmp.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        let csv = fs::read_to_string(tmp.path().join("t.csv")).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "unix_time,git_rev,scene,size,threads,episodes,frames,seconds,frames_per_s"
+        );
+        assert_eq!(lines.len(), 1 + 5 * run);
+        let last = lines.last().unwrap();
+        assert!(last.contains(",all,16,"), "{last}");
+        let rate: f64 = last.rsplit(',').next().unwrap().parse().unwrap();
+        assert!(rate > 0.0);
+    }
+    let o = bench(&["throughput", "--size", "2", "--csv", "t.csv"], tmp.path());
+    assert!(!o.status.success());
+}

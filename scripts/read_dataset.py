@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Reads a Moravec dataset with nothing but numpy and safetensors, and checks it.
+
+Usage: read_dataset.py DIR
+
+Checks every shard's tensor names, dtypes and shapes against meta.json, recomputes the content
+hash (SHA-256 over frames, actions, states and body_mask of each shard in order, raw
+little-endian bytes) and compares it with the recorded one. Exits 1 on any mismatch.
+"""
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file
+
+
+def main(root: Path) -> int:
+    meta = json.loads((root / "meta.json").read_text())
+    t, s, a, b = meta["frames"], meta["size"], meta["action_dim"], len(meta["slots"])
+    digest = hashlib.sha256()
+    total = 0
+    for info in meta["shards"]:
+        n = info["episodes"]
+        shard = load_file(str(root / info["file"]))
+        expected = {
+            "frames": (np.uint8, (n, t, s, s, 3)),
+            "actions": (np.float32, (n, t, a)),
+            "states": (np.float32, (n, t, b, 13)),
+            "body_mask": (np.uint8, (n, b)),
+        }
+        if set(shard) != set(expected):
+            print(f"{info['file']}: tensors {sorted(shard)}, expected {sorted(expected)}")
+            return 1
+        for name, (dtype, shape) in expected.items():
+            x = shard[name]
+            if x.dtype != dtype or x.shape != shape:
+                print(f"{info['file']}: {name} is {x.dtype} {x.shape}, expected {np.dtype(dtype)} {shape}")
+                return 1
+            digest.update(x.astype(x.dtype.newbyteorder("<"), copy=False).tobytes())
+        mask = shard["body_mask"].astype(bool)
+        states = shard["states"]
+        if np.isnan(states[mask[:, None, :].repeat(t, axis=1)]).any():
+            print(f"{info['file']}: NaN in the state of a present body")
+            return 1
+        total += n
+    got = "sha256:" + digest.hexdigest()
+    if got != meta["content_hash"]:
+        print(f"content hash {got} differs from meta.json's {meta['content_hash']}")
+        return 1
+    if total != meta["episodes"]:
+        print(f"{total} episodes in the shards, meta.json says {meta['episodes']}")
+        return 1
+    print(f"ok: {meta['scene']} {total} episodes x {t} frames at {s}x{s}, {got}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))
