@@ -205,3 +205,53 @@ fn an_unwritable_output_is_an_error_naming_the_path() {
     assert_eq!(listing(tmp.path()), ["plain-file"]);
     assert_eq!(fs::read_to_string(&file).unwrap(), "x");
 }
+
+#[test]
+fn an_interrupted_run_resumes_from_its_complete_shards() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config("cart_platform");
+    let full = write_dataset(&cfg, &tmp.path().join("full"), false, &|| {}).unwrap();
+
+    // A run killed after two of its three shards: they sit in its partial directory, next to a
+    // shard it was still writing.
+    let out = tmp.path().join("resumed");
+    let partial = moravec_sim::dataset::partial_dir(&cfg, &out);
+    fs::create_dir_all(&partial).unwrap();
+    for f in ["shard-00000.safetensors", "shard-00001.safetensors"] {
+        fs::copy(tmp.path().join("full").join(f), partial.join(f)).unwrap();
+    }
+    fs::write(partial.join("shard-00002.safetensors.tmp"), b"half a shard").unwrap();
+    let generated = AtomicUsize::new(0);
+    let meta = write_dataset(&cfg, &out, false, &|| {
+        generated.fetch_add(1, Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(
+        generated.load(Ordering::Relaxed),
+        1,
+        "only the last episode was missing"
+    );
+    assert_eq!(meta, full);
+    for f in ["shard-00002.safetensors", "trajectories.csv", "meta.json"] {
+        assert_eq!(
+            fs::read(out.join(f)).unwrap(),
+            fs::read(tmp.path().join("full").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(listing(tmp.path()), ["full", "resumed"]);
+
+    // A damaged shard in a partial directory is regenerated, not trusted.
+    let out = tmp.path().join("again");
+    let partial = moravec_sim::dataset::partial_dir(&cfg, &out);
+    fs::create_dir_all(&partial).unwrap();
+    fs::write(partial.join("shard-00000.safetensors"), b"not a shard").unwrap();
+    generated.store(0, Ordering::Relaxed);
+    let meta = write_dataset(&cfg, &out, false, &|| {
+        generated.fetch_add(1, Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(generated.load(Ordering::Relaxed), 5);
+    assert_eq!(meta.content_hash, full.content_hash);
+}

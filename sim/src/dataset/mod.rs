@@ -16,7 +16,7 @@ mod write;
 
 pub use meta::{Meta, SCHEMA_VERSION, ShardInfo};
 pub use read::{Shard, read_meta, read_shard, verify};
-pub use write::{GenerateConfig, write_dataset};
+pub use write::{GenerateConfig, partial_dir, write_dataset};
 
 /// Tensor names in hashing order.
 pub const TENSORS: [&str; 4] = ["frames", "actions", "states", "body_mask"];

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::TENSORS;
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
-use super::write::hex;
+use super::write::{hex, le_bytes};
 use crate::error::{Result, SimError};
 use crate::world::STATE_DIM;
 
@@ -47,22 +47,37 @@ pub fn read_meta(dir: &Path) -> Result<Meta> {
     Ok(meta)
 }
 
+/// What a shard's tensors must look like, besides the episode count.
+pub(super) struct ShardShape {
+    pub frames: usize,
+    pub size: usize,
+    pub action_dim: usize,
+    pub slots: usize,
+}
+
 /// Reads one shard, checking each tensor's dtype and shape.
 pub fn read_shard(dir: &Path, meta: &Meta, info: &ShardInfo) -> Result<Shard> {
-    let path = dir.join(&info.file);
-    let bytes = fs::read(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
+    let shape = ShardShape {
+        frames: meta.frames,
+        size: meta.size,
+        action_dim: meta.action_dim,
+        slots: meta.slots.len(),
+    };
+    read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape)
+}
+
+pub(super) fn read_shard_file(path: &Path, n: usize, shape: &ShardShape) -> Result<Shard> {
+    let bytes = fs::read(path).map_err(|e| SimError::io("cannot read", path, e))?;
     let bad = |reason: String| SimError::BadDataset {
-        path: path.clone(),
+        path: path.to_owned(),
         reason,
     };
     let st = SafeTensors::deserialize(&bytes)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-    let n = info.episodes as usize;
-    let (t, s) = (meta.frames, meta.size);
-    let b = meta.slots.len();
+    let (t, s, b) = (shape.frames, shape.size, shape.slots);
     let expected = [
         (Dtype::U8, vec![n, t, s, s, 3]),
-        (Dtype::F32, vec![n, t, meta.action_dim]),
+        (Dtype::F32, vec![n, t, shape.action_dim]),
         (Dtype::F32, vec![n, t, b, STATE_DIM]),
         (Dtype::U8, vec![n, b]),
     ];
@@ -94,16 +109,20 @@ pub fn read_shard(dir: &Path, meta: &Meta, info: &ShardInfo) -> Result<Shard> {
     })
 }
 
+/// Feeds a shard to the content hash, in the order the module docs define.
+pub(super) fn hash_shard(hasher: &mut Sha256, shard: &Shard) {
+    hasher.update(&shard.frames);
+    hasher.update(le_bytes(shard.actions.iter()));
+    hasher.update(le_bytes(shard.states.iter()));
+    hasher.update(&shard.body_mask);
+}
+
 /// Reads every shard and checks the content hash against `meta.json`.
 pub fn verify(dir: &Path) -> Result<Meta> {
     let meta = read_meta(dir)?;
     let mut hasher = Sha256::new();
     for info in &meta.shards {
-        let shard = read_shard(dir, &meta, info)?;
-        hasher.update(&shard.frames);
-        hasher.update(super::write::le_bytes(shard.actions.iter()));
-        hasher.update(super::write::le_bytes(shard.states.iter()));
-        hasher.update(&shard.body_mask);
+        hash_shard(&mut hasher, &read_shard(dir, &meta, info)?);
     }
     let got = format!("sha256:{}", hex(&hasher.finalize()));
     if got != meta.content_hash {

@@ -11,6 +11,7 @@ use safetensors::{Dtype, tensor::TensorView};
 use sha2::{Digest, Sha256};
 
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
+use super::read::{Shard, ShardShape, hash_shard, read_shard_file};
 use crate::camera::check_size;
 use crate::env::SUBSTEPS;
 use crate::episode::{Episode, check_frames, generate_episode};
@@ -80,8 +81,11 @@ impl GenerateConfig {
 /// Generates the dataset described by `config` into `out`.
 ///
 /// `out` must not exist, or be empty, or `force` must be set (then it is replaced, only once the
-/// new dataset is complete). `on_episode` is called once per finished episode, from any thread,
-/// for progress bars.
+/// new dataset is complete). Work happens in a hidden sibling directory named after the config
+/// ([`partial_dir`]): shards land there one by one, each written to a temporary name and renamed,
+/// so a run that was killed is resumed by the next run of the same config, which reuses every
+/// complete shard. `on_episode` is called once per newly generated episode, from any thread, for
+/// progress bars.
 pub fn write_dataset(
     config: &GenerateConfig,
     out: &Path,
@@ -92,24 +96,11 @@ pub fn write_dataset(
     check_output(out, force)?;
     let parent = parent_of(out);
     fs::create_dir_all(&parent).map_err(|e| SimError::io("cannot create", &parent, e))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "dataset".into());
-    let prefix = format!(".{name}.partial-");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix);
-    #[cfg(unix)]
-    {
-        // A dataset directory is an ordinary one (tempfile's default is 0700).
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o755));
-    }
-    let tmp = builder
-        .tempdir_in(&parent)
-        .map_err(|e| SimError::io("cannot write into", &parent, e))?;
+    let partial = partial_dir(config, out);
+    fs::create_dir_all(&partial).map_err(|e| SimError::io("cannot write into", &parent, e))?;
+    let guard = RemoveOnError(Some(partial.clone()));
 
-    let csv_path = tmp.path().join("trajectories.csv");
+    let csv_path = partial.join("trajectories.csv");
     let csv_file =
         fs::File::create(&csv_path).map_err(|e| SimError::io("cannot create", &csv_path, e))?;
     let mut csv = csv::Writer::from_writer(BufWriter::new(csv_file));
@@ -124,34 +115,26 @@ pub fn write_dataset(
     let mut shards = Vec::new();
     let mut first = 0u64;
     while first < config.episodes {
-        let n = shard_len.min(config.episodes - first);
-        let episodes: Vec<Episode> = (first..first + n)
-            .into_par_iter()
-            .map(|index| {
-                let key = EpisodeKey {
-                    seed: config.seed,
-                    scene: spec.name,
-                    split: config.split,
-                    index,
-                };
-                let ep = generate_episode(spec, &key, config.frames, config.size);
-                on_episode();
-                ep
-            })
-            .collect::<Result<_>>()?;
-        let file = format!("shard-{:05}.safetensors", shards.len());
-        let path = tmp.path().join(&file);
-        write_shard(&path, &episodes, config, spec, &mut hasher)?;
-        for (k, ep) in episodes.iter().enumerate() {
-            write_trajectories(&mut csv, first + k as u64, ep, spec)
-                .map_err(|e| csv_error(&csv_path, e))?;
-        }
-        shards.push(ShardInfo {
-            file,
+        let info = ShardInfo {
+            file: format!("shard-{:05}.safetensors", shards.len()),
             first_episode: first,
-            episodes: n,
-        });
-        first += n;
+            episodes: shard_len.min(config.episodes - first),
+        };
+        let path = partial.join(&info.file);
+        // A shard left by an interrupted run is reused if it reads back whole.
+        let shard = match read_shard_as(&partial, config, spec, &info) {
+            Ok(shard) => shard,
+            Err(_) => {
+                let shard = generate_shard(config, spec, &info, on_episode)?;
+                write_shard(&path, &shard, config, spec)?;
+                shard
+            }
+        };
+        hash_shard(&mut hasher, &shard);
+        write_trajectories(&mut csv, first, &shard, config.frames, spec)
+            .map_err(|e| csv_error(&csv_path, e))?;
+        first += info.episodes;
+        shards.push(info);
     }
     let mut inner = csv
         .into_inner()
@@ -160,8 +143,121 @@ pub fn write_dataset(
         .flush()
         .map_err(|e| SimError::io("cannot write", &csv_path, e))?;
 
-    let camera = spec.make(config.size)?.camera().clone();
-    let meta = Meta {
+    let meta = meta_for(config, spec, shards, hex(&hasher.finalize()))?;
+    let meta_path = partial.join("meta.json");
+    let json = serde_json::to_string_pretty(&meta).expect("Meta serialises");
+    fs::write(&meta_path, json + "\n").map_err(|e| SimError::io("cannot write", &meta_path, e))?;
+
+    move_into_place(&partial, out, force)?;
+    guard.disarm();
+    Ok(meta)
+}
+
+/// The hidden sibling directory where a dataset of this config is built: named after a hash of
+/// every setting, so that only a run of the same config resumes it.
+pub fn partial_dir(config: &GenerateConfig, out: &Path) -> PathBuf {
+    let mut h = Sha256::new();
+    let key = format!(
+        "{SCHEMA_VERSION}|{}|{}|{}|{}|{}|{}|{}|{}",
+        env!("CARGO_PKG_VERSION"),
+        config.scene,
+        config.split,
+        config.episodes,
+        config.frames,
+        config.seed,
+        config.size,
+        config.shard_len()
+    );
+    h.update(key.as_bytes());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dataset".into());
+    parent_of(out).join(format!(".{name}.partial-{}", &hex(&h.finalize())[..16]))
+}
+
+/// Deletes the partial directory when the run fails with an error (not when it is killed: then
+/// the next run resumes it).
+struct RemoveOnError(Option<PathBuf>);
+
+impl RemoveOnError {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for RemoveOnError {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn generate_shard(
+    config: &GenerateConfig,
+    spec: &'static SceneSpec,
+    info: &ShardInfo,
+    on_episode: &(dyn Fn() + Sync),
+) -> Result<Shard> {
+    let first = info.first_episode;
+    let episodes: Vec<Episode> = (first..first + info.episodes)
+        .into_par_iter()
+        .map(|index| {
+            let key = EpisodeKey {
+                seed: config.seed,
+                scene: spec.name,
+                split: config.split,
+                index,
+            };
+            let ep = generate_episode(spec, &key, config.frames, config.size);
+            on_episode();
+            ep
+        })
+        .collect::<Result<_>>()?;
+    Ok(Shard {
+        episodes: episodes.len(),
+        frames: episodes
+            .iter()
+            .flat_map(|e| e.frames.iter().copied())
+            .collect(),
+        actions: episodes
+            .iter()
+            .flat_map(|e| e.actions.iter().copied())
+            .collect(),
+        states: episodes
+            .iter()
+            .flat_map(|e| e.states.iter().copied())
+            .collect(),
+        body_mask: episodes
+            .iter()
+            .flat_map(|e| e.body_mask.iter().copied())
+            .collect(),
+    })
+}
+
+fn read_shard_as(
+    dir: &Path,
+    config: &GenerateConfig,
+    spec: &SceneSpec,
+    info: &ShardInfo,
+) -> Result<Shard> {
+    let shape = ShardShape {
+        frames: config.frames,
+        size: config.size,
+        action_dim: spec.action_dim,
+        slots: spec.slots.len(),
+    };
+    read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape)
+}
+
+fn meta_for(
+    config: &GenerateConfig,
+    spec: &'static SceneSpec,
+    shards: Vec<ShardInfo>,
+    hash: String,
+) -> Result<Meta> {
+    Ok(Meta {
         schema_version: SCHEMA_VERSION,
         generator: format!("moravec-sim {}", env!("CARGO_PKG_VERSION")),
         scene: spec.name.to_owned(),
@@ -175,17 +271,11 @@ pub fn write_dataset(
         action_dim: spec.action_dim,
         max_action: spec.max_action,
         slots: spec.slots.iter().map(|s| s.to_string()).collect(),
-        camera,
-        shard_episodes: shard_len,
+        camera: spec.make(config.size)?.camera().clone(),
+        shard_episodes: config.shard_len(),
         shards,
-        content_hash: format!("sha256:{}", hex(&hasher.finalize())),
-    };
-    let meta_path = tmp.path().join("meta.json");
-    let json = serde_json::to_string_pretty(&meta).expect("Meta serialises");
-    fs::write(&meta_path, json + "\n").map_err(|e| SimError::io("cannot write", &meta_path, e))?;
-
-    move_into_place(tmp, out, force)?;
-    Ok(meta)
+        content_hash: format!("sha256:{hash}"),
+    })
 }
 
 /// Fails early, before any work, if `out` cannot be used.
@@ -217,8 +307,8 @@ fn parent_of(out: &Path) -> PathBuf {
     }
 }
 
-/// Renames the finished temporary directory to `out`, replacing an old one only now.
-fn move_into_place(tmp: tempfile::TempDir, out: &Path, force: bool) -> Result<()> {
+/// Renames the finished partial directory to `out`, replacing an old one only now.
+fn move_into_place(partial: &Path, out: &Path, force: bool) -> Result<()> {
     let old = if out.exists() {
         // An empty directory, or any directory with `force`: set it aside first.
         check_output(out, force)?;
@@ -234,12 +324,10 @@ fn move_into_place(tmp: tempfile::TempDir, out: &Path, force: bool) -> Result<()
     } else {
         None
     };
-    let tmp_path = tmp.keep();
-    if let Err(e) = fs::rename(&tmp_path, out) {
+    if let Err(e) = fs::rename(partial, out) {
         if let Some(old) = &old {
             let _ = fs::rename(old, out);
         }
-        let _ = fs::remove_dir_all(&tmp_path);
         return Err(SimError::io("cannot move the dataset to", out, e));
     }
     if let Some(old) = old {
@@ -248,34 +336,25 @@ fn move_into_place(tmp: tempfile::TempDir, out: &Path, force: bool) -> Result<()
     Ok(())
 }
 
+/// Writes a shard under a temporary name, then renames it: a shard file is always whole.
 fn write_shard(
     path: &Path,
-    episodes: &[Episode],
+    shard: &Shard,
     config: &GenerateConfig,
     spec: &SceneSpec,
-    hasher: &mut Sha256,
 ) -> Result<()> {
-    let (n, t, s) = (episodes.len(), config.frames, config.size);
+    let (n, t, s) = (shard.episodes, config.frames, config.size);
     let (a, b) = (spec.action_dim, spec.slots.len());
-    let frames: Vec<u8> = episodes
-        .iter()
-        .flat_map(|e| e.frames.iter().copied())
-        .collect();
-    let actions: Vec<u8> = le_bytes(episodes.iter().flat_map(|e| e.actions.iter()));
-    let states: Vec<u8> = le_bytes(episodes.iter().flat_map(|e| e.states.iter()));
-    let mask: Vec<u8> = episodes
-        .iter()
-        .flat_map(|e| e.body_mask.iter().copied())
-        .collect();
+    let actions = le_bytes(shard.actions.iter());
+    let states = le_bytes(shard.states.iter());
     let tensors = [
-        ("frames", Dtype::U8, vec![n, t, s, s, 3], &frames),
+        ("frames", Dtype::U8, vec![n, t, s, s, 3], &shard.frames),
         ("actions", Dtype::F32, vec![n, t, a], &actions),
         ("states", Dtype::F32, vec![n, t, b, STATE_DIM], &states),
-        ("body_mask", Dtype::U8, vec![n, b], &mask),
+        ("body_mask", Dtype::U8, vec![n, b], &shard.body_mask),
     ];
     let mut views = Vec::with_capacity(tensors.len());
     for (name, dtype, shape, data) in tensors {
-        hasher.update(data);
         let view = TensorView::new(dtype, shape, data).map_err(|e| SimError::BadDataset {
             path: path.to_owned(),
             reason: format!("tensor {name}: {e}"),
@@ -286,28 +365,32 @@ fn write_shard(
         path: path.to_owned(),
         reason: format!("cannot serialise shard: {e}"),
     })?;
-    fs::write(path, bytes).map_err(|e| SimError::io("cannot write", path, e))
+    let tmp = path.with_extension("safetensors.tmp");
+    fs::write(&tmp, bytes).map_err(|e| SimError::io("cannot write", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| SimError::io("cannot write", path, e))
 }
 
 fn write_trajectories<W: Write>(
     csv: &mut csv::Writer<W>,
-    episode: u64,
-    ep: &Episode,
+    first_episode: u64,
+    shard: &Shard,
+    frames: usize,
     spec: &SceneSpec,
 ) -> csv::Result<()> {
     let b = spec.slots.len();
-    for (t, frame_states) in ep.states.chunks(b * STATE_DIM).enumerate() {
-        for (slot, state) in frame_states.chunks(STATE_DIM).enumerate() {
-            if ep.body_mask[slot] == 0 {
-                continue;
+    let per_episode = frames * b * STATE_DIM;
+    for (k, states) in shard.states.chunks(per_episode).enumerate() {
+        let mask = &shard.body_mask[k * b..(k + 1) * b];
+        let episode = (first_episode + k as u64).to_string();
+        for (t, frame_states) in states.chunks(b * STATE_DIM).enumerate() {
+            for (slot, state) in frame_states.chunks(STATE_DIM).enumerate() {
+                if mask[slot] == 0 {
+                    continue;
+                }
+                let mut row = vec![episode.clone(), t.to_string(), spec.slots[slot].to_owned()];
+                row.extend(state.iter().map(|v| v.to_string()));
+                csv.write_record(&row)?;
             }
-            let mut row = vec![
-                episode.to_string(),
-                t.to_string(),
-                spec.slots[slot].to_owned(),
-            ];
-            row.extend(state.iter().map(|v| v.to_string()));
-            csv.write_record(&row)?;
         }
     }
     Ok(())
