@@ -54,6 +54,48 @@ fn generate_writes_a_verified_dataset() {
 }
 
 #[test]
+fn two_processes_with_one_and_two_threads_write_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (dir, threads) in [("one", "1"), ("two", "2")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_bench"))
+            .args([
+                "generate",
+                "--scene",
+                "table_clearing",
+                "--episodes",
+                "5",
+                "--frames",
+                "8",
+            ])
+            .args([
+                "--size",
+                "32",
+                "--shard-episodes",
+                "2",
+                "--seed",
+                "9",
+                "--out",
+                dir,
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    assert_eq!(listing(&one), listing(&two));
+    for f in listing(&one) {
+        assert_eq!(
+            fs::read(one.join(&f)).unwrap(),
+            fs::read(two.join(&f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
 fn bad_generate_input_fails_clearly_and_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("plain-file"), "x").unwrap();

@@ -181,3 +181,31 @@ fn shape_radius(shape: &ShapeDesc) -> f32 {
         ShapeDesc::Cuboid { half } => half[0].hypot(half[2]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn every_table_holds_three_to_six_objects_resting_apart() {
+        let mut counts = [0usize; 7];
+        for seed in 0..300 {
+            let (world, scene) = TableClearing::build(&mut ChaCha8Rng::seed_from_u64(seed));
+            let n = scene.objects.len();
+            assert!((3..=6).contains(&n), "seed {seed}: {n} objects");
+            counts[n] += 1;
+            for &id in &scene.objects {
+                let p = world.position(id);
+                assert!(
+                    !scene.is_off(&world, id),
+                    "seed {seed}: object starts off the table"
+                );
+                assert!((p[1] - TOP - world.shape(id).half_height()).abs() < 1e-6);
+            }
+        }
+        // Every count from three to six occurs.
+        assert!(counts[3..=6].iter().all(|&c| c > 0), "{counts:?}");
+    }
+}
