@@ -3,6 +3,21 @@
 //!
 //! Everything here is a pure function of its seed: the same seed gives the same bits on every
 //! machine of the same kind, whatever the thread count.
+//!
+//! ```
+//! use moravec_sim::scene;
+//!
+//! let spec = scene::find("cart_platform")?;
+//! let mut env = spec.make(64)?;
+//! let obs = env.reset(7);
+//! assert_eq!(obs.frame.data.len(), 64 * 64 * 3);
+//! assert!(env.observation_space().contains(&obs));
+//! // Push the pusher along +x at 1 m/s for one frame (1/30 s).
+//! let step = env.step(&[1.0, 0.0])?;
+//! assert!(!step.truncated);
+//! assert!(scene::find("cartpole").is_err());
+//! # Ok::<(), moravec_sim::SimError>(())
+//! ```
 #![warn(missing_docs)]
 
 pub mod camera;
