@@ -10,6 +10,19 @@ use crate::color::{Rgb, random_color, random_grey};
 use crate::env::{Outcome, Scene, drive_pusher};
 use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
 
+/// The registry entry of this scene.
+pub static SPEC: SceneSpec = SceneSpec {
+    name: "cart_platform",
+    description: "a pusher drives a cart along a raised platform; pushed over the edge it falls (support, gravity)",
+    action_dim: 2,
+    max_action: 1.5,
+    slots: &["cart", "pusher"],
+    max_steps: 300,
+    extent: 12.0,
+    max_speed: 60.0,
+    make: super::make::<CartPlatform>,
+};
+
 /// The scene's state beyond the world: which body is which, and the platform's geometry.
 pub struct CartPlatform {
     slots: [Option<BodyId>; 2],
@@ -56,7 +69,7 @@ impl CartPlatform {
 
 impl Scene for CartPlatform {
     fn spec() -> &'static SceneSpec {
-        super::find("cart_platform").expect("registered")
+        &SPEC
     }
 
     fn camera() -> Camera {

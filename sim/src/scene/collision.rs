@@ -11,6 +11,19 @@ use crate::color::{Rgb, random_color, random_grey};
 use crate::env::{Outcome, Scene};
 use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
 
+/// The registry entry of this scene.
+pub static SPEC: SceneSpec = SceneSpec {
+    name: "collision",
+    description: "balls and boxes of different masses roll into each other and into a wall (solidity, inertia)",
+    action_dim: 0,
+    max_action: 0.0,
+    slots: &["body0", "body1", "body2"],
+    max_steps: 300,
+    extent: 12.0,
+    max_speed: 60.0,
+    make: super::make::<Collision>,
+};
+
 /// The scene's state beyond the world.
 pub struct Collision {
     slots: [Option<BodyId>; 3],
@@ -18,7 +31,7 @@ pub struct Collision {
 
 impl Scene for Collision {
     fn spec() -> &'static SceneSpec {
-        super::find("collision").expect("registered")
+        &SPEC
     }
 
     fn camera() -> Camera {

@@ -49,59 +49,18 @@ fn make<S: crate::env::Scene>(size: usize) -> Result<Box<dyn Environment>> {
 }
 
 /// Every scene.
-pub static SCENES: &[SceneSpec] = &[
-    SceneSpec {
-        name: "cart_platform",
-        description: "a pusher drives a cart along a raised platform; pushed over the edge it falls (support, gravity)",
-        action_dim: 2,
-        max_action: 1.5,
-        slots: &["cart", "pusher"],
-        max_steps: 300,
-        extent: 12.0,
-        max_speed: 60.0,
-        make: make::<CartPlatform>,
-    },
-    SceneSpec {
-        name: "occlusion",
-        description: "one to three objects cross the view behind one or two screens that may rise or fall (permanence, continuity, shape and colour constancy)",
-        action_dim: 0,
-        max_action: 0.0,
-        slots: &["object0", "object1", "object2", "screen0", "screen1"],
-        max_steps: 300,
-        extent: 12.0,
-        max_speed: 60.0,
-        make: make::<Occlusion>,
-    },
-    SceneSpec {
-        name: "table_clearing",
-        description: "a pusher clears 3 to 6 objects off a table; pushed off, they fall to the floor (planning)",
-        action_dim: 2,
-        max_action: 1.5,
-        slots: &[
-            "object0", "object1", "object2", "object3", "object4", "object5", "pusher",
-        ],
-        max_steps: 300,
-        extent: 12.0,
-        max_speed: 60.0,
-        make: make::<TableClearing>,
-    },
-    SceneSpec {
-        name: "collision",
-        description: "balls and boxes of different masses roll into each other and into a wall (solidity, inertia)",
-        action_dim: 0,
-        max_action: 0.0,
-        slots: &["body0", "body1", "body2"],
-        max_steps: 300,
-        extent: 12.0,
-        max_speed: 60.0,
-        make: make::<Collision>,
-    },
+pub static SCENES: &[&SceneSpec] = &[
+    &cart_platform::SPEC,
+    &occlusion::SPEC,
+    &table_clearing::SPEC,
+    &collision::SPEC,
 ];
 
 /// The scene with this name, or an error listing the known ones.
 pub fn find(name: &str) -> Result<&'static SceneSpec> {
     SCENES
         .iter()
+        .copied()
         .find(|s| s.name == name)
         .ok_or_else(|| SimError::UnknownScene {
             name: name.to_owned(),

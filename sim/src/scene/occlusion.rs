@@ -36,6 +36,19 @@ struct Screen {
     down: f32,
 }
 
+/// The registry entry of this scene.
+pub static SPEC: SceneSpec = SceneSpec {
+    name: "occlusion",
+    description: "one to three objects cross the view behind one or two screens that may rise or fall (permanence, continuity, shape and colour constancy)",
+    action_dim: 0,
+    max_action: 0.0,
+    slots: &["object0", "object1", "object2", "screen0", "screen1"],
+    max_steps: 300,
+    extent: 12.0,
+    max_speed: 60.0,
+    make: super::make::<Occlusion>,
+};
+
 /// The scene's state beyond the world.
 pub struct Occlusion {
     slots: [Option<BodyId>; 5],
@@ -44,7 +57,7 @@ pub struct Occlusion {
 
 impl Scene for Occlusion {
     fn spec() -> &'static SceneSpec {
-        super::find("occlusion").expect("registered")
+        &SPEC
     }
 
     fn camera() -> Camera {

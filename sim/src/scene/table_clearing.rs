@@ -14,6 +14,21 @@ use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
 /// Height of the table top.
 const TOP: f32 = 0.75;
 
+/// The registry entry of this scene.
+pub static SPEC: SceneSpec = SceneSpec {
+    name: "table_clearing",
+    description: "a pusher clears 3 to 6 objects off a table; pushed off, they fall to the floor (planning)",
+    action_dim: 2,
+    max_action: 1.5,
+    slots: &[
+        "object0", "object1", "object2", "object3", "object4", "object5", "pusher",
+    ],
+    max_steps: 300,
+    extent: 12.0,
+    max_speed: 60.0,
+    make: super::make::<TableClearing>,
+};
+
 /// The scene's state beyond the world.
 pub struct TableClearing {
     slots: [Option<BodyId>; 7],
@@ -35,7 +50,7 @@ impl TableClearing {
 
 impl Scene for TableClearing {
     fn spec() -> &'static SceneSpec {
-        super::find("table_clearing").expect("registered")
+        &SPEC
     }
 
     fn camera() -> Camera {
