@@ -128,7 +128,32 @@ impl<S: Scene> SceneEnv<S> {
         })
     }
 
-    fn observe(&mut self) -> Observation {
+    /// The environment over an already built world and scene (the VoE suite builds worlds from
+    /// edited layouts).
+    pub fn from_world(size: usize, world: World, scene: S) -> Result<Self> {
+        let mut env = Self::new(size)?;
+        env.world = world;
+        env.scene = scene;
+        Ok(env)
+    }
+
+    /// The world, for changes between steps (the VoE suite's violations).
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// The scene's own state.
+    pub fn scene(&self) -> &S {
+        &self.scene
+    }
+
+    /// The current frame with the given bodies left out of the picture.
+    pub fn render_hiding(&mut self, hidden: &[BodyId]) -> Frame {
+        self.renderer.render_hiding(&self.world, hidden)
+    }
+
+    /// The observation of the world as it is now.
+    pub fn observe(&mut self) -> Observation {
         let states = self
             .scene
             .slots()

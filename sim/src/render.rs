@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::camera::{Basis, Camera, project_with};
 use crate::color::Rgb;
-use crate::world::{BodyKind, World};
+use crate::world::{BodyId, BodyKind, World};
 
 /// Share of a surface's colour that it keeps when turned away from the light.
 const AMBIENT: f32 = 0.35;
@@ -134,17 +134,32 @@ impl Renderer {
 
     /// Renders the world as it is now.
     pub fn render(&mut self, world: &World) -> Frame {
-        if self
-            .layer
-            .as_ref()
-            .is_none_or(|l| l.key != world.static_key())
-        {
-            self.layer = Some(self.trace_static(world));
-        }
-        let layer = self.layer.as_ref().expect("static layer was just built");
+        self.render_hiding(world, &[])
+    }
+
+    /// Renders the world as if the `hidden` bodies were not there: the picture of the same world
+    /// without them, used to measure how much of a body is in view.
+    pub fn render_hiding(&mut self, world: &World, hidden: &[BodyId]) -> Frame {
+        let hides_fixed = hidden.iter().any(|&id| world.kind(id) == BodyKind::Fixed);
+        let fresh;
+        let layer = if hides_fixed {
+            fresh = self.trace_static(world, hidden);
+            &fresh
+        } else {
+            if self
+                .layer
+                .as_ref()
+                .is_none_or(|l| l.key != world.static_key())
+            {
+                self.layer = Some(self.trace_static(world, &[]));
+            }
+            self.layer.as_ref().expect("static layer was just built")
+        };
         let mut rgb = layer.rgb.clone();
         let mut depth = layer.depth.clone();
-        let targets = self.targets(world, |kind| kind != BodyKind::Fixed);
+        let targets = self.targets(world, |id, kind| {
+            kind != BodyKind::Fixed && !hidden.contains(&id)
+        });
         self.trace(&targets, &mut rgb, &mut depth);
         Frame {
             width: self.camera.width,
@@ -153,12 +168,14 @@ impl Renderer {
         }
     }
 
-    fn trace_static(&self, world: &World) -> StaticLayer {
+    fn trace_static(&self, world: &World, hidden: &[BodyId]) -> StaticLayer {
         let n = self.dirs.len();
         let background = self.camera.background.to_u8();
         let mut rgb: Vec<u8> = background.iter().copied().cycle().take(n * 3).collect();
         let mut depth = vec![f32::MAX; n];
-        let targets = self.targets(world, |kind| kind == BodyKind::Fixed);
+        let targets = self.targets(world, |id, kind| {
+            kind == BodyKind::Fixed && !hidden.contains(&id)
+        });
         self.trace(&targets, &mut rgb, &mut depth);
         StaticLayer {
             key: world.static_key(),
@@ -167,13 +184,17 @@ impl Renderer {
         }
     }
 
-    /// The colliders of the chosen kinds with the pixel rectangles their bounding boxes cover.
-    fn targets<'w>(&self, world: &'w World, keep: impl Fn(BodyKind) -> bool) -> Vec<Target<'w>> {
+    /// The colliders kept by `keep` with the pixel rectangles their bounding boxes cover.
+    fn targets<'w>(
+        &self,
+        world: &'w World,
+        keep: impl Fn(BodyId, BodyKind) -> bool,
+    ) -> Vec<Target<'w>> {
         let (w, h) = (self.camera.width, self.camera.height);
         world
             .colliders()
-            .filter(|(kind, _)| keep(*kind))
-            .filter_map(|(_, collider)| {
+            .filter(|(id, kind, _)| keep(*id, *kind))
+            .filter_map(|(_, _, collider)| {
                 let (xs, ys) = self.screen_rect(collider)?;
                 Some(Target {
                     collider,

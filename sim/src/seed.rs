@@ -21,10 +21,13 @@ pub enum Split {
     Val,
     /// Test episodes.
     Test,
+    /// The violation-of-expectation suite; never a training split (not accepted on the CLI's
+    /// `--split`).
+    Voe,
 }
 
 impl Split {
-    /// Every split.
+    /// The splits of training datasets.
     pub const ALL: [Split; 3] = [Split::Train, Split::Val, Split::Test];
 
     /// The split's name in file and CLI form.
@@ -33,6 +36,24 @@ impl Split {
             Split::Train => "train",
             Split::Val => "val",
             Split::Test => "test",
+            Split::Voe => "voe",
+        }
+    }
+
+    /// The inclusive range of environment seeds this split's episodes are drawn from: the top two
+    /// bits of a seed name its split, so the ranges of train, val, test and the VoE suite are
+    /// disjoint.
+    pub fn seed_range(self) -> [u64; 2] {
+        let d = self.domain();
+        [d << 62, (d << 62) | SEED_MASK]
+    }
+
+    fn domain(self) -> u64 {
+        match self {
+            Split::Train => 0,
+            Split::Val => 1,
+            Split::Test => 2,
+            Split::Voe => 3,
         }
     }
 }
@@ -57,6 +78,9 @@ impl FromStr for Split {
             })
     }
 }
+
+/// The low 62 bits of an environment seed; the top two name the split.
+const SEED_MASK: u64 = (1 << 62) - 1;
 
 /// Which episode: everything its randomness is derived from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +115,7 @@ impl EpisodeKey<'_> {
         h.update(self.split.as_str().as_bytes());
         h.update(self.index.to_le_bytes());
         let mut master = ChaCha8Rng::from_seed(h.finalize().into());
-        let env = master.next_u64();
+        let env = (master.next_u64() & SEED_MASK) | self.split.seed_range()[0];
         let mut policy_seed = [0u8; 32];
         master.fill_bytes(&mut policy_seed);
         EpisodeSeeds {
@@ -122,6 +146,26 @@ mod tests {
         assert_ne!(base, key(7, "collision", Split::Train, 3).seeds().env);
         assert_ne!(base, key(7, "occlusion", Split::Val, 3).seeds().env);
         assert_ne!(base, key(7, "occlusion", Split::Train, 4).seeds().env);
+    }
+
+    #[test]
+    fn seeds_fall_in_their_split_range_and_ranges_are_disjoint() {
+        let mut ranges = Vec::new();
+        for split in [Split::Train, Split::Val, Split::Test, Split::Voe] {
+            let [lo, hi] = split.seed_range();
+            for i in 0..50 {
+                let s = key(1, "collision", split, i).seeds().env;
+                assert!((lo..=hi).contains(&s), "{split}: {s} outside {lo}..={hi}");
+            }
+            ranges.push((lo, hi));
+        }
+        for w in ranges.windows(2) {
+            assert!(w[0].1 < w[1].0);
+        }
+        assert!(
+            "voe".parse::<Split>().is_err(),
+            "training data must not use VoE seeds"
+        );
     }
 
     #[test]

@@ -166,6 +166,7 @@ pub struct Snapshot {
     records: Vec<BodyRecord>,
     steps: u64,
     static_key: u64,
+    groups_used: u32,
 }
 
 /// Source of [`World::static_key`] values: every change of the fixed bodies draws a new one, so a
@@ -182,6 +183,8 @@ pub struct World {
     records: Vec<BodyRecord>,
     steps: u64,
     static_key: u64,
+    /// Collision-group bits handed out by [`World::ignore_contacts`].
+    groups_used: u32,
 }
 
 impl Default for World {
@@ -215,6 +218,7 @@ impl World {
             records: Vec::new(),
             steps: 0,
             static_key: NEXT_STATIC_KEY.fetch_add(1, Ordering::Relaxed),
+            groups_used: 0,
         }
     }
 
@@ -323,6 +327,17 @@ impl World {
         self.rb(id).translation().to_array()
     }
 
+    /// The body's axis-aligned bounding box, `(mins, maxs)`.
+    pub fn aabb(&self, id: BodyId) -> ([f32; 3], [f32; 3]) {
+        let aabb = self.state.colliders[self.record(id).collider].compute_aabb();
+        (aabb.mins.to_array(), aabb.maxs.to_array())
+    }
+
+    /// Angular velocity of the body.
+    pub fn angvel(&self, id: BodyId) -> [f32; 3] {
+        self.rb(id).angvel().to_array()
+    }
+
     /// Linear velocity of the body.
     pub fn linvel(&self, id: BodyId) -> [f32; 3] {
         self.rb(id).linvel().to_array()
@@ -346,6 +361,51 @@ impl World {
         self.state.bodies[handle].set_linvel(Vector::from_array(v), true);
     }
 
+    /// Sets the angular velocity of a body.
+    pub fn set_angvel(&mut self, id: BodyId, w: [f32; 3]) {
+        let handle = self.record(id).body;
+        self.state.bodies[handle].set_angvel(Vector::from_array(w), true);
+    }
+
+    /// Scales the gravity a body feels (0 switches it off for that body alone).
+    pub fn set_gravity_scale(&mut self, id: BodyId, scale: f32) {
+        let handle = self.record(id).body;
+        self.state.bodies[handle].set_gravity_scale(scale, true);
+    }
+
+    /// Turns a dynamic body kinematic: from now on it keeps its velocity whatever hits it.
+    pub fn make_kinematic(&mut self, id: BodyId) {
+        let handle = self.record(id).body;
+        self.state.bodies[handle].set_body_type(RigidBodyType::KinematicVelocityBased, true);
+        self.records[id.0 as usize].kind = BodyKind::Kinematic;
+    }
+
+    /// Makes two bodies pass through each other from now on (each keeps touching everything else).
+    ///
+    /// `b` moves to a collision group of its own, and `a` stops colliding with that group. At most
+    /// 31 such calls per world.
+    pub fn ignore_contacts(&mut self, a: BodyId, b: BodyId) {
+        self.groups_used += 1;
+        assert!(
+            self.groups_used < 32,
+            "ignore_contacts: more than 31 calls on one world"
+        );
+        let bit = Group::from_bits_truncate(1 << self.groups_used);
+        let (ca, cb) = (self.record(a).collider, self.record(b).collider);
+        let ga = self.state.colliders[ca].collision_groups();
+        self.state.colliders[ca].set_collision_groups(InteractionGroups::new(
+            ga.memberships,
+            ga.filter.difference(bit),
+            ga.test_mode,
+        ));
+        let gb = self.state.colliders[cb].collision_groups();
+        self.state.colliders[cb].set_collision_groups(InteractionGroups::new(
+            bit,
+            gb.filter,
+            gb.test_mode,
+        ));
+    }
+
     /// Whether two bodies touch (have an active contact) after the last step.
     pub fn in_contact(&self, a: BodyId, b: BodyId) -> bool {
         let (ca, cb) = (self.record(a).collider, self.record(b).collider);
@@ -363,6 +423,7 @@ impl World {
             records: self.records.clone(),
             steps: self.steps,
             static_key: self.static_key,
+            groups_used: self.groups_used,
         }
     }
 
@@ -372,6 +433,7 @@ impl World {
         self.records = snapshot.records.clone();
         self.steps = snapshot.steps;
         self.static_key = snapshot.static_key;
+        self.groups_used = snapshot.groups_used;
     }
 
     /// Changes whenever the set of fixed bodies changes; two worlds with the same key have the
@@ -381,10 +443,11 @@ impl World {
     }
 
     /// Every collider with its kind, for the renderer.
-    pub(crate) fn colliders(&self) -> impl Iterator<Item = (BodyKind, &Collider)> + '_ {
+    pub(crate) fn colliders(&self) -> impl Iterator<Item = (BodyId, BodyKind, &Collider)> + '_ {
         self.records
             .iter()
-            .map(|r| (r.kind, &self.state.colliders[r.collider]))
+            .enumerate()
+            .map(|(i, r)| (BodyId(i as u32), r.kind, &self.state.colliders[r.collider]))
     }
 
     /// Rapier's query pipeline over every collider: the reference path for ray casts.

@@ -34,6 +34,9 @@ pub struct Meta {
     pub split: Split,
     /// Global seed.
     pub seed: u64,
+    /// Inclusive range of the environment seeds of this split (disjoint across splits and from
+    /// the VoE suite).
+    pub env_seeds: [u64; 2],
     /// Number of episodes.
     pub episodes: u64,
     /// Frames per episode.

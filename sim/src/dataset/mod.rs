@@ -13,6 +13,7 @@
 mod meta;
 mod read;
 mod write;
+mod writer;
 
 pub use meta::{Meta, SCHEMA_VERSION, ShardInfo};
 pub use read::{Shard, read_meta, read_shard, verify};

@@ -3,22 +3,19 @@
 //! interruption never leaves a partial dataset under the output name.
 
 use std::fs;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use safetensors::{Dtype, tensor::TensorView};
 use sha2::{Digest, Sha256};
 
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
-use super::read::{Shard, ShardShape, hash_shard, read_shard_file};
+use super::read::{Shard, ShardShape, read_shard_file};
+use super::writer::DatasetWriter;
 use crate::camera::check_size;
-use crate::env::SUBSTEPS;
 use crate::episode::{Episode, check_frames, generate_episode};
 use crate::error::{Result, SimError};
 use crate::scene::{self, SceneSpec};
 use crate::seed::{EpisodeKey, Split};
-use crate::world::{DT, STATE_DIM};
 
 /// Largest number of episodes one dataset may hold.
 pub const MAX_EPISODES: u64 = 10_000_000;
@@ -100,54 +97,22 @@ pub fn write_dataset(
     fs::create_dir_all(&partial).map_err(|e| SimError::io("cannot write into", &parent, e))?;
     let guard = RemoveOnError(Some(partial.clone()));
 
-    let csv_path = partial.join("trajectories.csv");
-    let csv_file =
-        fs::File::create(&csv_path).map_err(|e| SimError::io("cannot create", &csv_path, e))?;
-    let mut csv = csv::Writer::from_writer(BufWriter::new(csv_file));
-    csv.write_record([
-        "episode", "t", "body", "x", "y", "z", "qx", "qy", "qz", "qw", "vx", "vy", "vz", "wx",
-        "wy", "wz",
-    ])
-    .map_err(|e| csv_error(&csv_path, e))?;
-
     let shard_len = config.shard_len();
-    let mut hasher = Sha256::new();
-    let mut shards = Vec::new();
+    let mut writer = DatasetWriter::create(&partial, spec, config.frames, config.size)?;
     let mut first = 0u64;
     while first < config.episodes {
-        let info = ShardInfo {
-            file: format!("shard-{:05}.safetensors", shards.len()),
-            first_episode: first,
-            episodes: shard_len.min(config.episodes - first),
-        };
-        let path = partial.join(&info.file);
+        let info = writer.next_shard(shard_len.min(config.episodes - first));
         // A shard left by an interrupted run is reused if it reads back whole.
-        let shard = match read_shard_as(&partial, config, spec, &info) {
-            Ok(shard) => shard,
+        match read_shard_as(&partial, config, spec, &info) {
+            Ok(shard) => writer.push_written(info.clone(), &shard)?,
             Err(_) => {
                 let shard = generate_shard(config, spec, &info, on_episode)?;
-                write_shard(&path, &shard, config, spec)?;
-                shard
+                writer.push(&shard)?;
             }
-        };
-        hash_shard(&mut hasher, &shard);
-        write_trajectories(&mut csv, first, &shard, config.frames, spec)
-            .map_err(|e| csv_error(&csv_path, e))?;
+        }
         first += info.episodes;
-        shards.push(info);
     }
-    let mut inner = csv
-        .into_inner()
-        .map_err(|e| SimError::io("cannot write", &csv_path, e.into_error()))?;
-    inner
-        .flush()
-        .map_err(|e| SimError::io("cannot write", &csv_path, e))?;
-
-    let meta = meta_for(config, spec, shards, hex(&hasher.finalize()))?;
-    let meta_path = partial.join("meta.json");
-    let json = serde_json::to_string_pretty(&meta).expect("Meta serialises");
-    fs::write(&meta_path, json + "\n").map_err(|e| SimError::io("cannot write", &meta_path, e))?;
-
+    let meta = writer.finish(config.split, config.seed, shard_len)?;
     move_into_place(&partial, out, force)?;
     guard.disarm();
     Ok(meta)
@@ -251,33 +216,6 @@ fn read_shard_as(
     read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape)
 }
 
-fn meta_for(
-    config: &GenerateConfig,
-    spec: &'static SceneSpec,
-    shards: Vec<ShardInfo>,
-    hash: String,
-) -> Result<Meta> {
-    Ok(Meta {
-        schema_version: SCHEMA_VERSION,
-        generator: format!("moravec-sim {}", env!("CARGO_PKG_VERSION")),
-        scene: spec.name.to_owned(),
-        split: config.split,
-        seed: config.seed,
-        episodes: config.episodes,
-        frames: config.frames,
-        size: config.size,
-        frame_dt: DT * SUBSTEPS as f32,
-        substeps: SUBSTEPS,
-        action_dim: spec.action_dim,
-        max_action: spec.max_action,
-        slots: spec.slots.iter().map(|s| s.to_string()).collect(),
-        camera: spec.make(config.size)?.camera().clone(),
-        shard_episodes: config.shard_len(),
-        shards,
-        content_hash: format!("sha256:{hash}"),
-    })
-}
-
 /// Fails early, before any work, if `out` cannot be used.
 fn check_output(out: &Path, force: bool) -> Result<()> {
     match fs::metadata(out) {
@@ -334,70 +272,6 @@ fn move_into_place(partial: &Path, out: &Path, force: bool) -> Result<()> {
         fs::remove_dir_all(&old).map_err(|e| SimError::io("cannot remove", &old, e))?;
     }
     Ok(())
-}
-
-/// Writes a shard under a temporary name, then renames it: a shard file is always whole.
-fn write_shard(
-    path: &Path,
-    shard: &Shard,
-    config: &GenerateConfig,
-    spec: &SceneSpec,
-) -> Result<()> {
-    let (n, t, s) = (shard.episodes, config.frames, config.size);
-    let (a, b) = (spec.action_dim, spec.slots.len());
-    let actions = le_bytes(shard.actions.iter());
-    let states = le_bytes(shard.states.iter());
-    let tensors = [
-        ("frames", Dtype::U8, vec![n, t, s, s, 3], &shard.frames),
-        ("actions", Dtype::F32, vec![n, t, a], &actions),
-        ("states", Dtype::F32, vec![n, t, b, STATE_DIM], &states),
-        ("body_mask", Dtype::U8, vec![n, b], &shard.body_mask),
-    ];
-    let mut views = Vec::with_capacity(tensors.len());
-    for (name, dtype, shape, data) in tensors {
-        let view = TensorView::new(dtype, shape, data).map_err(|e| SimError::BadDataset {
-            path: path.to_owned(),
-            reason: format!("tensor {name}: {e}"),
-        })?;
-        views.push((name, view));
-    }
-    let bytes = safetensors::serialize(views, None).map_err(|e| SimError::BadDataset {
-        path: path.to_owned(),
-        reason: format!("cannot serialise shard: {e}"),
-    })?;
-    let tmp = path.with_extension("safetensors.tmp");
-    fs::write(&tmp, bytes).map_err(|e| SimError::io("cannot write", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| SimError::io("cannot write", path, e))
-}
-
-fn write_trajectories<W: Write>(
-    csv: &mut csv::Writer<W>,
-    first_episode: u64,
-    shard: &Shard,
-    frames: usize,
-    spec: &SceneSpec,
-) -> csv::Result<()> {
-    let b = spec.slots.len();
-    let per_episode = frames * b * STATE_DIM;
-    for (k, states) in shard.states.chunks(per_episode).enumerate() {
-        let mask = &shard.body_mask[k * b..(k + 1) * b];
-        let episode = (first_episode + k as u64).to_string();
-        for (t, frame_states) in states.chunks(b * STATE_DIM).enumerate() {
-            for (slot, state) in frame_states.chunks(STATE_DIM).enumerate() {
-                if mask[slot] == 0 {
-                    continue;
-                }
-                let mut row = vec![episode.clone(), t.to_string(), spec.slots[slot].to_owned()];
-                row.extend(state.iter().map(|v| v.to_string()));
-                csv.write_record(&row)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> SimError {
-    SimError::io("cannot write", path, std::io::Error::other(e))
 }
 
 pub(super) fn le_bytes<'a>(values: impl Iterator<Item = &'a f32>) -> Vec<u8> {

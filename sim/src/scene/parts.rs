@@ -16,10 +16,22 @@ pub fn sign(rng: &mut ChaCha8Rng) -> f32 {
     if rng.random_bool(0.5) { 1.0 } else { -1.0 }
 }
 
-/// A fixed floor whose top face is the plane y = 0.
+/// A fixed floor of a random grey whose top face is the plane y = 0.
 pub fn floor(
     world: &mut World,
     rng: &mut ChaCha8Rng,
+    half_x: f32,
+    half_z: f32,
+    friction: f32,
+) -> BodyId {
+    let color = random_grey(rng, 0.45, 0.7);
+    floor_colored(world, color, half_x, half_z, friction)
+}
+
+/// A fixed floor of the given colour whose top face is the plane y = 0.
+pub fn floor_colored(
+    world: &mut World,
+    color: Rgb,
     half_x: f32,
     half_z: f32,
     friction: f32,
@@ -30,7 +42,7 @@ pub fn floor(
             half: [half_x, 0.1, half_z],
         },
         [0.0, -0.1, 0.0],
-        random_grey(rng, 0.45, 0.7),
+        color,
     );
     desc.friction = friction;
     world.add_body(&desc)
