@@ -11,9 +11,9 @@
 //! `frames`, `actions`, `states` and `body_mask`, in that order.
 
 mod meta;
-mod read;
-mod write;
-mod writer;
+pub(crate) mod read;
+pub(crate) mod write;
+pub(crate) mod writer;
 
 pub use meta::{Meta, SCHEMA_VERSION, ShardInfo};
 pub use read::{Shard, read_meta, read_shard, verify};

@@ -143,10 +143,10 @@ pub fn partial_dir(config: &GenerateConfig, out: &Path) -> PathBuf {
 
 /// Deletes the partial directory when the run fails with an error (not when it is killed: then
 /// the next run resumes it).
-struct RemoveOnError(Option<PathBuf>);
+pub(crate) struct RemoveOnError(pub(crate) Option<PathBuf>);
 
 impl RemoveOnError {
-    fn disarm(mut self) {
+    pub(crate) fn disarm(mut self) {
         self.0 = None;
     }
 }
@@ -217,7 +217,7 @@ fn read_shard_as(
 }
 
 /// Fails early, before any work, if `out` cannot be used.
-fn check_output(out: &Path, force: bool) -> Result<()> {
+pub(crate) fn check_output(out: &Path, force: bool) -> Result<()> {
     match fs::metadata(out) {
         Ok(m) if !m.is_dir() => Err(SimError::io(
             "output is not a directory:",
@@ -238,7 +238,7 @@ fn check_output(out: &Path, force: bool) -> Result<()> {
     }
 }
 
-fn parent_of(out: &Path) -> PathBuf {
+pub(crate) fn parent_of(out: &Path) -> PathBuf {
     match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -246,7 +246,7 @@ fn parent_of(out: &Path) -> PathBuf {
 }
 
 /// Renames the finished partial directory to `out`, replacing an old one only now.
-fn move_into_place(partial: &Path, out: &Path, force: bool) -> Result<()> {
+pub(crate) fn move_into_place(partial: &Path, out: &Path, force: bool) -> Result<()> {
     let old = if out.exists() {
         // An empty directory, or any directory with `force`: set it aside first.
         check_output(out, force)?;

@@ -74,9 +74,9 @@ impl Scene for CartPlatform {
 
     fn camera() -> Camera {
         Camera::new(
-            [0.2, 2.3, 4.6],
-            [0.2, 0.55, 0.0],
-            46.0,
+            [0.2, 1.75, 3.1],
+            [0.2, 0.6, 0.0],
+            50.0,
             Rgb::new(0.08, 0.09, 0.14),
         )
     }
@@ -100,9 +100,9 @@ impl Scene for CartPlatform {
         let edge = cx + hx;
 
         let half = [
-            uniform(rng, 0.15, 0.25),
-            uniform(rng, 0.1, 0.17),
-            uniform(rng, 0.12, 0.2),
+            uniform(rng, 0.28, 0.38),
+            uniform(rng, 0.16, 0.24),
+            uniform(rng, 0.2, 0.28),
         ];
         let cart_x = edge - uniform(rng, 0.35, 0.8);
         let cart_z = uniform(rng, -0.3, 0.3) * hz;

@@ -51,10 +51,10 @@ impl CollisionLayout {
             .map(|k| {
                 let shape = if rng.random_bool(0.7) {
                     ShapeDesc::Ball {
-                        radius: uniform(rng, 0.18, 0.3),
+                        radius: uniform(rng, 0.25, 0.38),
                     }
                 } else {
-                    let h = uniform(rng, 0.15, 0.25);
+                    let h = uniform(rng, 0.2, 0.3);
                     ShapeDesc::Cuboid { half: [h, h, h] }
                 };
                 let x = -1.2 + 1.0 * k as f32 + uniform(rng, -0.1, 0.1);
@@ -137,7 +137,7 @@ impl Scene for Collision {
 
     fn camera() -> Camera {
         Camera::new(
-            [0.4, 1.3, 3.9],
+            [0.4, 1.2, 3.4],
             [0.4, 0.3, 0.0],
             50.0,
             Rgb::new(0.1, 0.11, 0.15),

@@ -1,8 +1,8 @@
 //! The scene registry: every scene, by name, in one static table.
 
-mod cart_platform;
-mod collision;
-mod occlusion;
+pub mod cart_platform;
+pub mod collision;
+pub mod occlusion;
 pub(crate) mod parts;
 mod table_clearing;
 

@@ -33,7 +33,7 @@ pub static SPEC: SceneSpec = SceneSpec {
 const SCREEN_SPEED: f32 = 1.2;
 
 /// Depth (z) of the screens' plane, between the camera and the objects' lanes.
-pub const SCREEN_Z: f32 = 0.9;
+pub const SCREEN_Z: f32 = 0.55;
 
 /// How a screen moves during the episode.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -150,7 +150,7 @@ impl ObjectLayout {
     pub fn sample(rng: &mut ChaCha8Rng, lane: usize) -> Self {
         let shape = object_shape(rng.random_range(0..3u32), uniform(rng, 0.22, 0.36));
         let side = sign(rng);
-        let z = 0.2 - 0.8 * lane as f32 + uniform(rng, -0.08, 0.08);
+        let z = -0.1 - 0.8 * lane as f32 + uniform(rng, -0.06, 0.06);
         Self {
             shape,
             color: random_color(rng),
@@ -203,7 +203,7 @@ impl Occlusion {
             ShapeDesc::Cuboid {
                 half: [8.0, 2.5, 0.1],
             },
-            [0.0, 2.5, -2.0],
+            [0.0, 2.5, -2.6],
             layout.wall,
         ));
         let mut slots = [None; 5];

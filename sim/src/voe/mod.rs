@@ -1,0 +1,342 @@
+//! The violation-of-expectation suite: matched sets of possible and impossible movies, one
+//! physical property at a time.
+//!
+//! Where it can (permanence, shape and colour constancy, continuity) the suite follows IntPhys:
+//! a [quadruplet](Kind::Quadruplet) of two possible movies A and B and two impossible ones
+//! C = A[..t] + B[t..] and D = B[..t] + A[t..], so {C, D} holds exactly the frames of {A, B} and
+//! only the order of events tells them apart. Where it cannot (gravity, support, solidity,
+//! inertia, collision) it uses [pairs](Kind::Pair) that are bitwise identical up to the violation
+//! frame, the violation made inside the simulation (gravity switched off for one body, a contact
+//! pair disabled, a velocity changed with no cause, a body that ignores a hit).
+
+mod pair;
+mod quadruplet;
+mod record;
+mod suite;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+pub use suite::{
+    DEFAULT_FRAMES, DEFAULT_SETS, MIN_FRAMES, SETS_HEADER, SuiteConfig, SuiteMeta, SuiteProperty,
+    set_seed, write_suite,
+};
+
+use crate::episode::Episode;
+use crate::error::{Result, SimError};
+use crate::scene::SceneSpec;
+
+/// A physical property the suite tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Property {
+    /// An object does not vanish behind a screen, nor appear from nowhere.
+    Permanence,
+    /// An object keeps its shape while hidden.
+    ShapeConstancy,
+    /// An object keeps its colour while hidden.
+    ColorConstancy,
+    /// An object crosses the space between two screens instead of jumping it.
+    Continuity,
+    /// An unsupported object falls.
+    Gravity,
+    /// A supported object does not fall.
+    Support,
+    /// Objects do not pass through walls or each other.
+    Solidity,
+    /// An object keeps its velocity unless something acts on it.
+    Inertia,
+    /// A struck object reacts to the hit.
+    Collision,
+}
+
+/// Where the violation happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// While the object is hidden: the splice frame is the same picture in A and B.
+    Occluded,
+    /// In plain view.
+    Visible,
+}
+
+/// How a set is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Two possible and two impossible movies made of the same frames.
+    Quadruplet,
+    /// One possible and one impossible movie, identical up to the violation frame.
+    Pair,
+}
+
+/// A property's entry in the suite: its scene, kind, conditions and builder.
+pub struct PropertySpec {
+    /// The property.
+    pub property: Property,
+    /// The scene its movies come from.
+    pub scene: &'static SceneSpec,
+    /// Quadruplets or pairs.
+    pub kind: Kind,
+    /// The conditions it has sets for.
+    pub conditions: &'static [Condition],
+    /// What a violation looks like.
+    pub description: &'static str,
+    build: fn(&SetRequest) -> Result<VoeSet>,
+}
+
+impl fmt::Debug for PropertySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PropertySpec")
+            .field("property", &self.property)
+            .field("scene", &self.scene.name)
+            .field("kind", &self.kind)
+            .field("conditions", &self.conditions)
+            .finish()
+    }
+}
+
+const BOTH: &[Condition] = &[Condition::Occluded, Condition::Visible];
+const VISIBLE: &[Condition] = &[Condition::Visible];
+
+/// Every property of the suite.
+pub static PROPERTIES: &[PropertySpec] = &[
+    PropertySpec {
+        property: Property::Permanence,
+        scene: &crate::scene::occlusion::SPEC,
+        kind: Kind::Quadruplet,
+        conditions: BOTH,
+        description: "an object vanishes (behind a screen or in view), or appears from nowhere",
+        build: quadruplet::build,
+    },
+    PropertySpec {
+        property: Property::ShapeConstancy,
+        scene: &crate::scene::occlusion::SPEC,
+        kind: Kind::Quadruplet,
+        conditions: BOTH,
+        description: "an object changes shape while hidden or in view",
+        build: quadruplet::build,
+    },
+    PropertySpec {
+        property: Property::ColorConstancy,
+        scene: &crate::scene::occlusion::SPEC,
+        kind: Kind::Quadruplet,
+        conditions: BOTH,
+        description: "an object changes colour while hidden or in view",
+        build: quadruplet::build,
+    },
+    PropertySpec {
+        property: Property::Continuity,
+        scene: &crate::scene::occlusion::SPEC,
+        kind: Kind::Quadruplet,
+        conditions: BOTH,
+        description: "an object goes behind one screen and comes out of the other without crossing the gap (or jumps in view)",
+        build: quadruplet::build,
+    },
+    PropertySpec {
+        property: Property::Gravity,
+        scene: &crate::scene::cart_platform::SPEC,
+        kind: Kind::Pair,
+        conditions: VISIBLE,
+        description: "the cart keeps floating after it leaves the platform's edge",
+        build: pair::build,
+    },
+    PropertySpec {
+        property: Property::Support,
+        scene: &crate::scene::cart_platform::SPEC,
+        kind: Kind::Pair,
+        conditions: VISIBLE,
+        description: "the cart sinks through the platform while standing on it",
+        build: pair::build,
+    },
+    PropertySpec {
+        property: Property::Solidity,
+        scene: &crate::scene::collision::SPEC,
+        kind: Kind::Pair,
+        conditions: VISIBLE,
+        description: "a body passes through the wall or through another body",
+        build: pair::build,
+    },
+    PropertySpec {
+        property: Property::Inertia,
+        scene: &crate::scene::collision::SPEC,
+        kind: Kind::Pair,
+        conditions: VISIBLE,
+        description: "a rolling body stops, turns back or speeds up with nothing touching it",
+        build: pair::build,
+    },
+    PropertySpec {
+        property: Property::Collision,
+        scene: &crate::scene::collision::SPEC,
+        kind: Kind::Pair,
+        conditions: VISIBLE,
+        description: "a struck body carries on as if nothing hit it",
+        build: pair::build,
+    },
+];
+
+impl Property {
+    /// The property's name in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Property::Permanence => "permanence",
+            Property::ShapeConstancy => "shape_constancy",
+            Property::ColorConstancy => "color_constancy",
+            Property::Continuity => "continuity",
+            Property::Gravity => "gravity",
+            Property::Support => "support",
+            Property::Solidity => "solidity",
+            Property::Inertia => "inertia",
+            Property::Collision => "collision",
+        }
+    }
+
+    /// The property's entry in [`PROPERTIES`].
+    pub fn spec(self) -> &'static PropertySpec {
+        PROPERTIES
+            .iter()
+            .find(|p| p.property == self)
+            .expect("every property is registered")
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Property {
+    type Err = SimError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        PROPERTIES
+            .iter()
+            .map(|p| p.property)
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| SimError::OutOfRange {
+                what: "property",
+                value: s.to_owned(),
+                expected: format!(
+                    "one of {}",
+                    PROPERTIES
+                        .iter()
+                        .map(|p| p.property.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+    }
+}
+
+impl Condition {
+    /// The condition's name in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Occluded => "occluded",
+            Condition::Visible => "visible",
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Condition {
+    type Err = SimError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "occluded" => Ok(Condition::Occluded),
+            "visible" => Ok(Condition::Visible),
+            _ => Err(SimError::OutOfRange {
+                what: "condition",
+                value: s.to_owned(),
+                expected: "occluded or visible".into(),
+            }),
+        }
+    }
+}
+
+impl Kind {
+    /// The kind's name in `sets.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Quadruplet => "quadruplet",
+            Kind::Pair => "pair",
+        }
+    }
+}
+
+/// What to build: one set of one property and condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetRequest {
+    /// The property.
+    pub property: Property,
+    /// The condition.
+    pub condition: Condition,
+    /// The set's seed (in [`crate::Split::Voe`]'s range); all its randomness comes from it.
+    pub seed: u64,
+    /// The set's index within its (property, condition) cell: quadruplets alternate short
+    /// (even) and long (odd) occlusions.
+    pub index: u64,
+    /// Frames per movie.
+    pub frames: usize,
+    /// Image side, pixels.
+    pub size: usize,
+}
+
+/// One movie of a set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    /// Whether it obeys physics.
+    pub possible: bool,
+    /// Its frames, actions and states, shaped as a dataset episode.
+    pub episode: Episode,
+}
+
+/// One matched set of possible and impossible movies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VoeSet {
+    /// What the request asked for.
+    pub request: SetRequest,
+    /// Quadruplet or pair.
+    pub kind: Kind,
+    /// First frame at which an impossible movie differs from its possible counterpart (the
+    /// splice frame of a quadruplet; the first frame whose simulated state differs, for a pair).
+    pub violation_frame: usize,
+    /// Frames the object stays fully hidden in the occlusion around the violation (0 if none).
+    pub occlusion_frames: usize,
+    /// Mean share of the image the tracked object covers, over the frames it is visible.
+    pub object_share: f32,
+    /// A, B, C, D for quadruplets (A and B possible); possible then impossible for pairs.
+    pub members: Vec<Member>,
+}
+
+/// Builds one set. The same request gives the same bits.
+pub fn generate_set(request: &SetRequest) -> Result<VoeSet> {
+    let spec = request.property.spec();
+    if !spec.conditions.contains(&request.condition) {
+        return Err(SimError::OutOfRange {
+            what: "condition",
+            value: request.condition.to_string(),
+            expected: format!(
+                "{} for {}",
+                spec.conditions
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                request.property
+            ),
+        });
+    }
+    crate::episode::check_frames(request.frames)?;
+    crate::camera::check_size("size", request.size)?;
+    (spec.build)(request)
+}

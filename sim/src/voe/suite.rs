@@ -1,0 +1,300 @@
+//! Writing the whole suite: one dataset directory per property (same format as training
+//! datasets), `sets.csv` saying which movies form which set, and a `meta.json` for the suite.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Condition, Kind, PROPERTIES, Property, SetRequest, VoeSet, generate_set};
+use crate::dataset::SCHEMA_VERSION;
+use crate::dataset::read::Shard;
+use crate::dataset::write::{RemoveOnError, check_output, move_into_place, parent_of};
+use crate::dataset::writer::DatasetWriter;
+use crate::error::{Result, SimError};
+use crate::seed::{EpisodeKey, Split};
+
+/// Sets per (property, condition) by default: the IntPhys dev set has 60 per property.
+pub const DEFAULT_SETS: u64 = 60;
+/// Frames per movie by default.
+pub const DEFAULT_FRAMES: usize = 64;
+/// Fewest frames a VoE movie may have: context before the violation and time to see it.
+pub const MIN_FRAMES: usize = 32;
+
+/// Frame bytes per shard.
+const SHARD_BYTES: usize = 64 << 20;
+
+/// Columns of `sets.csv`.
+pub const SETS_HEADER: [&str; 11] = [
+    "set_id",
+    "property",
+    "condition",
+    "kind",
+    "member",
+    "possible",
+    "violation_frame",
+    "occlusion_frames",
+    "seed",
+    "episode",
+    "object_share",
+];
+
+/// What suite to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SuiteConfig {
+    /// Global seed.
+    pub seed: u64,
+    /// Sets per (property, condition).
+    pub sets: u64,
+    /// Frames per movie.
+    pub frames: usize,
+    /// Image side, pixels.
+    pub size: usize,
+}
+
+/// One property's part of the suite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteProperty {
+    /// The property.
+    pub property: Property,
+    /// The scene its movies come from.
+    pub scene: String,
+    /// Quadruplets or pairs.
+    pub kind: Kind,
+    /// Its conditions.
+    pub conditions: Vec<Condition>,
+    /// Its dataset directory, relative to the suite's.
+    pub dir: String,
+    /// Number of sets.
+    pub sets: u64,
+    /// Number of movies.
+    pub episodes: u64,
+    /// The content hash of its dataset.
+    pub content_hash: String,
+}
+
+/// The suite's `meta.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteMeta {
+    /// Layout version.
+    pub schema_version: u32,
+    /// Crate and version that wrote it.
+    pub generator: String,
+    /// Global seed.
+    pub seed: u64,
+    /// Sets per (property, condition).
+    pub sets_per_cell: u64,
+    /// Frames per movie.
+    pub frames: usize,
+    /// Image side, pixels.
+    pub size: usize,
+    /// Inclusive range of the set seeds: the VoE split's, disjoint from every training split's.
+    pub env_seeds: [u64; 2],
+    /// The properties.
+    pub properties: Vec<SuiteProperty>,
+}
+
+impl SuiteConfig {
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=100_000).contains(&self.sets) {
+            return Err(SimError::OutOfRange {
+                what: "sets",
+                value: self.sets.to_string(),
+                expected: "1 to 100000 per property and condition".into(),
+            });
+        }
+        if !(MIN_FRAMES..=crate::episode::MAX_FRAMES).contains(&self.frames) {
+            return Err(SimError::OutOfRange {
+                what: "frames",
+                value: self.frames.to_string(),
+                expected: format!(
+                    "{MIN_FRAMES} to {} for VoE movies",
+                    crate::episode::MAX_FRAMES
+                ),
+            });
+        }
+        crate::camera::check_size("size", self.size)
+    }
+
+    /// Number of sets in the whole suite.
+    pub fn total_sets(&self) -> u64 {
+        PROPERTIES
+            .iter()
+            .map(|p| p.conditions.len() as u64)
+            .sum::<u64>()
+            * self.sets
+    }
+}
+
+/// The seed of set `index` of a (property, condition) cell: derived like an episode seed, in the
+/// VoE split's range.
+pub fn set_seed(seed: u64, property: Property, condition: Condition, index: u64) -> u64 {
+    let tag = format!("voe/{property}/{condition}");
+    EpisodeKey {
+        seed,
+        scene: &tag,
+        split: Split::Voe,
+        index,
+    }
+    .seeds()
+    .env
+}
+
+/// Generates the suite into `out` (same rules as datasets: `out` must be absent or empty unless
+/// `force`; everything is built in a hidden sibling and renamed into place when complete).
+/// `on_set` is called once per finished set, from any thread.
+pub fn write_suite(
+    config: &SuiteConfig,
+    out: &Path,
+    force: bool,
+    on_set: &(dyn Fn() + Sync),
+) -> Result<SuiteMeta> {
+    config.validate()?;
+    check_output(out, force)?;
+    let parent = parent_of(out);
+    fs::create_dir_all(&parent).map_err(|e| SimError::io("cannot create", &parent, e))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "voe".into());
+    let partial = parent.join(format!(".{name}.partial-voe"));
+    if partial.exists() {
+        fs::remove_dir_all(&partial).map_err(|e| SimError::io("cannot remove", &partial, e))?;
+    }
+    fs::create_dir_all(&partial).map_err(|e| SimError::io("cannot write into", &parent, e))?;
+    let guard = RemoveOnError(Some(partial.clone()));
+
+    let sets_path = partial.join("sets.csv");
+    let mut sets_csv = csv::Writer::from_path(&sets_path)
+        .map_err(|e| SimError::io("cannot create", &sets_path, std::io::Error::other(e)))?;
+    sets_csv
+        .write_record(SETS_HEADER)
+        .map_err(|e| SimError::io("cannot write", &sets_path, std::io::Error::other(e)))?;
+
+    let mut properties = Vec::new();
+    let mut set_id = 0u64;
+    for spec in PROPERTIES {
+        let requests: Vec<SetRequest> = spec
+            .conditions
+            .iter()
+            .flat_map(|&condition| {
+                (0..config.sets).map(move |index| SetRequest {
+                    property: spec.property,
+                    condition,
+                    seed: set_seed(config.seed, spec.property, condition, index),
+                    index,
+                    frames: config.frames,
+                    size: config.size,
+                })
+            })
+            .collect();
+        let sets: Vec<VoeSet> = requests
+            .par_iter()
+            .map(|r| {
+                let set = generate_set(r);
+                on_set();
+                set
+            })
+            .collect::<Result<_>>()?;
+
+        let dir = partial.join(spec.property.as_str());
+        let mut writer = DatasetWriter::create(&dir, spec.scene, config.frames, config.size)?;
+        let per_episode = config.frames * config.size * config.size * 3;
+        let shard_len = (SHARD_BYTES / per_episode).max(1);
+        let mut pending: Vec<&crate::episode::Episode> = Vec::new();
+        let mut episode = 0u64;
+        for set in &sets {
+            for (m, member) in set.members.iter().enumerate() {
+                let r = &set.request;
+                sets_csv
+                    .write_record([
+                        set_id.to_string(),
+                        r.property.to_string(),
+                        r.condition.to_string(),
+                        set.kind.as_str().to_owned(),
+                        m.to_string(),
+                        member.possible.to_string(),
+                        set.violation_frame.to_string(),
+                        set.occlusion_frames.to_string(),
+                        r.seed.to_string(),
+                        episode.to_string(),
+                        format!("{:.5}", set.object_share),
+                    ])
+                    .map_err(|e| {
+                        SimError::io("cannot write", &sets_path, std::io::Error::other(e))
+                    })?;
+                pending.push(&member.episode);
+                episode += 1;
+                if pending.len() == shard_len {
+                    writer.push(&to_shard(&pending))?;
+                    pending.clear();
+                }
+            }
+            set_id += 1;
+        }
+        if !pending.is_empty() {
+            writer.push(&to_shard(&pending))?;
+        }
+        let meta = writer.finish(Split::Voe, config.seed, shard_len as u64)?;
+        properties.push(SuiteProperty {
+            property: spec.property,
+            scene: spec.scene.name.to_owned(),
+            kind: spec.kind,
+            conditions: spec.conditions.to_vec(),
+            dir: spec.property.as_str().to_owned(),
+            sets: sets.len() as u64,
+            episodes: meta.episodes,
+            content_hash: meta.content_hash,
+        });
+    }
+    let mut inner = sets_csv
+        .into_inner()
+        .map_err(|e| SimError::io("cannot write", &sets_path, e.into_error()))?;
+    inner
+        .flush()
+        .map_err(|e| SimError::io("cannot write", &sets_path, e))?;
+
+    let meta = SuiteMeta {
+        schema_version: SCHEMA_VERSION,
+        generator: format!("moravec-sim {}", env!("CARGO_PKG_VERSION")),
+        seed: config.seed,
+        sets_per_cell: config.sets,
+        frames: config.frames,
+        size: config.size,
+        env_seeds: Split::Voe.seed_range(),
+        properties,
+    };
+    let meta_path = partial.join("meta.json");
+    let json = serde_json::to_string_pretty(&meta).expect("SuiteMeta serialises");
+    fs::write(&meta_path, json + "\n").map_err(|e| SimError::io("cannot write", &meta_path, e))?;
+    move_into_place(&partial, out, force)?;
+    guard.disarm();
+    Ok(meta)
+}
+
+fn to_shard(episodes: &[&crate::episode::Episode]) -> Shard {
+    Shard {
+        episodes: episodes.len(),
+        frames: episodes
+            .iter()
+            .flat_map(|e| e.frames.iter().copied())
+            .collect(),
+        actions: episodes
+            .iter()
+            .flat_map(|e| e.actions.iter().copied())
+            .collect(),
+        states: episodes
+            .iter()
+            .flat_map(|e| e.states.iter().copied())
+            .collect(),
+        body_mask: episodes
+            .iter()
+            .flat_map(|e| e.body_mask.iter().copied())
+            .collect(),
+    }
+}
