@@ -103,7 +103,8 @@ impl Collision {
     /// Builds the world of a layout.
     pub fn from_layout(layout: &CollisionLayout) -> (World, Self) {
         let mut world = World::new();
-        floor_colored(&mut world, layout.floor, 8.0, 4.0, 0.5);
+        // A slippery floor: boxes slide far (frictions combine by average), balls still roll.
+        floor_colored(&mut world, layout.floor, 8.0, 4.0, 0.05);
         let wall = world.add_body(&BodyDesc::new(
             BodyKind::Fixed,
             ShapeDesc::Cuboid {

@@ -1,0 +1,390 @@
+//! The VoE suite: quadruplets hold exactly the frames of their possible movies, occluded
+//! splices are invisible, pairs part only at the violation, frame statistics score chance, and
+//! every violation is physically what it claims.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use moravec_sim::voe::{
+    Condition, Kind, PROPERTIES, Property, SetRequest, SuiteConfig, VoeSet, generate_set, set_seed,
+    write_suite,
+};
+use moravec_sim::world::STATE_DIM;
+use moravec_sim::{Split, dataset};
+
+const FRAMES: usize = 64;
+const SIZE: usize = 64;
+const PER_CELL: u64 = 4;
+
+/// Four sets of every (property, condition), generated once for all tests.
+fn all_sets() -> &'static Vec<VoeSet> {
+    static SETS: OnceLock<Vec<VoeSet>> = OnceLock::new();
+    SETS.get_or_init(|| {
+        let mut sets = Vec::new();
+        for spec in PROPERTIES {
+            for &condition in spec.conditions {
+                for index in 0..PER_CELL {
+                    let req = SetRequest {
+                        property: spec.property,
+                        condition,
+                        seed: set_seed(5, spec.property, condition, index),
+                        index,
+                        frames: FRAMES,
+                        size: SIZE,
+                    };
+                    sets.push(generate_set(&req).unwrap());
+                }
+            }
+        }
+        sets
+    })
+}
+
+fn frame(ep: &moravec_sim::Episode, t: usize) -> &[u8] {
+    let n = ep.frames.len() / FRAMES;
+    &ep.frames[t * n..(t + 1) * n]
+}
+
+fn state(set: &VoeSet, member: usize, t: usize, slot: usize) -> [f32; STATE_DIM] {
+    let ep = &set.members[member].episode;
+    let slots = ep.body_mask.len();
+    let i = (t * slots + slot) * STATE_DIM;
+    ep.states[i..i + STATE_DIM].try_into().unwrap()
+}
+
+fn quadruplets() -> impl Iterator<Item = &'static VoeSet> {
+    all_sets().iter().filter(|s| s.kind == Kind::Quadruplet)
+}
+
+fn pairs_of(p: Property) -> impl Iterator<Item = &'static VoeSet> {
+    all_sets().iter().filter(move |s| s.request.property == p)
+}
+
+#[test]
+fn quadruplets_are_made_of_exactly_the_frames_of_their_possible_movies() {
+    for set in quadruplets() {
+        let r = set.request;
+        let m: Vec<bool> = set.members.iter().map(|m| m.possible).collect();
+        assert_eq!(m, [true, true, false, false], "{r:?}");
+        let mut possible: Vec<&[u8]> = Vec::new();
+        let mut impossible: Vec<&[u8]> = Vec::new();
+        for t in 0..FRAMES {
+            possible.push(frame(&set.members[0].episode, t));
+            possible.push(frame(&set.members[1].episode, t));
+            impossible.push(frame(&set.members[2].episode, t));
+            impossible.push(frame(&set.members[3].episode, t));
+        }
+        possible.sort();
+        impossible.sort();
+        assert!(possible == impossible, "{r:?}: frame multisets differ");
+        // And the impossible movies really are different movies.
+        assert_ne!(
+            set.members[2].episode.frames, set.members[0].episode.frames,
+            "{r:?}"
+        );
+        assert_ne!(
+            set.members[3].episode.frames, set.members[1].episode.frames,
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn occluded_splices_fall_on_identical_frames() {
+    let mut lengths = Vec::new();
+    for set in quadruplets().filter(|s| s.request.condition == Condition::Occluded) {
+        let t = set.violation_frame;
+        let (a, b) = (&set.members[0].episode, &set.members[1].episode);
+        assert_eq!(frame(a, t), frame(b, t), "{:?}: A[t] != B[t]", set.request);
+        assert!(t >= 8, "{:?}: splice at {t}", set.request);
+        lengths.push((set.request.index, set.occlusion_frames));
+    }
+    // Short occlusions on even sets, long ones on odd sets.
+    for (index, len) in lengths {
+        if index % 2 == 0 {
+            assert!((1..=4).contains(&len), "short set hidden {len} frames");
+        } else {
+            assert!(len >= 10, "long set hidden only {len} frames");
+        }
+    }
+    for set in quadruplets().filter(|s| s.request.condition == Condition::Visible) {
+        let t = set.violation_frame;
+        let (a, b) = (&set.members[0].episode, &set.members[1].episode);
+        assert_ne!(
+            frame(a, t),
+            frame(b, t),
+            "{:?}: no visible change",
+            set.request
+        );
+    }
+}
+
+#[test]
+fn pairs_are_identical_until_the_violation_and_differ_after() {
+    for set in all_sets().iter().filter(|s| s.kind == Kind::Pair) {
+        let (p, q) = (&set.members[0].episode, &set.members[1].episode);
+        assert!(set.members[0].possible && !set.members[1].possible);
+        let v = set.violation_frame;
+        assert!(v >= 8, "{:?}", set.request);
+        let per = p.states.len() / FRAMES;
+        let bits = |s: &[f32]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for t in 0..v {
+            assert_eq!(
+                frame(p, t),
+                frame(q, t),
+                "{:?} frame {t} < {v}",
+                set.request
+            );
+            assert_eq!(
+                bits(&p.states[t * per..(t + 1) * per]),
+                bits(&q.states[t * per..(t + 1) * per]),
+                "{:?} state {t}",
+                set.request
+            );
+        }
+        assert_ne!(
+            bits(&p.states[v * per..(v + 1) * per]),
+            bits(&q.states[v * per..(v + 1) * per])
+        );
+        assert_ne!(
+            frame(p, FRAMES - 1),
+            frame(q, FRAMES - 1),
+            "{:?}",
+            set.request
+        );
+    }
+}
+
+#[test]
+fn a_frame_statistics_control_scores_exactly_chance_on_quadruplets() {
+    // Two order-blind "models": total brightness, and the number of pixels of the background's
+    // colour, each summed over a movie's frames (exact integers, so no rounding can break ties).
+    let brightness = |ep: &moravec_sim::Episode| ep.frames.iter().map(|&b| b as u64).sum::<u64>();
+    let background = |ep: &moravec_sim::Episode| {
+        let bg = &ep.frames[..3];
+        ep.frames.chunks(3).filter(|p| *p == bg).count() as u64
+    };
+    for stat in [
+        &brightness as &dyn Fn(&moravec_sim::Episode) -> u64,
+        &background,
+    ] {
+        let mut score = 0.0;
+        let mut n = 0.0;
+        for set in quadruplets() {
+            let s: Vec<u64> = set.members.iter().map(|m| stat(&m.episode)).collect();
+            let (poss, imposs) = (s[0] + s[1], s[2] + s[3]);
+            // IntPhys relative score: the impossible pair must be more surprising; a tie is chance.
+            score += match imposs.cmp(&poss) {
+                std::cmp::Ordering::Greater => 1.0,
+                std::cmp::Ordering::Equal => 0.5,
+                std::cmp::Ordering::Less => 0.0,
+            };
+            assert_eq!(
+                poss, imposs,
+                "{:?}: a frame statistic tells them apart",
+                set.request
+            );
+            n += 1.0;
+        }
+        assert_eq!(score / n, 0.5);
+    }
+}
+
+#[test]
+fn gravity_and_support_violations_are_what_they_claim() {
+    for set in pairs_of(Property::Gravity) {
+        let v = set.violation_frame;
+        let y = |m, t| state(set, m, t, 0)[1];
+        // The impossible cart holds its height; the possible one falls.
+        for t in v..(v + 10).min(FRAMES) {
+            assert!(
+                (y(1, t) - y(1, v)).abs() < 1e-3,
+                "{:?}: floating cart moved",
+                set.request
+            );
+        }
+        assert!(
+            y(0, v + 10) < y(0, v) - 0.1,
+            "{:?}: possible cart did not fall",
+            set.request
+        );
+    }
+    for set in pairs_of(Property::Support) {
+        let v = set.violation_frame;
+        let y = |m, t| state(set, m, t, 0)[1];
+        // The impossible cart sinks into the platform it stands on; the possible one stays on it.
+        assert!(y(1, v + 8) < y(0, v + 8) - 0.1, "{:?}", set.request);
+        assert!(
+            (y(0, v + 8) - y(0, v - 1)).abs() < 0.01,
+            "{:?}",
+            set.request
+        );
+    }
+}
+
+#[test]
+fn solidity_inertia_and_collision_violations_are_what_they_claim() {
+    let x = |set: &VoeSet, m, t, slot| state(set, m, t, slot)[0];
+    let vx = |set: &VoeSet, m, t, slot| state(set, m, t, slot)[7];
+    for set in pairs_of(Property::Solidity) {
+        let range = set.violation_frame..FRAMES;
+        if set.request.index % 2 == 0 {
+            // Through the wall: the impossible body gets far beyond where the possible one turned.
+            let reach = |m| {
+                range
+                    .clone()
+                    .map(|t| x(set, m, t, 0))
+                    .fold(f32::MIN, f32::max)
+            };
+            assert!(
+                reach(1) > reach(0) + 0.3,
+                "{:?}: {} vs {}",
+                set.request,
+                reach(1),
+                reach(0)
+            );
+        } else {
+            // Through each other: centres come closer than the possible bodies ever do.
+            let gap = |m| {
+                range
+                    .clone()
+                    .map(|t| (x(set, m, t, 0) - x(set, m, t, 1)).abs())
+                    .fold(f32::MAX, f32::min)
+            };
+            assert!(
+                gap(1) < gap(0) - 0.2,
+                "{:?}: {} vs {}",
+                set.request,
+                gap(1),
+                gap(0)
+            );
+        }
+    }
+    for set in pairs_of(Property::Inertia) {
+        let v = set.violation_frame;
+        // The possible body keeps its speed across the violation frame; the impossible one changes
+        // it with nothing touching it.
+        assert!(
+            (vx(set, 0, v, 0) - vx(set, 0, v - 1, 0)).abs() < 0.05,
+            "{:?}",
+            set.request
+        );
+        assert!(
+            (vx(set, 1, v, 0) - vx(set, 0, v, 0)).abs() > 0.3,
+            "{:?}",
+            set.request
+        );
+    }
+    for set in pairs_of(Property::Collision) {
+        let v = set.violation_frame;
+        let last = FRAMES - 1;
+        // The struck body (slot 1) keeps its velocity in the impossible movie; in the possible one
+        // the hit changes it.
+        assert_eq!(
+            vx(set, 1, last, 1).to_bits(),
+            vx(set, 1, v, 1).to_bits(),
+            "{:?}",
+            set.request
+        );
+        assert!(
+            (vx(set, 0, last, 1) - vx(set, 0, v - 1, 1)).abs() > 0.1,
+            "{:?}",
+            set.request
+        );
+    }
+}
+
+#[test]
+fn objects_cover_a_visible_share_of_the_image() {
+    let mut by_property: HashMap<Property, Vec<f32>> = HashMap::new();
+    for set in all_sets() {
+        by_property
+            .entry(set.request.property)
+            .or_default()
+            .push(set.object_share);
+    }
+    for (p, shares) in by_property {
+        let mean = shares.iter().sum::<f32>() / shares.len() as f32;
+        assert!(
+            mean > 0.01,
+            "{p}: objects cover only {mean} of the image on average"
+        );
+    }
+}
+
+#[test]
+fn the_suite_writes_datasets_sets_csv_and_seeds_apart_from_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = SuiteConfig {
+        seed: 2,
+        sets: 1,
+        frames: FRAMES,
+        size: 32,
+    };
+    let run = |threads: usize, dir: &str| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| write_suite(&config, &tmp.path().join(dir), false, &|| {}).unwrap())
+    };
+    let meta = run(1, "one");
+    let again = run(2, "two");
+    assert_eq!(meta, again, "thread count changed the suite");
+    let one = tmp.path().join("one");
+    assert_eq!(
+        std::fs::read(one.join("sets.csv")).unwrap(),
+        std::fs::read(tmp.path().join("two/sets.csv")).unwrap()
+    );
+    assert_eq!(meta.env_seeds, Split::Voe.seed_range());
+    assert!(Split::Test.seed_range()[1] < meta.env_seeds[0]);
+
+    let csv = std::fs::read_to_string(one.join("sets.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "set_id,property,condition,kind,member,possible,violation_frame,occlusion_frames,seed,episode,object_share"
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    // 4 quadruplet properties x 2 conditions x 4 members + 5 pair properties x 1 x 2 members.
+    assert_eq!(rows.len(), 4 * 2 * 4 + 5 * 2);
+    let [lo, hi] = Split::Voe.seed_range();
+    for row in &rows {
+        let seed: u64 = row[8].parse().unwrap();
+        assert!((lo..=hi).contains(&seed));
+    }
+    for p in &meta.properties {
+        let dir = one.join(&p.dir);
+        let m = dataset::verify(&dir).unwrap();
+        assert_eq!(m.content_hash, p.content_hash);
+        assert_eq!(m.split, Split::Voe);
+        let in_csv = rows.iter().filter(|r| r[1] == p.property.as_str()).count() as u64;
+        assert_eq!(m.episodes, in_csv, "{}", p.dir);
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        2,
+        "temporary directories left behind"
+    );
+
+    let bad = SuiteConfig { sets: 0, ..config };
+    assert!(
+        write_suite(&bad, &tmp.path().join("x"), false, &|| {})
+            .unwrap_err()
+            .to_string()
+            .contains("sets = 0")
+    );
+    let bad = SuiteConfig {
+        frames: 20,
+        ..config
+    };
+    assert!(
+        write_suite(&bad, &tmp.path().join("x"), false, &|| {})
+            .unwrap_err()
+            .to_string()
+            .contains("frames = 20")
+    );
+    assert!(!tmp.path().join("x").exists());
+}
