@@ -41,7 +41,8 @@ def main(root: Path) -> int:
             digest.update(x.astype(x.dtype.newbyteorder("<"), copy=False).tobytes())
         mask = shard["body_mask"].astype(bool)
         states = shard["states"]
-        if np.isnan(states[mask[:, None, :].repeat(t, axis=1)]).any():
+        # In the VoE suite a spliced movie may lose its object halfway (NaN from then on).
+        if meta["split"] != "voe" and np.isnan(states[mask[:, None, :].repeat(t, axis=1)]).any():
             print(f"{info['file']}: NaN in the state of a present body")
             return 1
         total += n

@@ -50,15 +50,21 @@ pub struct SuiteArgs {
 /// Options of `bench generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
+    /// Generate the violation-of-expectation suite instead of a training dataset.
+    #[arg(long, conflicts_with_all = ["scene", "episodes", "split", "shard_episodes"])]
+    pub voe: bool,
+    /// With --voe: sets per property and condition.
+    #[arg(long, requires = "voe", default_value_t = moravec_sim::voe::DEFAULT_SETS)]
+    pub sets: u64,
     /// Scene name (cart_platform, occlusion, table_clearing, collision).
-    #[arg(long)]
-    pub scene: String,
+    #[arg(long, required_unless_present = "voe")]
+    pub scene: Option<String>,
     /// Number of episodes.
-    #[arg(long)]
-    pub episodes: u64,
-    /// Frames per episode.
-    #[arg(long)]
-    pub frames: usize,
+    #[arg(long, required_unless_present = "voe")]
+    pub episodes: Option<u64>,
+    /// Frames per episode (with --voe: per movie, default 64).
+    #[arg(long, required_unless_present = "voe")]
+    pub frames: Option<usize>,
     /// Global seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -82,21 +88,31 @@ pub struct GenerateArgs {
 /// Options of `bench preview`.
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
+    /// Show a VoE set (possible movies framed green, impossible red) instead of an episode.
+    #[arg(long, requires_all = ["property", "condition"], conflicts_with = "scene")]
+    pub voe: bool,
+    /// With --voe: the property (permanence, shape_constancy, color_constancy, continuity,
+    /// gravity, support, solidity, inertia, collision).
+    #[arg(long, requires = "voe")]
+    pub property: Option<moravec_sim::voe::Property>,
+    /// With --voe: occluded or visible.
+    #[arg(long, requires = "voe")]
+    pub condition: Option<moravec_sim::voe::Condition>,
     /// Scene name.
-    #[arg(long)]
-    pub scene: String,
+    #[arg(long, required_unless_present = "voe")]
+    pub scene: Option<String>,
     /// Global seed of the episode.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Episode index within the split.
+    /// Episode index within the split (with --voe: the set's index in its cell).
     #[arg(long, default_value_t = 0)]
     pub episode: u64,
     /// Split the episode is drawn from.
     #[arg(long, default_value = "train")]
     pub split: Split,
-    /// Frames in the GIF.
-    #[arg(long, default_value_t = 90)]
-    pub frames: usize,
+    /// Frames in the GIF (default 90; with --voe, 64).
+    #[arg(long)]
+    pub frames: Option<usize>,
     /// Rendered image side, pixels (16 to 512).
     #[arg(long, default_value_t = 64)]
     pub size: usize,

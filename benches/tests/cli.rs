@@ -233,3 +233,128 @@ fn throughput_appends_one_row_per_scene_and_a_total() {
     let o = bench(&["throughput", "--size", "2", "--csv", "t.csv"], tmp.path());
     assert!(!o.status.success());
 }
+
+#[test]
+fn generate_voe_writes_the_suite_and_refuses_mixed_or_bad_options() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bench(
+        &[
+            "generate", "--voe", "--sets", "1", "--size", "32", "--seed", "3", "--out", "voe",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = tmp.path().join("voe");
+    let names = listing(&dir);
+    for want in [
+        "meta.json",
+        "sets.csv",
+        "permanence",
+        "continuity",
+        "gravity",
+        "collision",
+    ] {
+        assert!(names.contains(&want.to_string()), "{names:?} lacks {want}");
+    }
+    let sets = fs::read_to_string(dir.join("sets.csv")).unwrap();
+    assert_eq!(sets.lines().count(), 1 + 4 * 2 * 4 + 5 * 2);
+
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["generate", "--voe", "--scene", "occlusion", "--out", "x"],
+            "--scene",
+        ),
+        (
+            &["generate", "--voe", "--sets", "0", "--out", "x"],
+            "sets = 0",
+        ),
+        (
+            &["generate", "--voe", "--frames", "10", "--out", "x"],
+            "frames = 10",
+        ),
+        (&["generate", "--voe", "--out", "voe"], "--force"),
+    ];
+    for (args, needle) in cases {
+        let o = bench(args, tmp.path());
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr(&o).contains(needle),
+            "{args:?}: `{}` lacks `{needle}`",
+            stderr(&o)
+        );
+    }
+    assert_eq!(listing(tmp.path()), ["voe"]);
+}
+
+#[test]
+fn preview_voe_shows_a_set_and_names_bad_properties_and_conditions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bench(
+        &[
+            "preview",
+            "--voe",
+            "--property",
+            "permanence",
+            "--condition",
+            "occluded",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success(), "--out is required");
+    let o = bench(
+        &[
+            "preview",
+            "--voe",
+            "--property",
+            "permanence",
+            "--condition",
+            "occluded",
+            "--scale",
+            "1",
+            "--out",
+            "q.gif",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let gif = fs::read(tmp.path().join("q.gif")).unwrap();
+    // Two columns of 64 px plus 3 px borders each side.
+    assert_eq!(u16::from_le_bytes([gif[6], gif[7]]), 2 * (64 + 6));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("violation at frame"));
+
+    let o = bench(
+        &[
+            "preview",
+            "--voe",
+            "--property",
+            "gravity",
+            "--condition",
+            "occluded",
+            "--out",
+            "g.gif",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("visible for gravity"), "{}", stderr(&o));
+    let o = bench(
+        &[
+            "preview",
+            "--voe",
+            "--property",
+            "levitation",
+            "--condition",
+            "visible",
+            "--out",
+            "l.gif",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("permanence, shape_constancy"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(listing(tmp.path()), ["q.gif"]);
+}

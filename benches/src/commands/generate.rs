@@ -3,17 +3,21 @@
 use std::time::Instant;
 
 use moravec_sim::dataset::{GenerateConfig, Meta, write_dataset};
+use moravec_sim::voe::{SuiteConfig, write_suite};
 
 use crate::cli::GenerateArgs;
 use crate::output::progress;
 
 /// Runs `bench generate`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
+    if args.voe {
+        return voe(args);
+    }
     let config = GenerateConfig {
-        scene: args.scene.clone(),
+        scene: args.scene.clone().expect("clap requires --scene"),
         split: args.split,
-        episodes: args.episodes,
-        frames: args.frames,
+        episodes: args.episodes.expect("clap requires --episodes"),
+        frames: args.frames.expect("clap requires --frames"),
         seed: args.seed,
         size: args.size,
         shard_episodes: args.shard_episodes,
@@ -61,4 +65,42 @@ pub fn summary(meta: &Meta, out: &std::path::Path) -> String {
         meta.shards.len(),
         meta.content_hash
     )
+}
+
+/// `bench generate --voe`: the whole violation-of-expectation suite.
+fn voe(args: &GenerateArgs) -> anyhow::Result<()> {
+    let config = SuiteConfig {
+        seed: args.seed,
+        sets: args.sets,
+        frames: args.frames.unwrap_or(moravec_sim::voe::DEFAULT_FRAMES),
+        size: args.size,
+    };
+    config.validate()?;
+    let bar = progress(config.total_sets(), "voe sets");
+    let start = Instant::now();
+    let meta = write_suite(&config, &args.out, args.force, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "generated {} sets in {:.1} s",
+        config.total_sets(),
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "{}: VoE suite, {} frames at {}x{}",
+        args.out.display(),
+        meta.frames,
+        meta.size,
+        meta.size
+    );
+    for p in &meta.properties {
+        println!(
+            "  {:16} {:10} {:4} sets {:5} movies {}",
+            p.property.as_str(),
+            p.kind.as_str(),
+            p.sets,
+            p.episodes,
+            p.content_hash
+        );
+    }
+    Ok(())
 }

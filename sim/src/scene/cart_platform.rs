@@ -74,8 +74,8 @@ impl Scene for CartPlatform {
 
     fn camera() -> Camera {
         Camera::new(
-            [0.2, 1.75, 3.1],
-            [0.2, 0.6, 0.0],
+            [0.2, 1.95, 3.2],
+            [0.3, 0.78, 0.0],
             50.0,
             Rgb::new(0.08, 0.09, 0.14),
         )

@@ -159,7 +159,7 @@ fn collision_env(req: &SetRequest, layout: &CollisionLayout) -> Result<SceneEnv<
 fn collision_pair(req: &SetRequest, seed: u64, rng: &mut ChaCha8Rng) -> Result<Option<VoeSet>> {
     let mut layout = CollisionLayout::sample(&mut ChaCha8Rng::seed_from_u64(seed));
     let against_wall = match req.property {
-        Property::Solidity => req.index % 2 == 0,
+        Property::Solidity => req.index.is_multiple_of(2),
         Property::Inertia => true,
         _ => false,
     };
