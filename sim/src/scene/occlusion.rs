@@ -247,8 +247,8 @@ impl Scene for Occlusion {
 
     fn camera() -> Camera {
         Camera::new(
-            [0.0, 1.05, 3.4],
-            [0.0, 0.45, 0.0],
+            [0.0, 1.0, 2.9],
+            [0.0, 0.42, 0.0],
             50.0,
             Rgb::new(0.1, 0.1, 0.16),
         )

@@ -80,8 +80,11 @@ fn run(layout: &OcclusionLayout, req: &SetRequest) -> Result<Recording> {
 }
 
 /// How much nearer the camera the screens are than the objects' lane: a screen of width w casts
-/// a shadow of width w / PERSPECTIVE on the lane.
-const PERSPECTIVE: f32 = 0.81;
+/// a shadow of width w / perspective() on the lane (lane 0 lies at z = -0.1).
+fn perspective() -> f32 {
+    let eye_z = <Occlusion as crate::env::Scene>::camera().eye[2];
+    (eye_z - crate::scene::occlusion::SCREEN_Z) / (eye_z + 0.1)
+}
 
 /// Draws the layouts of A and B.
 fn layouts(
@@ -115,7 +118,7 @@ fn layouts(
     };
     let width = 2.0 * object.shape.half_width();
     let frame_dt = crate::world::DT * crate::env::SUBSTEPS as f32;
-    let half_x = 0.5 * PERSPECTIVE * (width + hidden * v * frame_dt);
+    let half_x = 0.5 * perspective() * (width + hidden * v * frame_dt);
     let half = [half_x, uniform(rng, 0.6, 0.7), 0.03];
     let color = random_color(rng);
     let screen = |x| ScreenLayout {
@@ -126,8 +129,11 @@ fn layouts(
     };
     base.screens = if two_screens {
         // Centre to centre: both screens, plus room to see the object whole between them.
-        let gap = 2.0 * half[0] + PERSPECTIVE * width + uniform(rng, 0.15, 0.3);
+        let gap = 2.0 * half[0] + perspective() * width + uniform(rng, 0.15, 0.3);
         vec![screen(-gap / 2.0), screen(gap / 2.0)]
+    } else if property == Property::Continuity {
+        // The jump in view needs room for both objects whole: the screen stands on the far side.
+        vec![screen(-side * uniform(rng, 0.7, 1.0))]
     } else {
         vec![screen(uniform(rng, -0.3, 0.3))]
     };
@@ -154,9 +160,9 @@ fn layouts(
             // Behind the second screen when A is behind the first; in view, a jump ahead.
             let jump = if two_screens {
                 // Between the screens' shadows on the object's lane, not the screens.
-                (base.screens[1].x - base.screens[0].x) / PERSPECTIVE
+                (base.screens[1].x - base.screens[0].x) / perspective()
             } else {
-                uniform(rng, 0.5, 0.8)
+                uniform(rng, 0.45, 0.65)
             };
             other.position[0] += jump * object.velocity[0].signum();
         }
