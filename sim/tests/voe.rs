@@ -286,11 +286,12 @@ fn solidity_inertia_and_collision_violations_are_what_they_claim() {
             "{:?}",
             set.request
         );
-        assert!(
-            (vx(set, 0, last, 1) - vx(set, 0, v - 1, 1)).abs() > 0.1,
-            "{:?}",
-            set.request
-        );
+        let after = (v + 4).min(last);
+        let change = (0..=after)
+            .rev()
+            .take(5)
+            .map(|t| (vx(set, 0, t, 1) - vx(set, 0, v - 1, 1)).abs());
+        assert!(change.fold(0.0f32, f32::max) > 0.1, "{:?}", set.request);
     }
 }
 

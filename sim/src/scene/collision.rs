@@ -51,10 +51,10 @@ impl CollisionLayout {
             .map(|k| {
                 let shape = if rng.random_bool(0.7) {
                     ShapeDesc::Ball {
-                        radius: uniform(rng, 0.25, 0.38),
+                        radius: uniform(rng, 0.28, 0.42),
                     }
                 } else {
-                    let h = uniform(rng, 0.2, 0.3);
+                    let h = uniform(rng, 0.22, 0.32);
                     ShapeDesc::Cuboid { half: [h, h, h] }
                 };
                 let x = -1.2 + 1.0 * k as f32 + uniform(rng, -0.1, 0.1);

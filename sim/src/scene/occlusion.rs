@@ -148,9 +148,9 @@ impl ObjectLayout {
     /// An object on lane `lane` (0 nearest the screens), starting off screen on a random side and
     /// sliding across at a random speed.
     pub fn sample(rng: &mut ChaCha8Rng, lane: usize) -> Self {
-        let shape = object_shape(rng.random_range(0..3u32), uniform(rng, 0.22, 0.36));
+        let shape = object_shape(rng.random_range(0..3u32), uniform(rng, 0.25, 0.42));
         let side = sign(rng);
-        let z = -0.1 - 0.8 * lane as f32 + uniform(rng, -0.06, 0.06);
+        let z = -0.1 - 0.85 * lane as f32 + uniform(rng, -0.04, 0.04);
         Self {
             shape,
             color: random_color(rng),

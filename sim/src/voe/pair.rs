@@ -164,6 +164,10 @@ fn collision_pair(req: &SetRequest, seed: u64, rng: &mut ChaCha8Rng) -> Result<O
         _ => false,
     };
     layout.bodies.truncate(if against_wall { 1 } else { 2 });
+    if let [first, second] = &mut layout.bodies[..] {
+        // Far enough apart that the hit comes after some frames of context.
+        second.position[0] = first.position[0] + rng.random_range(1.4..1.9);
+    }
     let mut env = collision_env(req, &layout)?;
     let (b0, b1, wall) = {
         let s = env.scene();

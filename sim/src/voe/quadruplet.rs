@@ -100,9 +100,9 @@ fn layouts(
     let mut object = ObjectLayout::sample(rng, 0);
     let side = sign(rng);
     let (speed, size) = if two_screens {
-        ((0.9, 1.4), (0.24, 0.3))
+        ((0.75, 1.15), (0.31, 0.38))
     } else {
-        ((1.6, 2.6), (0.26, 0.38))
+        ((1.6, 2.6), (0.3, 0.42))
     };
     object.shape = object_shape(shape_kind(&object.shape), uniform(rng, size.0, size.1));
     object.position[1] = object.shape.half_height();
