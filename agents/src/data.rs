@@ -1,0 +1,135 @@
+//! Training data: a dataset held in memory and a stateless window sampler.
+//!
+//! The batch of step `s` is drawn from a generator seeded by (seed, s) alone, so the data order
+//! needs no state beyond the step: a resumed run draws exactly the batches it would have drawn.
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
+
+use crate::error::{AgentError, Result};
+
+/// Episodes in memory, row-major like the dataset's tensors.
+#[derive(Clone, Debug)]
+pub struct Clips {
+    /// `[N, T, H, W, 3]` u8.
+    pub frames: Vec<u8>,
+    /// `[N, T, A]` f32.
+    pub actions: Vec<f32>,
+    /// N.
+    pub episodes: usize,
+    /// T.
+    pub length: usize,
+    /// H = W.
+    pub size: usize,
+    /// A.
+    pub action_dim: usize,
+}
+
+/// One batch of windows: frames `[B, L, 3, H, W]` in `[0, 1]` and actions `[B, L, A]`.
+pub struct Batch {
+    /// Frames, channels first.
+    pub frames: Tensor,
+    /// Actions; action `t` is taken between frames `t` and `t + 1`.
+    pub actions: Tensor,
+}
+
+impl Clips {
+    /// Reads every shard of a dataset directory (checked against its meta.json).
+    pub fn load(dir: &Path) -> Result<Self> {
+        let meta = moravec_sim::dataset::read_meta(dir)?;
+        let mut clips = Clips {
+            frames: Vec::new(),
+            actions: Vec::new(),
+            episodes: 0,
+            length: meta.frames,
+            size: meta.size,
+            action_dim: meta.action_dim,
+        };
+        for info in &meta.shards {
+            let shard = moravec_sim::dataset::read_shard(dir, &meta, info)?;
+            clips.frames.extend_from_slice(&shard.frames);
+            clips.actions.extend_from_slice(&shard.actions);
+            clips.episodes += shard.episodes;
+        }
+        Ok(clips)
+    }
+
+    /// The first `n` episodes and the rest (a held-out split by episode).
+    pub fn split_at(&self, n: usize) -> (Clips, Clips) {
+        let n = n.min(self.episodes);
+        let fl = self.length * self.size * self.size * 3;
+        let al = self.length * self.action_dim;
+        let part = |range: std::ops::Range<usize>| Clips {
+            frames: self.frames[range.start * fl..range.end * fl].to_vec(),
+            actions: self.actions[range.start * al..range.end * al].to_vec(),
+            episodes: range.len(),
+            ..*self
+        };
+        (part(0..n), part(n..self.episodes))
+    }
+
+    /// The windows of step `step`: `batch` random (episode, start) pairs of `window` frames.
+    pub fn batch(
+        &self,
+        seed: u64,
+        step: u64,
+        batch: usize,
+        window: usize,
+        device: &Device,
+    ) -> Result<Batch> {
+        if window > self.length || self.episodes == 0 {
+            return Err(AgentError::OutOfRange {
+                what: "window",
+                value: window.to_string(),
+                expected: format!(
+                    "at most the episode length {} of a non-empty dataset",
+                    self.length
+                ),
+            });
+        }
+        let mut h = Sha256::new();
+        h.update(b"moravec/batch/v1");
+        h.update(seed.to_le_bytes());
+        h.update(step.to_le_bytes());
+        let mut rng = ChaCha8Rng::from_seed(h.finalize().into());
+        let picks: Vec<(usize, usize)> = (0..batch)
+            .map(|_| {
+                (
+                    rng.random_range(0..self.episodes),
+                    rng.random_range(0..=self.length - window),
+                )
+            })
+            .collect();
+        self.windows(&picks, window, device)
+    }
+
+    /// The given (episode, start) windows as a batch.
+    pub fn windows(
+        &self,
+        picks: &[(usize, usize)],
+        window: usize,
+        device: &Device,
+    ) -> Result<Batch> {
+        let s = self.size;
+        let fl = s * s * 3;
+        let mut frames = Vec::with_capacity(picks.len() * window * fl);
+        let mut actions = Vec::with_capacity(picks.len() * window * self.action_dim);
+        for &(ep, start) in picks {
+            let f0 = (ep * self.length + start) * fl;
+            frames.extend_from_slice(&self.frames[f0..f0 + window * fl]);
+            let a0 = (ep * self.length + start) * self.action_dim;
+            actions.extend_from_slice(&self.actions[a0..a0 + window * self.action_dim]);
+        }
+        let b = picks.len();
+        let frames = Tensor::from_vec(frames, (b, window, s, s, 3), device)?
+            .permute((0, 1, 4, 2, 3))?
+            .to_dtype(candle_core::DType::F32)?;
+        let frames = (frames / 255.0)?;
+        let actions = Tensor::from_vec(actions, (b, window, self.action_dim), device)?;
+        Ok(Batch { frames, actions })
+    }
+}

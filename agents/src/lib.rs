@@ -1,0 +1,12 @@
+//! Moravec's world models in candle: JEPA encoders and predictors, their losses, training with
+//! exact checkpoints, and (in later issues) pixel baselines and surprise.
+#![warn(missing_docs)]
+
+pub mod data;
+pub mod ema;
+pub mod error;
+pub mod models;
+pub mod train;
+pub mod vicreg;
+
+pub use error::{AgentError, Result};

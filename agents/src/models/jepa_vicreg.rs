@@ -1,0 +1,187 @@
+//! `jepa-vicreg`: a joint-embedding predictive architecture whose collapse is prevented by VICReg.
+//!
+//! Loss = 25 x MSE(predicted, encoded future latents) over a K-step autoregressive rollout from C
+//! context frames (the rollout loss of V-JEPA 2-AC), + 25 x variance + 1 x covariance of the
+//! encoder's outputs through an expander (the last context frame and the last target frame as
+//! the two branches, tokens as samples), exactly as `crate::vicreg` computes them.
+
+use candle_core::{Module, Tensor};
+use candle_nn::{Linear, VarBuilder, linear};
+use serde::{Deserialize, Serialize};
+
+use super::{Losses, PatchEncoder, Predictor, WorldModel};
+use crate::data::Batch;
+use crate::error::{AgentError, Result};
+use crate::vicreg::{COV_COEFF, SIM_COEFF, STD_COEFF, variance_covariance};
+
+/// The model's registry name.
+pub const NAME: &str = "jepa-vicreg";
+
+/// Architecture and horizon.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JepaConfig {
+    /// Image side, pixels.
+    pub size: usize,
+    /// Patch side, pixels.
+    pub patch: usize,
+    /// Latent width per token.
+    pub dim: usize,
+    /// Hidden width of the MLPs.
+    pub hidden: usize,
+    /// Context frames C.
+    pub context: usize,
+    /// Predicted frames K.
+    pub horizon: usize,
+    /// Action length (0 for scenes without agent).
+    pub action_dim: usize,
+    /// Expander width for VICReg.
+    pub expander: usize,
+}
+
+impl JepaConfig {
+    /// A named preset for images of `size` and actions of `action_dim`: `tiny` (tests) or `small`.
+    pub fn preset(name: &str, size: usize, action_dim: usize) -> Result<Self> {
+        let (dim, hidden, expander) = match name {
+            "tiny" => (32, 64, 64),
+            "small" => (64, 256, 256),
+            _ => {
+                return Err(AgentError::OutOfRange {
+                    what: "preset",
+                    value: name.to_owned(),
+                    expected: "tiny or small".into(),
+                });
+            }
+        };
+        let config = Self {
+            size,
+            patch: 8,
+            dim,
+            hidden,
+            context: 8,
+            horizon: 4,
+            action_dim,
+            expander,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks that the sizes fit together.
+    pub fn validate(&self) -> Result<()> {
+        if self.patch == 0 || self.size % self.patch != 0 {
+            return Err(AgentError::OutOfRange {
+                what: "patch",
+                value: self.patch.to_string(),
+                expected: format!("a divisor of the image size {}", self.size),
+            });
+        }
+        if self.context < 2 || self.horizon < 1 {
+            return Err(AgentError::OutOfRange {
+                what: "context/horizon",
+                value: format!("{}/{}", self.context, self.horizon),
+                expected: "context >= 2 and horizon >= 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Frames per training window: context + horizon.
+    pub fn window(&self) -> usize {
+        self.context + self.horizon
+    }
+
+    /// Patch tokens per frame.
+    pub fn tokens(&self) -> usize {
+        (self.size / self.patch).pow(2)
+    }
+}
+
+/// The model.
+pub struct JepaVicreg {
+    config: JepaConfig,
+    encoder: PatchEncoder,
+    predictor: Predictor,
+    expand1: Linear,
+    expand2: Linear,
+}
+
+impl JepaVicreg {
+    /// Builds the model's variables under `vb`.
+    pub fn new(config: &JepaConfig, vb: VarBuilder) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            encoder: PatchEncoder::new(
+                config.size,
+                config.patch,
+                config.dim,
+                config.hidden,
+                vb.pp("encoder"),
+            )?,
+            predictor: Predictor::new(
+                config.context,
+                config.tokens(),
+                config.dim,
+                config.hidden,
+                config.action_dim,
+                vb.pp("predictor"),
+            )?,
+            expand1: linear(config.dim, config.expander, vb.pp("expander.fc1"))?,
+            expand2: linear(config.expander, config.expander, vb.pp("expander.fc2"))?,
+            config: config.clone(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JepaConfig {
+        &self.config
+    }
+
+    fn expand(&self, z: &Tensor) -> Result<Tensor> {
+        Ok(self.expand2.forward(&self.expand1.forward(z)?.gelu()?)?)
+    }
+}
+
+impl WorldModel for JepaVicreg {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn encode(&self, frames: &Tensor) -> Result<Tensor> {
+        let (b, l, c, h, w) = frames.dims5()?;
+        let z = self.encoder.forward(&frames.reshape((b * l, c, h, w))?)?;
+        let (_, n, d) = z.dims3()?;
+        Ok(z.reshape((b, l, n, d))?)
+    }
+
+    fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
+        self.predictor.rollout(context, actions, steps)
+    }
+
+    fn loss(&self, batch: &Batch) -> Result<Losses> {
+        let (c, k) = (self.config.context, self.config.horizon);
+        let z = self.encode(&batch.frames)?;
+        let (b, _, n, d) = z.dims4()?;
+        let context = z.narrow(1, 0, c)?;
+        let target = z.narrow(1, c, k)?;
+        let actions = batch.actions.narrow(1, 0, c + k - 1)?;
+        let pred = self.rollout(&context, &actions, k)?;
+        let prediction = (pred - target)?.sqr()?.mean_all()?;
+        let branch =
+            |t: usize| -> Result<Tensor> { self.expand(&z.narrow(1, t, 1)?.reshape((b * n, d))?) };
+        let (var_x, cov_x) = variance_covariance(&branch(c - 1)?)?;
+        let (var_y, cov_y) = variance_covariance(&branch(c + k - 1)?)?;
+        let variance = ((var_x + var_y)? * 0.5)?;
+        let covariance = (cov_x + cov_y)?;
+        let total =
+            ((&prediction * SIM_COEFF)? + (&variance * STD_COEFF)? + (&covariance * COV_COEFF)?)?;
+        Ok(Losses {
+            total,
+            terms: vec![
+                ("prediction", prediction),
+                ("variance", variance),
+                ("covariance", covariance),
+            ],
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! The training loop.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device};
+use candle_nn::{VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{self, CheckpointMeta};
+use super::{AdamW, learning_rate};
+use crate::data::Clips;
+use crate::error::{AgentError, Result};
+use crate::models::jepa_vicreg::{self, JepaConfig, JepaVicreg};
+use crate::models::{WorldModel, init::init};
+
+/// Models that can be trained so far.
+pub const MODELS: &[&str] = &[jepa_vicreg::NAME];
+
+/// How to train.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Model registry name.
+    pub model: String,
+    /// Architecture preset.
+    pub preset: String,
+    /// Total optimiser steps.
+    pub steps: u64,
+    /// Windows per batch.
+    pub batch: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Warm-up steps.
+    pub warmup: u64,
+    /// Final learning rate as a share of the peak.
+    pub lr_floor: f64,
+    /// AdamW's decoupled weight decay.
+    pub weight_decay: f64,
+    /// Seed of the initial weights and of the data order.
+    pub seed: u64,
+    /// Steps between checkpoints (one is always written at the end).
+    pub checkpoint_every: u64,
+}
+
+impl TrainConfig {
+    /// Defaults for `model` with `preset`.
+    pub fn new(model: &str, preset: &str, steps: u64) -> Self {
+        Self {
+            model: model.to_owned(),
+            preset: preset.to_owned(),
+            steps,
+            batch: 16,
+            lr: 1e-3,
+            warmup: steps.min(50),
+            lr_floor: 0.1,
+            weight_decay: 0.01,
+            seed: 0,
+            checkpoint_every: 100,
+        }
+    }
+}
+
+/// What a training run ended with.
+#[derive(Clone, Debug)]
+pub struct TrainReport {
+    /// Steps done when it returned (including those before a resume).
+    pub steps: u64,
+    /// The step training resumed from (0 for a fresh run).
+    pub resumed_from: u64,
+    /// The last step's loss terms.
+    pub last: Vec<(String, f32)>,
+    /// The checkpoint file.
+    pub checkpoint: PathBuf,
+}
+
+/// Columns of the training log, after `step`: `total` then the model's terms, `lr`,
+/// `samples_per_s`, `elapsed_s`.
+fn header(terms: &[&str]) -> String {
+    let mut cols = vec!["step", "total"];
+    cols.extend_from_slice(terms);
+    cols.extend(["lr", "samples_per_s", "elapsed_s"]);
+    cols.join(",")
+}
+
+/// Builds the model and its variables for `config` on data shaped like `clips`.
+pub fn build(
+    config: &TrainConfig,
+    clips: &Clips,
+    device: &Device,
+) -> Result<(JepaVicreg, JepaConfig, VarMap)> {
+    if !MODELS.contains(&config.model.as_str()) {
+        return Err(AgentError::OutOfRange {
+            what: "model",
+            value: config.model.clone(),
+            expected: format!("one of {}", MODELS.join(", ")),
+        });
+    }
+    let model_config = JepaConfig::preset(&config.preset, clips.size, clips.action_dim)?;
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+    let model = JepaVicreg::new(&model_config, vb)?;
+    init(&varmap, config.seed)?;
+    Ok((model, model_config, varmap))
+}
+
+/// Trains on `clips`, writing `out/checkpoint.safetensors` and `out/training.csv`. If a
+/// checkpoint of the same model and config is there, training resumes from it; rows of the log
+/// past the checkpoint's step are dropped first. `on_step(steps_done)` is called after each step;
+/// when it returns `false`, training writes a checkpoint and stops there (an interruption that a
+/// later call resumes).
+pub fn train(
+    config: &TrainConfig,
+    clips: &Clips,
+    out: &Path,
+    device: &Device,
+    on_step: &dyn Fn(u64) -> bool,
+) -> Result<TrainReport> {
+    let (model, model_config, varmap) = build(config, clips, device)?;
+    std::fs::create_dir_all(out).map_err(|e| AgentError::Io {
+        action: "cannot create",
+        path: out.to_owned(),
+        source: e,
+    })?;
+    let named: Vec<(String, candle_core::Var)> = varmap
+        .data()
+        .lock()
+        .expect("varmap lock")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut opt = AdamW::new(named, config.weight_decay)?;
+    let ckpt = out.join("checkpoint.safetensors");
+    let config_json = serde_json::to_value(&model_config).expect("config serialises");
+    let train_json = serde_json::to_value(config).expect("config serialises");
+    let resumed_from = if ckpt.exists() {
+        checkpoint::restore(&ckpt, model.name(), &config_json, &mut opt)?.step
+    } else {
+        0
+    };
+
+    let log_path = out.join("training.csv");
+    let terms = ["prediction", "variance", "covariance"];
+    let mut rows: Vec<String> = match std::fs::read_to_string(&log_path) {
+        Ok(text) if resumed_from > 0 => text
+            .lines()
+            .skip(1)
+            .filter(|l| {
+                l.split(',')
+                    .next()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_some_and(|s| s < resumed_from)
+            })
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let window = model_config.window();
+    let start = Instant::now();
+    let mut last = Vec::new();
+    for step in resumed_from..config.steps {
+        let t0 = Instant::now();
+        let lr = learning_rate(
+            step,
+            config.steps,
+            config.warmup,
+            config.lr,
+            config.lr_floor,
+        );
+        let batch = clips.batch(config.seed, step, config.batch, window, device)?;
+        let losses = model.loss(&batch)?;
+        let total: f32 = losses.total.to_scalar()?;
+        if !total.is_finite() {
+            write_log(&log_path, &terms, &rows)?;
+            return Err(AgentError::NonFinite { step, value: total });
+        }
+        let grads = losses.total.backward()?;
+        opt.update(&grads, lr)?;
+        let mut row = vec![step.to_string(), format!("{total}")];
+        last = vec![("total".to_owned(), total)];
+        for (name, t) in &losses.terms {
+            let v: f32 = t.to_scalar()?;
+            row.push(format!("{v}"));
+            last.push((name.to_string(), v));
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        row.push(format!("{lr}"));
+        row.push(format!("{:.1}", config.batch as f64 / secs.max(1e-9)));
+        row.push(format!("{:.3}", start.elapsed().as_secs_f64()));
+        rows.push(row.join(","));
+        let done = step + 1;
+        let go_on = on_step(done);
+        if !go_on || done % config.checkpoint_every.max(1) == 0 || done == config.steps {
+            let meta = CheckpointMeta {
+                schema: checkpoint::SCHEMA,
+                model: model.name().to_owned(),
+                config: config_json.clone(),
+                train: train_json.clone(),
+                step: done,
+            };
+            checkpoint::save(&ckpt, &meta, &opt)?;
+            write_log(&log_path, &terms, &rows)?;
+        }
+        if !go_on {
+            return Ok(TrainReport {
+                steps: done,
+                resumed_from,
+                last,
+                checkpoint: ckpt,
+            });
+        }
+    }
+    Ok(TrainReport {
+        steps: config.steps,
+        resumed_from,
+        last,
+        checkpoint: ckpt,
+    })
+}
+
+/// Rewrites the log atomically.
+fn write_log(path: &Path, terms: &[&str], rows: &[String]) -> Result<()> {
+    let tmp = path.with_extension("csv.tmp");
+    let io = |e| AgentError::Io {
+        action: "cannot write",
+        path: path.to_owned(),
+        source: e,
+    };
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    writeln!(f, "{}", header(terms)).map_err(io)?;
+    for r in rows {
+        writeln!(f, "{r}").map_err(io)?;
+    }
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io)
+}
