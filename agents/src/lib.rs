@@ -5,6 +5,7 @@
 pub mod data;
 pub mod ema;
 pub mod error;
+pub mod eval;
 pub mod models;
 pub mod train;
 pub mod vicreg;

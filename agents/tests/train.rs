@@ -149,3 +149,24 @@ fn a_checkpoint_of_another_config_or_a_corrupt_file_is_refused() {
     .unwrap();
     assert!(err.to_string().contains("jepa-vicreg"), "{err}");
 }
+
+#[test]
+fn every_parameter_gets_a_gradient() {
+    let data = clips(2, 16);
+    let tmp = tempfile::tempdir().unwrap();
+    train(&config(1), &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
+    let bytes = std::fs::read(tmp.path().join("checkpoint.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut moments = 0;
+    for (name, view) in st.tensors() {
+        if let Some(param) = name.strip_prefix("adam_m/") {
+            moments += 1;
+            let any = view
+                .data()
+                .chunks_exact(4)
+                .any(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) != 0.0);
+            assert!(any, "{param} got no gradient in the first step");
+        }
+    }
+    assert!(moments > 10);
+}

@@ -25,6 +25,8 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Measure physics + render frames per second and append a row per scene to a CSV.
     Throughput(ThroughputArgs),
+    /// Train a world model on a dataset (resumes from the checkpoint in --out).
+    Train(TrainArgs),
 }
 
 /// Options of `bench run`.
@@ -142,4 +144,50 @@ pub struct ThroughputArgs {
     /// CSV the rows are appended to.
     #[arg(long, default_value = "results/throughput.csv")]
     pub csv: PathBuf,
+}
+
+/// Where tensors live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU (default; deterministic).
+    Cpu,
+    /// The first CUDA GPU (needs a build with `--features cuda`).
+    Cuda,
+    /// CUDA when available, else the CPU.
+    Auto,
+}
+
+/// Options of `bench train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Model: jepa-vicreg.
+    #[arg(long)]
+    pub model: String,
+    /// Dataset directory (from `bench generate`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output directory: checkpoint.safetensors and training.csv (resumed when present).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Total optimiser steps.
+    #[arg(long, default_value_t = 1000)]
+    pub steps: u64,
+    /// Architecture preset: tiny or small.
+    #[arg(long, default_value = "small")]
+    pub preset: String,
+    /// Windows per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Seed of the weights and the data order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Steps between checkpoints.
+    #[arg(long, default_value_t = 100)]
+    pub checkpoint_every: u64,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
 }

@@ -27,5 +27,6 @@ fn run() -> anyhow::Result<()> {
         Some(cli::Command::Generate(args)) => commands::generate::run(&args),
         Some(cli::Command::Preview(args)) => commands::preview::run(&args),
         Some(cli::Command::Throughput(args)) => commands::throughput::run(&args).map(|_| ()),
+        Some(cli::Command::Train(args)) => commands::train::run(&args),
     }
 }

@@ -2,8 +2,8 @@
 //! runs fastest on a CPU), a residual MLP per token and a LayerNorm; the output keeps the spatial
 //! grid of patch tokens (DINO-WM found patch features plan far better than one global vector).
 
-use candle_core::{Module, Tensor};
-use candle_nn::{LayerNorm, Linear, VarBuilder, layer_norm, linear};
+use candle_core::{D, Module, Tensor};
+use candle_nn::{Linear, VarBuilder, linear};
 
 use crate::error::Result;
 
@@ -14,7 +14,8 @@ pub struct PatchEncoder {
     pos: Tensor,
     fc1: Linear,
     fc2: Linear,
-    norm: LayerNorm,
+    norm_weight: Tensor,
+    norm_bias: Tensor,
 }
 
 impl PatchEncoder {
@@ -33,7 +34,8 @@ impl PatchEncoder {
             pos: vb.get((tokens, dim), "pos")?,
             fc1: linear(dim, hidden, vb.pp("fc1"))?,
             fc2: linear(hidden, dim, vb.pp("fc2"))?,
-            norm: layer_norm(dim, 1e-5, vb.pp("norm"))?,
+            norm_weight: vb.get(dim, "norm.weight")?,
+            norm_bias: vb.get(dim, "norm.bias")?,
         })
     }
 
@@ -48,6 +50,16 @@ impl PatchEncoder {
             .reshape((m, g * g, c * p * p))?;
         let h = self.embed.forward(&patches)?.broadcast_add(&self.pos)?;
         let h = (&h + self.fc2.forward(&self.fc1.forward(&h)?.gelu()?)?)?;
-        Ok(self.norm.forward(&h)?)
+        layer_norm(&h, &self.norm_weight, &self.norm_bias)
     }
+}
+
+/// LayerNorm over the last dimension from plain tensor ops, so that gradients flow through it
+/// (candle-nn's fused CPU kernel has no backward pass).
+pub(crate) fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let mean = x.mean_keepdim(D::Minus1)?;
+    let centred = x.broadcast_sub(&mean)?;
+    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+    let normed = centred.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
+    Ok(normed.broadcast_mul(weight)?.broadcast_add(bias)?)
 }

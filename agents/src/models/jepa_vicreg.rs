@@ -69,7 +69,7 @@ impl JepaConfig {
 
     /// Checks that the sizes fit together.
     pub fn validate(&self) -> Result<()> {
-        if self.patch == 0 || self.size % self.patch != 0 {
+        if self.patch == 0 || !self.size.is_multiple_of(self.patch) {
             return Err(AgentError::OutOfRange {
                 what: "patch",
                 value: self.patch.to_string(),

@@ -105,6 +105,27 @@ pub fn build(
     Ok((model, model_config, varmap))
 }
 
+/// The model of `config` with the weights of the checkpoint at `path`.
+pub fn load(
+    config: &TrainConfig,
+    clips: &Clips,
+    path: &Path,
+    device: &Device,
+) -> Result<(JepaVicreg, JepaConfig)> {
+    let (model, model_config, varmap) = build(config, clips, device)?;
+    let named: Vec<(String, candle_core::Var)> = varmap
+        .data()
+        .lock()
+        .expect("varmap lock")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut opt = AdamW::new(named, config.weight_decay)?;
+    let config_json = serde_json::to_value(&model_config).expect("config serialises");
+    checkpoint::restore(path, model.name(), &config_json, &mut opt)?;
+    Ok((model, model_config))
+}
+
 /// Trains on `clips`, writing `out/checkpoint.safetensors` and `out/training.csv`. If a
 /// checkpoint of the same model and config is there, training resumes from it; rows of the log
 /// past the checkpoint's step are dropped first. `on_step(steps_done)` is called after each step;

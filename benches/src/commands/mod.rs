@@ -4,3 +4,4 @@ pub mod generate;
 pub mod preview;
 pub mod suite;
 pub mod throughput;
+pub mod train;
