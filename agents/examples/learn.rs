@@ -1,6 +1,6 @@
 //! Trains a JEPA on a dataset directory and prints held-out prediction error against
 //! copy-last and the embedding spread every few hundred steps:
-//! `cargo run --release -p moravec-agents --example learn -- TRAIN_DIR VAL_DIR PRESET STEPS BATCH`.
+//! `cargo run --release -p moravec-agents --example learn -- TRAIN_DIR VAL_DIR PRESET STEPS BATCH [MODEL]`.
 
 use std::path::Path;
 
@@ -21,7 +21,11 @@ fn main() -> anyhow::Result<()> {
     let config = TrainConfig {
         batch,
         checkpoint_every: steps,
-        ..TrainConfig::new("jepa-vicreg", preset, steps)
+        ..TrainConfig::new(
+            &std::env::args().nth(6).unwrap_or("jepa-vicreg".into()),
+            preset,
+            steps,
+        )
     };
     let t = std::time::Instant::now();
     train(&config, &train_data, &out, &Device::Cpu, &|_| true)?;
@@ -29,16 +33,28 @@ fn main() -> anyhow::Result<()> {
         "trained {steps} steps in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let (model, mc, _) = build(&config, &train_data, &Device::Cpu)?;
-    let e0 = evaluate(&model, &val, mc.context, mc.horizon, &Device::Cpu)?;
+    let b = build(&config, &train_data, &Device::Cpu)?;
+    let e0 = evaluate(
+        b.model.as_ref(),
+        &val,
+        b.config.context,
+        b.config.horizon,
+        &Device::Cpu,
+    )?;
     println!("untrained: {e0:?}");
-    let (model, mc) = load(
+    let b = load(
         &config,
         &train_data,
         &out.join("checkpoint.safetensors"),
         &Device::Cpu,
     )?;
-    let e1 = evaluate(&model, &val, mc.context, mc.horizon, &Device::Cpu)?;
+    let e1 = evaluate(
+        b.model.as_ref(),
+        &val,
+        b.config.context,
+        b.config.horizon,
+        &Device::Cpu,
+    )?;
     println!("trained:   {e1:?}");
     Ok(())
 }

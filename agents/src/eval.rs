@@ -1,6 +1,6 @@
 //! Held-out checks of a trained model: multi-step prediction error against the copy-last-frame
-//! predictor (z_{t+k} = z_t) in the model's own latent space, and the per-dimension spread of its
-//! embeddings (a collapsed encoder has none).
+//! predictor (z_{t+k} = z_t) in the model's own target space (latents, or pixels for the pixel
+//! models), and the per-dimension spread of its embeddings (a collapsed encoder has none).
 
 use candle_core::{D, Device, Tensor};
 
@@ -11,9 +11,9 @@ use crate::models::WorldModel;
 /// What [`evaluate`] measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
-    /// Mean squared error of the model's K-step rollout against the encoded future.
+    /// Mean squared error of the model's K-step rollout against the future targets.
     pub model_error: f32,
-    /// The same for copying the last context latent K times.
+    /// The same for copying the last context latent K times ([`WorldModel::copy_last`]).
     pub copy_error: f32,
     /// Smallest per-dimension standard deviation of the embeddings over all tokens and frames.
     pub min_std: f32,
@@ -42,12 +42,12 @@ pub fn evaluate(
     for chunk in picks.chunks(16) {
         let batch = clips.windows(chunk, window, device)?;
         let z = model.encode(&batch.frames)?;
+        let targets = model.targets(&batch.frames)?;
         let ctx = z.narrow(1, 0, context)?;
-        let target = z.narrow(1, context, horizon)?;
-        let pred = model.rollout(&ctx, &batch.actions.narrow(1, 0, window - 1)?, horizon)?;
-        let last = ctx
-            .narrow(1, context - 1, 1)?
-            .broadcast_as(target.shape())?;
+        let target = targets.narrow(1, context, horizon)?;
+        let actions = batch.actions.narrow(1, 0, window - 1)?;
+        let pred = model.predict_targets(&ctx, &actions, horizon)?;
+        let last = model.copy_last(&ctx, &targets.narrow(1, 0, context)?, horizon)?;
         model_sum += (pred - &target)?.sqr()?.mean_all()?.to_scalar::<f32>()? as f64;
         copy_sum += (last - &target)?.sqr()?.mean_all()?.to_scalar::<f32>()? as f64;
         n += 1;

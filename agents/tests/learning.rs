@@ -4,6 +4,7 @@
 use candle_core::Device;
 use moravec_agents::data::Clips;
 use moravec_agents::eval::evaluate;
+use moravec_agents::models::MODELS;
 use moravec_agents::train::{TrainConfig, load, train};
 use moravec_sim::episode::generate_episode;
 use moravec_sim::{EpisodeKey, Split, scene};
@@ -34,34 +35,46 @@ fn clips(scene_name: &str, split: Split, episodes: u64) -> Clips {
 }
 
 /// Trains `steps` steps of the tiny JEPA and evaluates it on the validation episodes.
-fn run(scene_name: &str, steps: u64) -> moravec_agents::eval::Evaluation {
+fn run(model: &str, scene_name: &str, steps: u64) -> moravec_agents::eval::Evaluation {
     let data = clips(scene_name, Split::Train, 64);
     let val = clips(scene_name, Split::Val, 16);
     let tmp = tempfile::tempdir().unwrap();
     let config = TrainConfig {
         batch: 16,
         checkpoint_every: steps,
-        ..TrainConfig::new("jepa-vicreg", "tiny", steps)
+        ..TrainConfig::new(model, "tiny", steps)
     };
     train(&config, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    let (model, mc) = load(
+    let built = load(
         &config,
         &data,
         &tmp.path().join("checkpoint.safetensors"),
         &Device::Cpu,
     )
     .unwrap();
-    evaluate(&model, &val, mc.context, mc.horizon, &Device::Cpu).unwrap()
+    let mc = &built.config;
+    evaluate(
+        built.model.as_ref(),
+        &val,
+        mc.context,
+        mc.horizon,
+        &Device::Cpu,
+    )
+    .unwrap()
 }
 
 #[test]
-fn the_embedding_does_not_collapse_on_cart_platform() {
-    let e = run("cart_platform", 200);
-    assert!(e.min_std > 0.1, "{e:?}");
+fn no_jepa_embedding_collapses_on_cart_platform() {
+    for model in ["jepa-vicreg", "jepa-ema"] {
+        let e = run(model, "cart_platform", 200);
+        assert!(e.min_std > 0.1, "{model}: {e:?}");
+    }
 }
 
 #[test]
-fn trained_predictions_beat_copying_the_last_latent() {
-    let e = run("collision", 400);
-    assert!(e.model_error < e.copy_error, "{e:?}");
+fn every_trained_model_beats_copying_the_last_latent() {
+    for spec in MODELS.iter().filter(|m| m.trains) {
+        let e = run(spec.name, "collision", 400);
+        assert!(e.model_error < e.copy_error, "{}: {e:?}", spec.name);
+    }
 }

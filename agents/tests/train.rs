@@ -4,8 +4,8 @@
 use candle_core::Device;
 use moravec_agents::AgentError;
 use moravec_agents::data::Clips;
-use moravec_agents::models::WorldModel;
-use moravec_agents::train::{TrainConfig, build, checkpoint, train};
+use moravec_agents::models::{MODELS, surprise};
+use moravec_agents::train::{TrainConfig, build, checkpoint, load, train};
 use moravec_sim::episode::generate_episode;
 use moravec_sim::{EpisodeKey, Split, scene};
 
@@ -47,51 +47,152 @@ fn log_values(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_to_string(dir.join("training.csv"))
         .unwrap()
         .lines()
-        .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            cols[..cols.len() - 2].join(",")
+        })
         .collect()
 }
 
 #[test]
-fn shapes_of_encode_rollout_and_loss() {
+fn shapes_of_encode_rollout_loss_and_surprise_for_every_model() {
     let data = clips(2, 16);
-    let (model, mc, _) = build(&config(1), &data, &Device::Cpu).unwrap();
-    let batch = data.batch(0, 0, 3, mc.window(), &Device::Cpu).unwrap();
-    let z = model.encode(&batch.frames).unwrap();
-    assert_eq!(z.dims(), &[3, 12, 16, 32]);
-    let ctx = z.narrow(1, 0, 8).unwrap();
-    let pred = model
-        .rollout(&ctx, &batch.actions.narrow(1, 0, 11).unwrap(), 4)
-        .unwrap();
-    assert_eq!(pred.dims(), &[3, 4, 16, 32]);
-    let losses = model.loss(&batch).unwrap();
-    assert_eq!(losses.total.dims(), &[] as &[usize]);
-    let names: Vec<&str> = losses.terms.iter().map(|t| t.0).collect();
-    assert_eq!(names, ["prediction", "variance", "covariance"]);
+    for spec in MODELS {
+        let cfg = TrainConfig::new(spec.name, "tiny", 1);
+        let built = build(&cfg, &data, &Device::Cpu).unwrap();
+        let (model, mc) = (&built.model, &built.config);
+        assert_eq!(model.name(), spec.name);
+        let batch = data.batch(0, 0, 3, mc.window(), &Device::Cpu).unwrap();
+        let z = model.encode(&batch.frames).unwrap();
+        // 32x32 frames in 8x8 patches: 16 tokens; latent width 32, or raw 8x8x3 patches.
+        let d = if spec.name == "pixel-video" { 192 } else { 32 };
+        assert_eq!(z.dims(), &[3, 12, 16, d], "{}", spec.name);
+        let ctx = z.narrow(1, 0, 8).unwrap();
+        let acts = batch.actions.narrow(1, 0, 11).unwrap();
+        let pred = model.rollout(&ctx, &acts, 4).unwrap();
+        assert_eq!(pred.dims(), &[3, 4, 16, d], "{}", spec.name);
+        let in_target = model.predict_targets(&ctx, &acts, 4).unwrap();
+        let targets = model.targets(&batch.frames).unwrap();
+        assert_eq!(in_target.dims()[..3], [3, 4, 16], "{}", spec.name);
+        assert_eq!(in_target.dims()[3], targets.dims()[3], "{}", spec.name);
+        let losses = model.loss(&batch).unwrap();
+        assert_eq!(losses.total.dims(), &[] as &[usize]);
+        assert!(losses.total.to_scalar::<f32>().unwrap().is_finite());
+        // Surprise: one value per window of a 16-frame video (16 - 8 - 4 + 1 = 5).
+        let video = data.windows(&[(1, 0)], 16, &Device::Cpu).unwrap();
+        let s = surprise(model.as_ref(), &video.frames, &video.actions).unwrap();
+        assert_eq!(s.len(), 5, "{}", spec.name);
+        assert!(
+            s.iter().all(|v| v.is_finite() && *v >= 0.0),
+            "{}: {s:?}",
+            spec.name
+        );
+    }
 }
 
 #[test]
 fn resuming_gives_the_same_bits_as_training_straight_through() {
     let data = clips(3, 16);
+    for spec in MODELS.iter().filter(|m| m.trains) {
+        let cfg = TrainConfig {
+            model: spec.name.to_owned(),
+            ..config(6)
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let straight = tmp.path().join("straight");
+        let report = train(&cfg, &data, &straight, &Device::Cpu, &|_| true).unwrap();
+        assert_eq!((report.steps, report.resumed_from), (6, 0));
+
+        // Interrupted after 3 of 6 steps, then resumed.
+        let halves = tmp.path().join("halves");
+        let r = train(&cfg, &data, &halves, &Device::Cpu, &|s| s < 3).unwrap();
+        assert_eq!(r.steps, 3);
+        assert_eq!(checkpoint::read_meta(&r.checkpoint).unwrap().step, 3);
+        let r = train(&cfg, &data, &halves, &Device::Cpu, &|_| true).unwrap();
+        assert_eq!(r.resumed_from, 3);
+
+        assert_eq!(
+            std::fs::read(straight.join("checkpoint.safetensors")).unwrap(),
+            std::fs::read(halves.join("checkpoint.safetensors")).unwrap(),
+            "{}: weights, EMA target or optimiser moments differ after resuming",
+            spec.name
+        );
+        assert_eq!(log_values(&straight), log_values(&halves), "{}", spec.name);
+        assert_eq!(log_values(&straight).len(), 7);
+    }
+}
+
+#[test]
+fn the_untrained_control_keeps_its_initial_weights() {
+    let data = clips(2, 16);
     let tmp = tempfile::tempdir().unwrap();
-    let straight = tmp.path().join("straight");
-    let report = train(&config(6), &data, &straight, &Device::Cpu, &|_| true).unwrap();
-    assert_eq!((report.steps, report.resumed_from), (6, 0));
-
-    // Interrupted after 3 of 6 steps, then resumed.
-    let halves = tmp.path().join("halves");
-    let r = train(&config(6), &data, &halves, &Device::Cpu, &|s| s < 3).unwrap();
-    assert_eq!(r.steps, 3);
-    assert_eq!(checkpoint::read_meta(&r.checkpoint).unwrap().step, 3);
-    let r = train(&config(6), &data, &halves, &Device::Cpu, &|_| true).unwrap();
-    assert_eq!(r.resumed_from, 3);
-
+    let cfg = TrainConfig::new("untrained", "tiny", 50);
+    let r = train(&cfg, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
+    assert_eq!(r.steps, 0);
+    let loaded = load(&cfg, &data, &r.checkpoint, &Device::Cpu).unwrap();
+    let fresh = build(&cfg, &data, &Device::Cpu).unwrap();
+    let batch = data.batch(0, 0, 2, 12, &Device::Cpu).unwrap();
+    let a: Vec<f32> = loaded
+        .model
+        .encode(&batch.frames)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let b: Vec<f32> = fresh
+        .model
+        .encode(&batch.frames)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert_eq!(
-        std::fs::read(straight.join("checkpoint.safetensors")).unwrap(),
-        std::fs::read(halves.join("checkpoint.safetensors")).unwrap(),
-        "weights or optimiser moments differ after resuming"
+        a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
     );
-    assert_eq!(log_values(&straight), log_values(&halves));
-    assert_eq!(log_values(&straight).len(), 7);
+}
+
+#[test]
+fn the_ema_target_starts_as_the_online_encoder_and_then_lags_it() {
+    let data = clips(2, 16);
+    let cfg = TrainConfig {
+        model: "jepa-ema".into(),
+        ..config(5)
+    };
+    let built = build(&cfg, &data, &Device::Cpu).unwrap();
+    assert!(!built.ema.is_empty());
+    for (t, o) in &built.ema {
+        let (t, o): (Vec<f32>, Vec<f32>) = (
+            t.as_tensor().flatten_all().unwrap().to_vec1().unwrap(),
+            o.as_tensor().flatten_all().unwrap().to_vec1().unwrap(),
+        );
+        assert_eq!(t, o);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    train(&cfg, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
+    let trained = load(
+        &cfg,
+        &data,
+        &tmp.path().join("checkpoint.safetensors"),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let mut moved = 0.0f32;
+    for (t, o) in &trained.ema {
+        let diff = (t.as_tensor() - o.as_tensor())
+            .unwrap()
+            .abs()
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        moved += diff.to_scalar::<f32>().unwrap();
+    }
+    assert!(
+        moved > 0.0,
+        "the target encoder follows the online one exactly"
+    );
 }
 
 #[test]

@@ -41,13 +41,7 @@ impl PatchEncoder {
 
     /// Images `[M, 3, S, S]` to tokens `[M, N, D]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (m, c, s, _) = x.dims4()?;
-        let (p, g) = (self.patch, s / self.patch);
-        let patches = x
-            .reshape((m, c, g, p, g, p))?
-            .permute((0, 2, 4, 1, 3, 5))?
-            .contiguous()?
-            .reshape((m, g * g, c * p * p))?;
+        let patches = patchify(x, self.patch)?;
         let h = self.embed.forward(&patches)?.broadcast_add(&self.pos)?;
         let h = (&h + self.fc2.forward(&self.fc1.forward(&h)?.gelu()?)?)?;
         layer_norm(&h, &self.norm_weight, &self.norm_bias)
@@ -62,4 +56,14 @@ pub(crate) fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<T
     let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
     let normed = centred.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
     Ok(normed.broadcast_mul(weight)?.broadcast_add(bias)?)
+}
+
+/// Images `[M, 3, S, S]` to their non-overlapping `p` x `p` patches `[M, (S/p)^2, 3 p^2]`.
+pub fn patchify(x: &Tensor, p: usize) -> Result<Tensor> {
+    let (m, c, s, _) = x.dims4()?;
+    let g = s / p;
+    Ok(x.reshape((m, c, g, p, g, p))?
+        .permute((0, 2, 4, 1, 3, 5))?
+        .contiguous()?
+        .reshape((m, g * g, c * p * p))?)
 }

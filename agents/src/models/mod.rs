@@ -1,18 +1,28 @@
-//! World models, one file each, candle style: a serde `Config` with named presets and
-//! `new(&Config, VarBuilder)`; the same code trains (VarMap) and evaluates (loaded weights).
+//! World models, one file each, candle style: a serde config with named presets
+//! ([`ModelConfig`]) and `new(&config, VarBuilder)`; the same code trains (VarMap) and evaluates
+//! (loaded weights). All of them are listed in [`MODELS`].
 
+mod config;
 mod encoder;
 pub mod init;
+pub mod jepa_ema;
 pub mod jepa_vicreg;
+pub mod pixel_ae;
+pub mod pixel_video;
 mod predictor;
+mod surprise;
+pub mod untrained;
 
-pub use encoder::PatchEncoder;
+pub use config::ModelConfig;
+pub use encoder::{PatchEncoder, patchify};
 pub use predictor::Predictor;
+pub use surprise::surprise;
 
 use candle_core::Tensor;
+use candle_nn::VarBuilder;
 
 use crate::data::Batch;
-use crate::error::Result;
+use crate::error::{AgentError, Result};
 
 /// The loss of one batch: the total that is minimised and its named terms for the log.
 pub struct Losses {
@@ -27,6 +37,8 @@ pub struct Losses {
 pub trait WorldModel {
     /// The model's registry name.
     fn name(&self) -> &'static str;
+    /// Its architecture.
+    fn config(&self) -> &ModelConfig;
     /// Frames `[B, L, 3, H, W]` in `[0, 1]` to latents `[B, L, N, D]` (N patch tokens of D).
     fn encode(&self, frames: &Tensor) -> Result<Tensor>;
     /// From context latents `[B, C, N, D]` and actions `[B, C + K - 1, A]`, the next `K` latents
@@ -34,4 +46,109 @@ pub trait WorldModel {
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor>;
     /// The training loss of a batch of windows of `context + horizon` frames.
     fn loss(&self, batch: &Batch) -> Result<Losses>;
+    /// What predictions are scored against (surprise, evaluation): `[B, L, N, Dt]`. The encoded
+    /// frames for a JEPA, the layer-normed target encoder's for an EMA JEPA, pixels for the pixel
+    /// models.
+    fn targets(&self, frames: &Tensor) -> Result<Tensor> {
+        self.encode(frames)
+    }
+    /// A rollout mapped into the space of [`WorldModel::targets`].
+    fn predict_targets(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
+        self.rollout(context, actions, steps)
+    }
+    /// The copy-last baseline z_{t+k} = z_t in the space of [`WorldModel::targets`], from
+    /// context latents `[B, C, N, D]` and the context's targets `[B, C, N, Dt]`: the last target
+    /// repeated, or for a model that decodes its latents, the decoded last latent (so that the
+    /// decoder's own error does not count against the model).
+    fn copy_last(
+        &self,
+        _context: &Tensor,
+        context_targets: &Tensor,
+        steps: usize,
+    ) -> Result<Tensor> {
+        let (b, c, n, d) = context_targets.dims4()?;
+        Ok(context_targets
+            .narrow(1, c - 1, 1)?
+            .broadcast_as((b, steps, n, d))?
+            .contiguous()?)
+    }
+    /// For models with an EMA target encoder: the variable-name prefixes of the target and of
+    /// the online encoder it follows. The trainer copies online into target after initialising
+    /// and moves target towards online after every step.
+    fn ema_prefixes(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+}
+
+/// A model's registry entry.
+pub struct ModelSpec {
+    /// Registry name (CLI, checkpoints, result files).
+    pub name: &'static str,
+    /// One line saying what it is.
+    pub description: &'static str,
+    /// Whether it is trained (the `untrained` control is not).
+    pub trains: bool,
+    /// Builds it with its variables under the builder.
+    pub build: fn(&ModelConfig, VarBuilder) -> Result<Box<dyn WorldModel>>,
+}
+
+impl std::fmt::Debug for ModelSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSpec")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+fn boxed<M: WorldModel + 'static>(m: Result<M>) -> Result<Box<dyn WorldModel>> {
+    Ok(Box::new(m?))
+}
+
+/// Every model.
+pub static MODELS: &[ModelSpec] = &[
+    ModelSpec {
+        name: jepa_vicreg::NAME,
+        description: "JEPA, collapse prevented by VICReg on an expander",
+        trains: true,
+        build: |c, vb| boxed(jepa_vicreg::JepaVicreg::new(c, vb)),
+    },
+    ModelSpec {
+        name: jepa_ema::NAME,
+        description: "JEPA with an EMA target encoder, L1 on layer-normed targets",
+        trains: true,
+        build: |c, vb| boxed(jepa_ema::JepaEma::new(c, vb)),
+    },
+    ModelSpec {
+        name: pixel_ae::NAME,
+        description: "generative baseline: latent predictor trained through pixel reconstruction",
+        trains: true,
+        build: |c, vb| boxed(pixel_ae::PixelAe::new(c, vb)),
+    },
+    ModelSpec {
+        name: pixel_video::NAME,
+        description: "generative baseline predicting future frames in pixel space",
+        trains: true,
+        build: |c, vb| boxed(pixel_video::PixelVideo::new(c, vb)),
+    },
+    ModelSpec {
+        name: untrained::NAME,
+        description: "the JEPA architecture at its random initialisation (the VoE control)",
+        trains: false,
+        build: |c, vb| boxed(untrained::Untrained::new(c, vb)),
+    },
+];
+
+/// The model with this name, or an error listing the known ones.
+pub fn find(name: &str) -> Result<&'static ModelSpec> {
+    MODELS
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| AgentError::OutOfRange {
+            what: "model",
+            value: name.to_owned(),
+            expected: format!(
+                "one of {}",
+                MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+            ),
+        })
 }

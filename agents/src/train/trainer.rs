@@ -11,12 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::{self, CheckpointMeta};
 use super::{AdamW, learning_rate};
 use crate::data::Clips;
+use crate::ema;
 use crate::error::{AgentError, Result};
-use crate::models::jepa_vicreg::{self, JepaConfig, JepaVicreg};
-use crate::models::{WorldModel, init::init};
-
-/// Models that can be trained so far.
-pub const MODELS: &[&str] = &[jepa_vicreg::NAME];
+use crate::models::{self, ModelConfig, WorldModel, init::init};
 
 /// How to train.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,46 +81,66 @@ fn header(terms: &[&str]) -> String {
     cols.join(",")
 }
 
-/// Builds the model and its variables for `config` on data shaped like `clips`.
-pub fn build(
-    config: &TrainConfig,
-    clips: &Clips,
-    device: &Device,
-) -> Result<(JepaVicreg, JepaConfig, VarMap)> {
-    if !MODELS.contains(&config.model.as_str()) {
-        return Err(AgentError::OutOfRange {
-            what: "model",
-            value: config.model.clone(),
-            expected: format!("one of {}", MODELS.join(", ")),
-        });
-    }
-    let model_config = JepaConfig::preset(&config.preset, clips.size, clips.action_dim)?;
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-    let model = JepaVicreg::new(&model_config, vb)?;
-    init(&varmap, config.seed)?;
-    Ok((model, model_config, varmap))
+/// A built model with its variables.
+pub struct Built {
+    /// The model.
+    pub model: Box<dyn WorldModel>,
+    /// Its architecture.
+    pub config: ModelConfig,
+    /// Its variables.
+    pub varmap: VarMap,
+    /// (target, online) variable pairs of an EMA target encoder.
+    pub ema: Vec<(candle_core::Var, candle_core::Var)>,
 }
 
-/// The model of `config` with the weights of the checkpoint at `path`.
-pub fn load(
-    config: &TrainConfig,
-    clips: &Clips,
-    path: &Path,
-    device: &Device,
-) -> Result<(JepaVicreg, JepaConfig)> {
-    let (model, model_config, varmap) = build(config, clips, device)?;
-    let named: Vec<(String, candle_core::Var)> = varmap
+/// Builds the model of `config` for data shaped like `clips`, initialised from `config.seed`
+/// (an EMA target starts as a copy of its online encoder).
+pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Built> {
+    let spec = models::find(&config.model)?;
+    let model_config = ModelConfig::preset(&config.preset, clips.size, clips.action_dim)?;
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+    let model = (spec.build)(&model_config, vb)?;
+    init(&varmap, config.seed)?;
+    let mut pairs = Vec::new();
+    if let Some((target, online)) = model.ema_prefixes() {
+        let data = varmap.data().lock().expect("varmap lock");
+        let mut names: Vec<&String> = data.keys().filter(|k| k.starts_with(target)).collect();
+        names.sort();
+        for name in names {
+            let twin = format!("{online}{}", &name[target.len()..]);
+            if let Some(o) = data.get(&twin) {
+                pairs.push((data[name].clone(), o.clone()));
+            }
+        }
+    }
+    let (targets, onlines): (Vec<_>, Vec<_>) = pairs.iter().cloned().unzip();
+    ema::update(&targets, &onlines, 0.0)?;
+    Ok(Built {
+        model,
+        config: model_config,
+        varmap,
+        ema: pairs,
+    })
+}
+
+fn named_vars(varmap: &VarMap) -> Vec<(String, candle_core::Var)> {
+    varmap
         .data()
         .lock()
         .expect("varmap lock")
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut opt = AdamW::new(named, config.weight_decay)?;
-    let config_json = serde_json::to_value(&model_config).expect("config serialises");
-    checkpoint::restore(path, model.name(), &config_json, &mut opt)?;
-    Ok((model, model_config))
+        .collect()
+}
+
+/// The model of `config` with the weights of the checkpoint at `path`.
+pub fn load(config: &TrainConfig, clips: &Clips, path: &Path, device: &Device) -> Result<Built> {
+    let built = build(config, clips, device)?;
+    let mut opt = AdamW::new(named_vars(&built.varmap), config.weight_decay)?;
+    let config_json = serde_json::to_value(&built.config).expect("config serialises");
+    checkpoint::restore(path, built.model.name(), &config_json, &mut opt)?;
+    Ok(built)
 }
 
 /// Trains on `clips`, writing `out/checkpoint.safetensors` and `out/training.csv`. If a
@@ -138,20 +155,19 @@ pub fn train(
     device: &Device,
     on_step: &dyn Fn(u64) -> bool,
 ) -> Result<TrainReport> {
-    let (model, model_config, varmap) = build(config, clips, device)?;
+    let Built {
+        model,
+        config: model_config,
+        varmap,
+        ema: ema_pairs,
+    } = build(config, clips, device)?;
+    let trains = models::find(&config.model)?.trains;
     std::fs::create_dir_all(out).map_err(|e| AgentError::Io {
         action: "cannot create",
         path: out.to_owned(),
         source: e,
     })?;
-    let named: Vec<(String, candle_core::Var)> = varmap
-        .data()
-        .lock()
-        .expect("varmap lock")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut opt = AdamW::new(named, config.weight_decay)?;
+    let mut opt = AdamW::new(named_vars(&varmap), config.weight_decay)?;
     let ckpt = out.join("checkpoint.safetensors");
     let config_json = serde_json::to_value(&model_config).expect("config serialises");
     let train_json = serde_json::to_value(config).expect("config serialises");
@@ -161,8 +177,27 @@ pub fn train(
         0
     };
 
+    let meta_at = |step: u64| CheckpointMeta {
+        schema: checkpoint::SCHEMA,
+        model: model.name().to_owned(),
+        config: config_json.clone(),
+        train: train_json.clone(),
+        step,
+    };
+    if !trains {
+        // A control that is never trained: its checkpoint holds the initial weights.
+        checkpoint::save(&ckpt, &meta_at(0), &opt)?;
+        return Ok(TrainReport {
+            steps: 0,
+            resumed_from,
+            last: Vec::new(),
+            checkpoint: ckpt,
+        });
+    }
+    let (ema_targets, ema_onlines): (Vec<_>, Vec<_>) = ema_pairs.into_iter().unzip();
     let log_path = out.join("training.csv");
-    let terms = ["prediction", "variance", "covariance"];
+    let probe = model.loss(&clips.batch(config.seed, 0, 1, model_config.window(), device)?)?;
+    let terms: Vec<&str> = probe.terms.iter().map(|t| t.0).collect();
     let mut rows: Vec<String> = match std::fs::read_to_string(&log_path) {
         Ok(text) if resumed_from > 0 => text
             .lines()
@@ -198,6 +233,13 @@ pub fn train(
         }
         let grads = losses.total.backward()?;
         opt.update(&grads, lr)?;
+        if !ema_targets.is_empty() {
+            ema::update(
+                &ema_targets,
+                &ema_onlines,
+                ema::momentum(step, config.steps),
+            )?;
+        }
         let mut row = vec![step.to_string(), format!("{total}")];
         last = vec![("total".to_owned(), total)];
         for (name, t) in &losses.terms {
@@ -213,14 +255,7 @@ pub fn train(
         let done = step + 1;
         let go_on = on_step(done);
         if !go_on || done % config.checkpoint_every.max(1) == 0 || done == config.steps {
-            let meta = CheckpointMeta {
-                schema: checkpoint::SCHEMA,
-                model: model.name().to_owned(),
-                config: config_json.clone(),
-                train: train_json.clone(),
-                step: done,
-            };
-            checkpoint::save(&ckpt, &meta, &opt)?;
+            checkpoint::save(&ckpt, &meta_at(done), &opt)?;
             write_log(&log_path, &terms, &rows)?;
         }
         if !go_on {

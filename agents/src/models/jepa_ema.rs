@@ -1,0 +1,104 @@
+//! `jepa-ema`: the target encoder is an exponential moving average of the online encoder
+//! (momentum 0.996 rising to 1.0, applied by the trainer), targets are layer-normed and carry no
+//! gradient, and the loss is the L1 distance between predicted and target latents over a K-step
+//! rollout (I-JEPA / V-JEPA).
+
+use candle_core::{D, Tensor};
+use candle_nn::VarBuilder;
+
+use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
+use crate::data::Batch;
+use crate::error::Result;
+
+/// The model's registry name.
+pub const NAME: &str = "jepa-ema";
+
+/// The model.
+pub struct JepaEma {
+    config: ModelConfig,
+    online: PatchEncoder,
+    target: PatchEncoder,
+    predictor: Predictor,
+}
+
+/// Layer norm without affine parameters over the last dimension.
+fn normalise(x: &Tensor) -> Result<Tensor> {
+    let mean = x.mean_keepdim(D::Minus1)?;
+    let centred = x.broadcast_sub(&mean)?;
+    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+    Ok(centred.broadcast_div(&(var + 1e-5)?.sqrt()?)?)
+}
+
+fn encode_with(encoder: &PatchEncoder, frames: &Tensor) -> Result<Tensor> {
+    let (b, l, c, h, w) = frames.dims5()?;
+    let z = encoder.forward(&frames.reshape((b * l, c, h, w))?)?;
+    let (_, n, d) = z.dims3()?;
+    Ok(z.reshape((b, l, n, d))?)
+}
+
+impl JepaEma {
+    /// Builds the model's variables under `vb` (`encoder.*` online, `target.*` EMA).
+    pub fn new(config: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        config.validate()?;
+        let enc = |name: &str| {
+            PatchEncoder::new(
+                config.size,
+                config.patch,
+                config.dim,
+                config.hidden,
+                vb.pp(name),
+            )
+        };
+        Ok(Self {
+            online: enc("encoder")?,
+            target: enc("target")?,
+            predictor: Predictor::new(
+                config.context,
+                config.tokens(),
+                config.dim,
+                config.hidden,
+                config.action_dim,
+                vb.pp("predictor"),
+            )?,
+            config: config.clone(),
+        })
+    }
+}
+
+impl WorldModel for JepaEma {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    fn encode(&self, frames: &Tensor) -> Result<Tensor> {
+        encode_with(&self.online, frames)
+    }
+
+    fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
+        self.predictor.rollout(context, actions, steps)
+    }
+
+    fn targets(&self, frames: &Tensor) -> Result<Tensor> {
+        Ok(normalise(&encode_with(&self.target, frames)?)?.detach())
+    }
+
+    fn loss(&self, batch: &Batch) -> Result<Losses> {
+        let (c, k) = (self.config.context, self.config.horizon);
+        let context = self.encode(&batch.frames.narrow(1, 0, c)?)?;
+        let target = self.targets(&batch.frames.narrow(1, c, k)?)?;
+        let pred = self.rollout(&context, &batch.actions.narrow(1, 0, c + k - 1)?, k)?;
+        let l1 = (pred - target)?.abs()?.mean_all()?;
+        Ok(Losses {
+            total: l1.clone(),
+            terms: vec![("prediction", l1)],
+        })
+    }
+
+    fn ema_prefixes(&self) -> Option<(&'static str, &'static str)> {
+        Some(("target.", "encoder."))
+    }
+}
