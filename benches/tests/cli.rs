@@ -358,3 +358,95 @@ fn preview_voe_shows_a_set_and_names_bad_properties_and_conditions() {
     );
     assert_eq!(listing(tmp.path()), ["q.gif"]);
 }
+
+#[test]
+fn train_runs_resumes_and_names_bad_models() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bench(
+        &[
+            "generate",
+            "--scene",
+            "collision",
+            "--episodes",
+            "3",
+            "--frames",
+            "16",
+            "--size",
+            "32",
+            "--out",
+            "d",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let train = |steps: &str| {
+        bench(
+            &[
+                "train",
+                "--model",
+                "jepa-vicreg",
+                "--data",
+                "d",
+                "--out",
+                "run",
+                "--steps",
+                steps,
+                "--preset",
+                "tiny",
+                "--batch",
+                "2",
+                "--checkpoint-every",
+                "1",
+            ],
+            tmp.path(),
+        )
+    };
+    let o = train("2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = train("4");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("resumed from step 2"), "{}", stderr(&o));
+    let log = fs::read_to_string(tmp.path().join("run/training.csv")).unwrap();
+    assert!(
+        log.starts_with("step,total,prediction,variance,covariance,lr,samples_per_s,elapsed_s\n")
+    );
+    assert_eq!(log.lines().count(), 5);
+
+    let o = bench(
+        &[
+            "train",
+            "--model",
+            "jepa-magic",
+            "--data",
+            "d",
+            "--out",
+            "x",
+            "--steps",
+            "1",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("jepa-vicreg, jepa-ema, pixel-ae, pixel-video, untrained"),
+        "{}",
+        stderr(&o)
+    );
+    let o = bench(
+        &[
+            "train",
+            "--model",
+            "jepa-vicreg",
+            "--data",
+            "nowhere",
+            "--out",
+            "x",
+            "--steps",
+            "1",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nowhere"), "{}", stderr(&o));
+    assert!(!tmp.path().join("x").exists());
+}

@@ -124,6 +124,18 @@ pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Bui
     })
 }
 
+impl Built {
+    /// Number of trained parameters (an EMA target's copies not counted).
+    pub fn parameters(&self) -> usize {
+        let total: usize = named_vars(&self.varmap)
+            .iter()
+            .map(|(_, v)| v.elem_count())
+            .sum();
+        let ema: usize = self.ema.iter().map(|(t, _)| t.elem_count()).sum();
+        total - ema
+    }
+}
+
 fn named_vars(varmap: &VarMap) -> Vec<(String, candle_core::Var)> {
     varmap
         .data()
