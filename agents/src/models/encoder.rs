@@ -39,6 +39,11 @@ impl PatchEncoder {
         })
     }
 
+    /// Videos `[B, L, 3, S, S]` to tokens `[B, L, N, D]`.
+    pub fn encode_video(&self, frames: &Tensor) -> Result<Tensor> {
+        per_frame(frames, |x| self.forward(x))
+    }
+
     /// Images `[M, 3, S, S]` to tokens `[M, N, D]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let patches = patchify(x, self.patch)?;
@@ -56,6 +61,15 @@ pub(crate) fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<T
     let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
     let normed = centred.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
     Ok(normed.broadcast_mul(weight)?.broadcast_add(bias)?)
+}
+
+/// Applies a per-image map `[M, 3, S, S] -> [M, N, D]` to every frame of videos
+/// `[B, L, 3, S, S]`, giving `[B, L, N, D]`.
+pub fn per_frame(frames: &Tensor, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+    let (b, l, c, h, w) = frames.dims5()?;
+    let z = f(&frames.reshape((b * l, c, h, w))?)?;
+    let (_, n, d) = z.dims3()?;
+    Ok(z.reshape((b, l, n, d))?)
 }
 
 /// Images `[M, 3, S, S]` to their non-overlapping `p` x `p` patches `[M, (S/p)^2, 3 p^2]`.

@@ -29,13 +29,6 @@ fn normalise(x: &Tensor) -> Result<Tensor> {
     Ok(centred.broadcast_div(&(var + 1e-5)?.sqrt()?)?)
 }
 
-fn encode_with(encoder: &PatchEncoder, frames: &Tensor) -> Result<Tensor> {
-    let (b, l, c, h, w) = frames.dims5()?;
-    let z = encoder.forward(&frames.reshape((b * l, c, h, w))?)?;
-    let (_, n, d) = z.dims3()?;
-    Ok(z.reshape((b, l, n, d))?)
-}
-
 impl JepaEma {
     /// Builds the model's variables under `vb` (`encoder.*` online, `target.*` EMA).
     pub fn new(config: &ModelConfig, vb: VarBuilder) -> Result<Self> {
@@ -75,7 +68,7 @@ impl WorldModel for JepaEma {
     }
 
     fn encode(&self, frames: &Tensor) -> Result<Tensor> {
-        encode_with(&self.online, frames)
+        self.online.encode_video(frames)
     }
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
@@ -83,7 +76,7 @@ impl WorldModel for JepaEma {
     }
 
     fn targets(&self, frames: &Tensor) -> Result<Tensor> {
-        Ok(normalise(&encode_with(&self.target, frames)?)?.detach())
+        Ok(normalise(&self.target.encode_video(frames)?)?.detach())
     }
 
     fn loss(&self, batch: &Batch) -> Result<Losses> {

@@ -66,10 +66,7 @@ impl WorldModel for JepaVicreg {
     }
 
     fn encode(&self, frames: &Tensor) -> Result<Tensor> {
-        let (b, l, c, h, w) = frames.dims5()?;
-        let z = self.encoder.forward(&frames.reshape((b * l, c, h, w))?)?;
-        let (_, n, d) = z.dims3()?;
-        Ok(z.reshape((b, l, n, d))?)
+        self.encoder.encode_video(frames)
     }
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {

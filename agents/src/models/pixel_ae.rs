@@ -5,6 +5,7 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::encoder::per_frame;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel, patchify};
 use crate::data::Batch;
 use crate::error::Result;
@@ -56,10 +57,7 @@ impl PixelAe {
     }
 
     fn pixels(&self, frames: &Tensor) -> Result<Tensor> {
-        let (b, l, c, h, w) = frames.dims5()?;
-        let p = patchify(&frames.reshape((b * l, c, h, w))?, self.config.patch)?;
-        let (_, n, d) = p.dims3()?;
-        Ok(p.reshape((b, l, n, d))?)
+        per_frame(frames, |x| patchify(x, self.config.patch))
     }
 }
 
@@ -73,10 +71,7 @@ impl WorldModel for PixelAe {
     }
 
     fn encode(&self, frames: &Tensor) -> Result<Tensor> {
-        let (b, l, c, h, w) = frames.dims5()?;
-        let z = self.encoder.forward(&frames.reshape((b * l, c, h, w))?)?;
-        let (_, n, d) = z.dims3()?;
-        Ok(z.reshape((b, l, n, d))?)
+        self.encoder.encode_video(frames)
     }
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {

@@ -5,6 +5,7 @@
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
+use super::encoder::per_frame;
 use super::{Losses, ModelConfig, Predictor, WorldModel, patchify};
 use crate::data::Batch;
 use crate::error::Result;
@@ -47,10 +48,7 @@ impl WorldModel for PixelVideo {
     }
 
     fn encode(&self, frames: &Tensor) -> Result<Tensor> {
-        let (b, l, c, h, w) = frames.dims5()?;
-        let p = patchify(&frames.reshape((b * l, c, h, w))?, self.config.patch)?;
-        let (_, n, d) = p.dims3()?;
-        Ok(p.reshape((b, l, n, d))?)
+        per_frame(frames, |x| patchify(x, self.config.patch))
     }
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {

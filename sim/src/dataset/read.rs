@@ -27,6 +27,29 @@ pub struct Shard {
     pub body_mask: Vec<u8>,
 }
 
+impl Shard {
+    /// The episodes concatenated, in order.
+    pub fn from_episodes<'a>(
+        episodes: impl IntoIterator<Item = &'a crate::episode::Episode>,
+    ) -> Self {
+        let mut shard = Shard {
+            episodes: 0,
+            frames: Vec::new(),
+            actions: Vec::new(),
+            states: Vec::new(),
+            body_mask: Vec::new(),
+        };
+        for e in episodes {
+            shard.episodes += 1;
+            shard.frames.extend_from_slice(&e.frames);
+            shard.actions.extend_from_slice(&e.actions);
+            shard.states.extend_from_slice(&e.states);
+            shard.body_mask.extend_from_slice(&e.body_mask);
+        }
+        shard
+    }
+}
+
 /// Reads and checks `DIR/meta.json`.
 pub fn read_meta(dir: &Path) -> Result<Meta> {
     let path = dir.join("meta.json");

@@ -180,25 +180,7 @@ fn generate_shard(
             ep
         })
         .collect::<Result<_>>()?;
-    Ok(Shard {
-        episodes: episodes.len(),
-        frames: episodes
-            .iter()
-            .flat_map(|e| e.frames.iter().copied())
-            .collect(),
-        actions: episodes
-            .iter()
-            .flat_map(|e| e.actions.iter().copied())
-            .collect(),
-        states: episodes
-            .iter()
-            .flat_map(|e| e.states.iter().copied())
-            .collect(),
-        body_mask: episodes
-            .iter()
-            .flat_map(|e| e.body_mask.iter().copied())
-            .collect(),
-    })
+    Ok(Shard::from_episodes(&episodes))
 }
 
 fn read_shard_as(

@@ -231,14 +231,14 @@ pub fn write_suite(
                 pending.push(&member.episode);
                 episode += 1;
                 if pending.len() == shard_len {
-                    writer.push(&to_shard(&pending))?;
+                    writer.push(&Shard::from_episodes(pending.iter().copied()))?;
                     pending.clear();
                 }
             }
             set_id += 1;
         }
         if !pending.is_empty() {
-            writer.push(&to_shard(&pending))?;
+            writer.push(&Shard::from_episodes(pending.iter().copied()))?;
         }
         let meta = writer.finish(Split::Voe, config.seed, shard_len as u64)?;
         properties.push(SuiteProperty {
@@ -275,26 +275,4 @@ pub fn write_suite(
     move_into_place(&partial, out, force)?;
     guard.disarm();
     Ok(meta)
-}
-
-fn to_shard(episodes: &[&crate::episode::Episode]) -> Shard {
-    Shard {
-        episodes: episodes.len(),
-        frames: episodes
-            .iter()
-            .flat_map(|e| e.frames.iter().copied())
-            .collect(),
-        actions: episodes
-            .iter()
-            .flat_map(|e| e.actions.iter().copied())
-            .collect(),
-        states: episodes
-            .iter()
-            .flat_map(|e| e.states.iter().copied())
-            .collect(),
-        body_mask: episodes
-            .iter()
-            .flat_map(|e| e.body_mask.iter().copied())
-            .collect(),
-    }
 }
