@@ -10,6 +10,10 @@ use moravec_agents::data::Batch;
 use moravec_agents::models::{MODELS, ModelConfig, find};
 use moravec_agents::train::AdamW;
 
+// As in the `bench` binary: candle allocates on every op, and mimalloc halves the cost of that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
