@@ -5,6 +5,7 @@
 use candle_core::{D, Module, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::gelu::gelu;
 use crate::error::Result;
 
 /// Frames to a grid of latent tokens.
@@ -48,7 +49,7 @@ impl PatchEncoder {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let patches = patchify(x, self.patch)?;
         let h = self.embed.forward(&patches)?.broadcast_add(&self.pos)?;
-        let h = (&h + self.fc2.forward(&self.fc1.forward(&h)?.gelu()?)?)?;
+        let h = (&h + self.fc2.forward(&gelu(&self.fc1.forward(&h)?)?)?)?;
         layer_norm(&h, &self.norm_weight, &self.norm_bias)
     }
 }

@@ -8,6 +8,7 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::gelu::gelu;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
 use crate::data::Batch;
 use crate::error::Result;
@@ -52,7 +53,7 @@ impl JepaVicreg {
     }
 
     fn expand(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(self.expand2.forward(&self.expand1.forward(z)?.gelu()?)?)
+        Ok(self.expand2.forward(&gelu(&self.expand1.forward(z)?)?)?)
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod config;
 mod encoder;
+mod gelu;
 pub mod init;
 pub mod jepa_ema;
 pub mod jepa_vicreg;
@@ -15,6 +16,7 @@ pub mod untrained;
 
 pub use config::ModelConfig;
 pub use encoder::{PatchEncoder, patchify};
+pub use gelu::gelu;
 pub use predictor::Predictor;
 pub use surprise::surprise;
 

@@ -6,6 +6,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
 
 use super::encoder::per_frame;
+use super::gelu::gelu;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel, patchify};
 use crate::data::Batch;
 use crate::error::Result;
@@ -53,7 +54,7 @@ impl PixelAe {
     pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
         Ok(self
             .dec2
-            .forward(&self.dec1.forward(&z.contiguous()?)?.gelu()?)?)
+            .forward(&gelu(&self.dec1.forward(&z.contiguous()?)?)?)?)
     }
 
     fn pixels(&self, frames: &Tensor) -> Result<Tensor> {

@@ -6,6 +6,7 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::gelu::gelu;
 use crate::error::Result;
 
 /// Latent dynamics.
@@ -61,13 +62,13 @@ impl Predictor {
             let a = action.forward(&actions.reshape((b, c * self.action_dim))?)?;
             h = h.broadcast_add(&a.unsqueeze(1)?)?;
         }
-        let h = h.gelu()?;
+        let h = gelu(&h)?;
         let mixed = self
             .mix
             .forward(&h.transpose(1, 2)?.contiguous()?)?
             .transpose(1, 2)?;
-        let h = (h + mixed.gelu()?)?;
-        let h = self.hidden.forward(&h)?.gelu()?;
+        let h = (&h + gelu(&mixed)?)?;
+        let h = gelu(&self.hidden.forward(&h)?)?;
         let delta = self.out.forward(&h)?;
         let last = ctx.narrow(1, c - 1, 1)?.squeeze(1)?;
         Ok((last + delta)?)

@@ -1,0 +1,54 @@
+//! Times the parts of one jepa-vicreg training step at batch 64 (forward, backward, update):
+//! `cargo run --release -p moravec-agents --example step_profile`.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use moravec_agents::data::Batch;
+use moravec_agents::models::{ModelConfig, find};
+use moravec_agents::train::AdamW;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> anyhow::Result<()> {
+    let name = std::env::args().nth(1).unwrap_or("jepa-vicreg".into());
+    let config = ModelConfig::preset("small", 64, 2)?;
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let model = (find(&name)?.build)(&config, vb)?;
+    let named = varmap
+        .data()
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut opt = AdamW::new(named, 0.01)?;
+    let w = config.window();
+    let b = Batch {
+        frames: Tensor::rand(0f32, 1f32, (64, w, 3, 64, 64), &Device::Cpu)?,
+        actions: Tensor::rand(-1f32, 1f32, (64, w, 2), &Device::Cpu)?,
+    };
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        let z = model.encode(&b.frames)?;
+        let t1 = Instant::now();
+        let loss = model.loss(&b)?;
+        let t2 = Instant::now();
+        let grads = loss.total.backward()?;
+        let t3 = Instant::now();
+        opt.update(&grads, 1e-4)?;
+        let t4 = Instant::now();
+        drop(z);
+        println!(
+            "encode {:.0} ms | loss forward {:.0} ms | backward {:.0} ms | update {:.0} ms",
+            (t1 - t0).as_secs_f64() * 1e3,
+            (t2 - t1).as_secs_f64() * 1e3,
+            (t3 - t2).as_secs_f64() * 1e3,
+            (t4 - t3).as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
+}
