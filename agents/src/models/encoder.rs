@@ -2,9 +2,10 @@
 //! runs fastest on a CPU), a residual MLP per token and a LayerNorm; the output keeps the spatial
 //! grid of patch tokens (DINO-WM found patch features plan far better than one global vector).
 
-use candle_core::{D, Module, Tensor};
+use candle_core::{D, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::dense::dense;
 use super::gelu::gelu;
 use crate::error::Result;
 
@@ -48,8 +49,8 @@ impl PatchEncoder {
     /// Images `[M, 3, S, S]` to tokens `[M, N, D]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let patches = patchify(x, self.patch)?;
-        let h = self.embed.forward(&patches)?.broadcast_add(&self.pos)?;
-        let h = (&h + self.fc2.forward(&gelu(&self.fc1.forward(&h)?)?)?)?;
+        let h = dense(&self.embed, &patches)?.broadcast_add(&self.pos)?;
+        let h = (&h + dense(&self.fc2, &gelu(&dense(&self.fc1, &h)?)?)?)?;
         layer_norm(&h, &self.norm_weight, &self.norm_bias)
     }
 }

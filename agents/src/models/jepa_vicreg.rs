@@ -5,9 +5,10 @@
 //! encoder's outputs through an expander (the last context frame and the last target frame as
 //! the two branches, tokens as samples), exactly as `crate::vicreg` computes them.
 
-use candle_core::{Module, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::dense::dense;
 use super::gelu::gelu;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
 use crate::data::Batch;
@@ -53,7 +54,7 @@ impl JepaVicreg {
     }
 
     fn expand(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(self.expand2.forward(&gelu(&self.expand1.forward(z)?)?)?)
+        dense(&self.expand2, &gelu(&dense(&self.expand1, z)?)?)
     }
 }
 

@@ -3,6 +3,7 @@
 //! (loaded weights). All of them are listed in [`MODELS`].
 
 mod config;
+mod dense;
 mod encoder;
 mod gelu;
 pub mod init;

@@ -2,9 +2,10 @@
 //! latent predictor as the JEPAs, plus a decoder back to pixels; trained by the pixel MSE of the
 //! decoded K-step rollout and of the reconstructed context frames. Surprise is pixel error.
 
-use candle_core::{Module, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::dense::dense;
 use super::encoder::per_frame;
 use super::gelu::gelu;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel, patchify};
@@ -52,9 +53,7 @@ impl PixelAe {
 
     /// Latents `[B, L, N, D]` to pixel patches `[B, L, N, 3 p^2]`.
     pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(self
-            .dec2
-            .forward(&gelu(&self.dec1.forward(&z.contiguous()?)?)?)?)
+        dense(&self.dec2, &gelu(&dense(&self.dec1, z)?)?)
     }
 
     fn pixels(&self, frames: &Tensor) -> Result<Tensor> {

@@ -3,9 +3,10 @@
 //! in the context), tokens exchange information through a token-mixing layer (things move across
 //! patches), and the output is a residual on the last latent.
 
-use candle_core::{Module, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
+use super::dense::dense;
 use super::gelu::gelu;
 use crate::error::Result;
 
@@ -57,19 +58,16 @@ impl Predictor {
             .permute((0, 2, 1, 3))?
             .contiguous()?
             .reshape((b, n, c * d))?;
-        let mut h = self.temporal.forward(&x)?;
+        let mut h = dense(&self.temporal, &x)?;
         if let Some(action) = &self.action {
-            let a = action.forward(&actions.reshape((b, c * self.action_dim))?)?;
+            let a = dense(action, &actions.reshape((b, c * self.action_dim))?)?;
             h = h.broadcast_add(&a.unsqueeze(1)?)?;
         }
         let h = gelu(&h)?;
-        let mixed = self
-            .mix
-            .forward(&h.transpose(1, 2)?.contiguous()?)?
-            .transpose(1, 2)?;
+        let mixed = dense(&self.mix, &h.transpose(1, 2)?)?.transpose(1, 2)?;
         let h = (&h + gelu(&mixed)?)?;
-        let h = gelu(&self.hidden.forward(&h)?)?;
-        let delta = self.out.forward(&h)?;
+        let h = gelu(&dense(&self.hidden, &h)?)?;
+        let delta = dense(&self.out, &h)?;
         let last = ctx.narrow(1, c - 1, 1)?.squeeze(1)?;
         Ok((last + delta)?)
     }
