@@ -6,32 +6,12 @@ use moravec_agents::data::Clips;
 use moravec_agents::eval::evaluate;
 use moravec_agents::models::MODELS;
 use moravec_agents::train::{TrainConfig, load, train};
-use moravec_sim::episode::generate_episode;
-use moravec_sim::{EpisodeKey, Split, scene};
+use moravec_sim::Split;
+
+mod common;
 
 fn clips(scene_name: &str, split: Split, episodes: u64) -> Clips {
-    let spec = scene::find(scene_name).unwrap();
-    let frames = 32;
-    let mut c = Clips {
-        frames: Vec::new(),
-        actions: Vec::new(),
-        episodes: episodes as usize,
-        length: frames,
-        size: 32,
-        action_dim: spec.action_dim,
-    };
-    for index in 0..episodes {
-        let key = EpisodeKey {
-            seed: 0,
-            scene: spec.name,
-            split,
-            index,
-        };
-        let ep = generate_episode(spec, &key, frames, 32).unwrap();
-        c.frames.extend_from_slice(&ep.frames);
-        c.actions.extend_from_slice(&ep.actions);
-    }
-    c
+    common::clips(scene_name, split, 0, episodes, 32)
 }
 
 /// Trains `steps` steps of the tiny JEPA and evaluates it on the validation episodes.

@@ -6,32 +6,13 @@ use moravec_agents::AgentError;
 use moravec_agents::data::Clips;
 use moravec_agents::models::{MODELS, surprise};
 use moravec_agents::train::{TrainConfig, build, checkpoint, load, train};
-use moravec_sim::episode::generate_episode;
-use moravec_sim::{EpisodeKey, Split, scene};
+use moravec_sim::Split;
+
+mod common;
 
 /// A few cart_platform episodes in memory, at 32x32.
 fn clips(episodes: u64, frames: usize) -> Clips {
-    let spec = scene::find("cart_platform").unwrap();
-    let mut c = Clips {
-        frames: Vec::new(),
-        actions: Vec::new(),
-        episodes: episodes as usize,
-        length: frames,
-        size: 32,
-        action_dim: spec.action_dim,
-    };
-    for index in 0..episodes {
-        let key = EpisodeKey {
-            seed: 1,
-            scene: spec.name,
-            split: Split::Train,
-            index,
-        };
-        let ep = generate_episode(spec, &key, frames, 32).unwrap();
-        c.frames.extend_from_slice(&ep.frames);
-        c.actions.extend_from_slice(&ep.actions);
-    }
-    c
+    common::clips("cart_platform", Split::Train, 1, episodes, frames)
 }
 
 fn config(steps: u64) -> TrainConfig {
