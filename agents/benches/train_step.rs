@@ -36,14 +36,7 @@ fn train_step(bencher: divan::Bencher, name: &str) {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = (find(name).unwrap().build)(&config, vb).unwrap();
-    let named = varmap
-        .data()
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut opt = AdamW::new(named, 0.01).unwrap();
+    let mut opt = AdamW::from_varmap(&varmap, 0.01).unwrap();
     let b = batch(&config);
     bencher.bench_local(|| {
         let loss = model.loss(&b).unwrap();

@@ -18,14 +18,7 @@ fn main() -> anyhow::Result<()> {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = (find(&name)?.build)(&config, vb)?;
-    let named = varmap
-        .data()
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut opt = AdamW::new(named, 0.01)?;
+    let mut opt = AdamW::from_varmap(&varmap, 0.01)?;
     let w = config.window();
     let b = Batch {
         frames: Tensor::rand(0f32, 1f32, (64, w, 3, 64, 64), &Device::Cpu)?,

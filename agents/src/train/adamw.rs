@@ -41,6 +41,18 @@ impl AdamW {
         })
     }
 
+    /// An optimiser over every variable of `varmap`.
+    pub fn from_varmap(varmap: &candle_nn::VarMap, weight_decay: f64) -> Result<Self> {
+        let vars = varmap
+            .data()
+            .lock()
+            .expect("varmap lock")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Self::new(vars, weight_decay)
+    }
+
     /// One update with learning rate `lr`.
     pub fn update(&mut self, grads: &GradStore, lr: f64) -> Result<()> {
         self.step += 1;

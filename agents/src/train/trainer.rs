@@ -127,29 +127,16 @@ pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Bui
 impl Built {
     /// Number of trained parameters (an EMA target's copies not counted).
     pub fn parameters(&self) -> usize {
-        let total: usize = named_vars(&self.varmap)
-            .iter()
-            .map(|(_, v)| v.elem_count())
-            .sum();
+        let total: usize = self.varmap.all_vars().iter().map(|v| v.elem_count()).sum();
         let ema: usize = self.ema.iter().map(|(t, _)| t.elem_count()).sum();
         total - ema
     }
 }
 
-fn named_vars(varmap: &VarMap) -> Vec<(String, candle_core::Var)> {
-    varmap
-        .data()
-        .lock()
-        .expect("varmap lock")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 /// The model of `config` with the weights of the checkpoint at `path`.
 pub fn load(config: &TrainConfig, clips: &Clips, path: &Path, device: &Device) -> Result<Built> {
     let built = build(config, clips, device)?;
-    let mut opt = AdamW::new(named_vars(&built.varmap), config.weight_decay)?;
+    let mut opt = AdamW::from_varmap(&built.varmap, config.weight_decay)?;
     let config_json = serde_json::to_value(&built.config).expect("config serialises");
     checkpoint::restore(path, built.model.name(), &config_json, &mut opt)?;
     Ok(built)
@@ -179,7 +166,7 @@ pub fn train(
         path: out.to_owned(),
         source: e,
     })?;
-    let mut opt = AdamW::new(named_vars(&varmap), config.weight_decay)?;
+    let mut opt = AdamW::from_varmap(&varmap, config.weight_decay)?;
     let ckpt = out.join("checkpoint.safetensors");
     let config_json = serde_json::to_value(&model_config).expect("config serialises");
     let train_json = serde_json::to_value(config).expect("config serialises");
