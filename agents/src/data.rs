@@ -58,6 +58,70 @@ impl Clips {
         Ok(clips)
     }
 
+    /// The same episodes with actions zero-padded to `action_dim` entries (a model trained on
+    /// scenes with agents also scores scenes without one).
+    pub fn pad_actions(&self, action_dim: usize) -> Result<Clips> {
+        if action_dim < self.action_dim {
+            return Err(AgentError::OutOfRange {
+                what: "action length",
+                value: action_dim.to_string(),
+                expected: format!("at least the data's {}", self.action_dim),
+            });
+        }
+        let mut actions = vec![0.0; self.episodes * self.length * action_dim];
+        if self.action_dim > 0 {
+            for (src, dst) in self
+                .actions
+                .chunks_exact(self.action_dim)
+                .zip(actions.chunks_exact_mut(action_dim))
+            {
+                dst[..self.action_dim].copy_from_slice(src);
+            }
+        }
+        Ok(Clips {
+            frames: self.frames.clone(),
+            actions,
+            action_dim,
+            ..*self
+        })
+    }
+
+    /// Several datasets pooled into one, in order, actions zero-padded to the longest. They must
+    /// share episode length and image size.
+    pub fn concat(parts: &[Clips]) -> Result<Clips> {
+        let first = parts.first().ok_or_else(|| AgentError::OutOfRange {
+            what: "datasets",
+            value: "none".into(),
+            expected: "at least one".into(),
+        })?;
+        let action_dim = parts.iter().map(|p| p.action_dim).max().unwrap_or(0);
+        let mut out = Clips {
+            frames: Vec::new(),
+            actions: Vec::new(),
+            episodes: 0,
+            length: first.length,
+            size: first.size,
+            action_dim,
+        };
+        for p in parts {
+            if (p.length, p.size) != (first.length, first.size) {
+                return Err(AgentError::OutOfRange {
+                    what: "dataset shape",
+                    value: format!("{} frames at {}x{}", p.length, p.size, p.size),
+                    expected: format!(
+                        "{} frames at {}x{} like the first",
+                        first.length, first.size, first.size
+                    ),
+                });
+            }
+            let padded = p.pad_actions(action_dim)?;
+            out.frames.extend_from_slice(&padded.frames);
+            out.actions.extend_from_slice(&padded.actions);
+            out.episodes += p.episodes;
+        }
+        Ok(out)
+    }
+
     /// The first `n` episodes and the rest (a held-out split by episode).
     pub fn split_at(&self, n: usize) -> (Clips, Clips) {
         let n = n.min(self.episodes);

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use moravec_bench::stage::StageKind;
 use moravec_sim::Split;
 
 /// Moravec: does a world model have physical intuition?
@@ -17,8 +18,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The default suite: generate a small dataset of every scene, then measure throughput.
-    Run(SuiteArgs),
+    /// The whole benchmark: data, VoE suite, training, scoring, results (the default).
+    Run(RunArgs),
     /// Generate a dataset of one scene.
     Generate(GenerateArgs),
     /// Write an animated GIF of one episode.
@@ -31,22 +32,27 @@ pub enum Command {
 
 /// Options of `bench run`.
 #[derive(Debug, Parser)]
-pub struct SuiteArgs {
-    /// Where datasets go: DIR/<scene>/<split>.
-    #[arg(long, default_value = "data/default")]
-    pub data: PathBuf,
-    /// Episodes per scene.
-    #[arg(long, default_value_t = 32)]
-    pub episodes: u64,
-    /// Frames per episode.
-    #[arg(long, default_value_t = 48)]
-    pub frames: usize,
-    /// Global seed.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Where the throughput rows are appended.
-    #[arg(long, default_value = "results/throughput.csv")]
-    pub throughput_csv: PathBuf,
+pub struct RunArgs {
+    /// Preset: smoke (CI, minutes), default (about ten minutes on two cores), standard (about an
+    /// hour, the scale numbers are quoted at), full (GPU scale).
+    #[arg(long, default_value = "default")]
+    pub preset: String,
+    /// A TOML file laid over the preset (its own `preset` key, if any, picks the preset);
+    /// unknown keys are errors.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The results folder (default results/<preset>-<config hash>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where stages are cached (datasets, the suite, checkpoints, surprise curves).
+    #[arg(long, default_value = "runs")]
+    pub work: PathBuf,
+    /// Redo every stage of this kind even if it is cached (repeatable).
+    #[arg(long, value_enum)]
+    pub force: Vec<StageKind>,
+    /// Stop once every stage of this kind is done (the next run picks up from there).
+    #[arg(long, value_enum)]
+    pub stop_after: Option<StageKind>,
 }
 
 /// Options of `bench generate`.

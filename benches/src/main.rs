@@ -1,10 +1,11 @@
-//! `bench`: Moravec's harness. Without a subcommand it runs the default suite; see `--help`.
+//! `bench`: Moravec's harness. Without a subcommand it runs the default preset end to end; see
+//! `--help`.
 
 use clap::Parser;
+use moravec_bench::output;
 
 mod cli;
 mod commands;
-mod output;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -22,7 +23,7 @@ fn main() -> std::process::ExitCode {
 fn run() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
     match cli.command {
-        None => commands::suite::run(&cli::SuiteArgs::parse_from(["run"])),
+        None => commands::suite::run(&cli::RunArgs::parse_from(["run"])),
         Some(cli::Command::Run(args)) => commands::suite::run(&args),
         Some(cli::Command::Generate(args)) => commands::generate::run(&args),
         Some(cli::Command::Preview(args)) => commands::preview::run(&args),

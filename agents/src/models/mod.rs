@@ -19,7 +19,7 @@ pub use config::ModelConfig;
 pub use encoder::{PatchEncoder, patchify};
 pub use gelu::gelu;
 pub use predictor::Predictor;
-pub use surprise::surprise;
+pub use surprise::{surprise, surprise_strided};
 
 use candle_core::Tensor;
 use candle_nn::VarBuilder;

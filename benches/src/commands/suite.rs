@@ -1,46 +1,39 @@
-//! `bench run` (and `bench` alone): the default suite. At this stage: a small dataset of every
-//! scene (reused when an identical one is already there), then the throughput.
+//! `bench run` (and `bench` alone): the whole benchmark from a preset or config file.
 
-use moravec_sim::dataset::{GenerateConfig, read_meta};
-use moravec_sim::{SCENES, Split};
+use anyhow::Context;
+use moravec_bench::RunConfig;
+use moravec_bench::pipeline::{RunOptions, run as run_pipeline};
 
-use crate::cli::{SuiteArgs, ThroughputArgs};
+use crate::cli::RunArgs;
 
-/// Runs the default suite.
-pub fn run(args: &SuiteArgs) -> anyhow::Result<()> {
-    for spec in SCENES {
-        let config = GenerateConfig {
-            scene: spec.name.to_owned(),
-            split: Split::Train,
-            episodes: args.episodes,
-            frames: args.frames,
-            seed: args.seed,
-            size: moravec_sim::camera::DEFAULT_SIZE,
-            shard_episodes: None,
-        };
-        let out = args.data.join(spec.name).join(config.split.as_str());
-        // A complete dataset of the same config is reused: generation is deterministic.
-        if let Ok(meta) = read_meta(&out) {
-            let same = meta.scene == config.scene
-                && meta.split == config.split
-                && meta.episodes == config.episodes
-                && meta.frames == config.frames
-                && meta.seed == config.seed
-                && meta.size == config.size;
-            if same {
-                println!("{} (cached)", super::generate::summary(&meta, &out));
-                continue;
-            }
+/// Runs the benchmark.
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?;
+            RunConfig::from_toml(&text, &args.preset, &path.display().to_string())?
         }
-        let meta = super::generate::generate(&config, &out, true)?;
-        println!("{}", super::generate::summary(&meta, &out));
-    }
-    super::throughput::run(&ThroughputArgs {
-        size: moravec_sim::camera::DEFAULT_SIZE,
-        episodes: 32,
-        frames: 120,
-        threads: None,
-        csv: args.throughput_csv.clone(),
+        None => RunConfig::preset(&args.preset)?,
+    };
+    eprintln!("run {} (preset {})", config.run_id(), config.preset);
+    let outcome = run_pipeline(&RunOptions {
+        config,
+        out: args.out.clone(),
+        work: args.work.clone(),
+        force: args.force.clone(),
+        stop_after: args.stop_after,
     })?;
+    match (&outcome.out, outcome.stopped_after) {
+        (_, Some(kind)) => println!(
+            "stopped after the {} stage as asked; run again to go on",
+            kind.as_str()
+        ),
+        (Some(out), None) => {
+            println!("{}", outcome.summary);
+            println!("results in {}", out.display());
+        }
+        (None, None) => {}
+    }
     Ok(())
 }

@@ -29,7 +29,7 @@ use crate::error::{Result, SimError};
 use crate::scene::SceneSpec;
 
 /// A physical property the suite tests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
     /// An object does not vanish behind a screen, nor appear from nowhere.
@@ -53,7 +53,7 @@ pub enum Property {
 }
 
 /// Where the violation happens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// While the object is hidden: the splice frame is the same picture in A and B.

@@ -1,0 +1,439 @@
+//! The run configuration: one typed TOML document, from a named preset with a file's settings
+//! laid over it. Unknown keys and out-of-range values are errors naming the key.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{HarnessError, Result};
+
+/// Everything a run does, resolved (written beside the results as `config.toml`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// The preset this config started from (names the run).
+    pub preset: String,
+    /// Global seed: data, suite, weights, data order, bootstrap.
+    pub seed: u64,
+    /// Image side, pixels (a multiple of the 8-pixel patch).
+    pub size: usize,
+    /// Where models train and score: `cpu`, `cuda` or `auto`.
+    pub device: String,
+    /// Training data.
+    pub data: DataConfig,
+    /// The violation-of-expectation suite.
+    pub voe: VoeConfig,
+    /// Training.
+    pub train: TrainSettings,
+    /// Scoring.
+    pub score: ScoreConfig,
+}
+
+/// Training data: the train split of each scene, pooled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Scenes whose episodes are pooled for training.
+    pub scenes: Vec<String>,
+    /// Episodes per scene.
+    pub episodes: u64,
+    /// Frames per episode.
+    pub frames: usize,
+}
+
+/// The VoE suite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoeConfig {
+    /// Sets per (property, condition).
+    pub sets: u64,
+    /// Frames per movie.
+    pub frames: usize,
+}
+
+/// Training, the same for every model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSettings {
+    /// Models to train and score (registry names; `untrained` is the control).
+    pub models: Vec<String>,
+    /// Architecture preset: `tiny` or `small`.
+    pub arch: String,
+    /// Optimiser steps.
+    pub steps: u64,
+    /// Windows per batch.
+    pub batch: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Warm-up steps.
+    pub warmup: u64,
+    /// Steps between checkpoints.
+    pub checkpoint_every: u64,
+}
+
+/// Scoring.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreConfig {
+    /// Frames between the starts of successive surprise windows.
+    pub stride: usize,
+    /// Bootstrap resamples per interval (at least 1,000).
+    pub bootstrap: usize,
+    /// Controls scored beside the models (see `score::CONTROLS`).
+    pub controls: Vec<String>,
+}
+
+/// The preset names, smallest first.
+pub const PRESETS: [&str; 4] = ["smoke", "default", "standard", "full"];
+
+impl RunConfig {
+    /// A named preset.
+    pub fn preset(name: &str) -> Result<Self> {
+        let all_models = || {
+            moravec_agents::models::MODELS
+                .iter()
+                .map(|m| m.name.to_owned())
+                .collect::<Vec<_>>()
+        };
+        let scenes = || {
+            moravec_sim::SCENES
+                .iter()
+                .map(|s| s.name.to_owned())
+                .collect::<Vec<_>>()
+        };
+        let controls = || {
+            crate::score::CONTROLS
+                .iter()
+                .map(|c| c.name.to_owned())
+                .collect::<Vec<_>>()
+        };
+        let (size, episodes, frames, sets, voe_frames, arch, steps, batch, stride, device) =
+            match name {
+                // CI: every stage runs, nothing is learnt.
+                "smoke" => (32, 8, 24, 1, 48, "tiny", 10, 8, 4, "cpu"),
+                // The README run: about ten minutes on two cores.
+                "default" => (32, 64, 48, 10, 48, "small", 500, 32, 2, "cpu"),
+                // The scale at which numbers are quoted: about an hour on two cores.
+                "standard" => (64, 256, 64, 40, 64, "small", 1500, 32, 2, "cpu"),
+                // GPU scale.
+                "full" => (64, 2000, 64, 60, 64, "small", 20000, 64, 1, "auto"),
+                _ => {
+                    return Err(HarnessError::Invalid {
+                        what: "preset".into(),
+                        value: name.into(),
+                        expected: format!("one of {}", PRESETS.join(", ")),
+                    });
+                }
+            };
+        Ok(Self {
+            preset: name.into(),
+            seed: 0,
+            size,
+            device: device.into(),
+            data: DataConfig {
+                scenes: scenes(),
+                episodes,
+                frames,
+            },
+            voe: VoeConfig {
+                sets,
+                frames: voe_frames,
+            },
+            train: TrainSettings {
+                models: all_models(),
+                arch: arch.into(),
+                steps,
+                batch,
+                lr: 1e-3,
+                warmup: steps.min(100) / 2,
+                checkpoint_every: 100,
+            },
+            score: ScoreConfig {
+                stride,
+                bootstrap: 1000,
+                controls: controls(),
+            },
+        })
+    }
+
+    /// The preset named by the file's `preset` key (else `base`) with the file's settings laid
+    /// over it. `source` names the file in errors.
+    pub fn from_toml(text: &str, base: &str, source: &str) -> Result<Self> {
+        let bad = |e: String| HarnessError::Config {
+            file: source.into(),
+            message: e,
+        };
+        let overlay: toml::Table = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let preset = match overlay.get("preset") {
+            Some(toml::Value::String(p)) => p.clone(),
+            Some(v) => return Err(bad(format!("`preset` must be a string, not {v}"))),
+            None => base.to_owned(),
+        };
+        let base = Self::preset(&preset)?;
+        let mut merged = toml::Table::try_from(&base).expect("config serialises");
+        merge(&mut merged, overlay);
+        let config: Self = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.message().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<()> {
+        let range = |what: &str, value: String, ok: bool, expected: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(HarnessError::Invalid {
+                    what: what.into(),
+                    value,
+                    expected: expected.into(),
+                })
+            }
+        };
+        range(
+            "size",
+            self.size.to_string(),
+            (16..=512).contains(&self.size) && self.size.is_multiple_of(8),
+            "a multiple of 8 from 16 to 512",
+        )?;
+        range(
+            "device",
+            self.device.clone(),
+            ["cpu", "cuda", "auto"].contains(&self.device.as_str()),
+            "cpu, cuda or auto",
+        )?;
+        for s in &self.data.scenes {
+            moravec_sim::scene::find(s).map_err(|_| HarnessError::Invalid {
+                what: "data.scenes".into(),
+                value: s.clone(),
+                expected: format!(
+                    "scene names among {}",
+                    moravec_sim::SCENES
+                        .iter()
+                        .map(|s| s.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+        }
+        range(
+            "data.scenes",
+            "[]".into(),
+            !self.data.scenes.is_empty(),
+            "at least one scene",
+        )?;
+        range(
+            "data.episodes",
+            self.data.episodes.to_string(),
+            (1..=1_000_000).contains(&self.data.episodes),
+            "1 to 1000000",
+        )?;
+        let arch = moravec_agents::models::ModelConfig::preset(&self.train.arch, self.size, 0)
+            .map_err(|_| HarnessError::Invalid {
+                what: "train.arch".into(),
+                value: self.train.arch.clone(),
+                expected: "tiny or small".into(),
+            })?;
+        let window = arch.window();
+        range(
+            "data.frames",
+            self.data.frames.to_string(),
+            (window..=moravec_sim::episode::MAX_FRAMES).contains(&self.data.frames),
+            &format!(
+                "at least a training window of {window} frames and at most {}",
+                moravec_sim::episode::MAX_FRAMES
+            ),
+        )?;
+        range(
+            "voe.sets",
+            self.voe.sets.to_string(),
+            (1..=100_000).contains(&self.voe.sets),
+            "1 to 100000",
+        )?;
+        range(
+            "voe.frames",
+            self.voe.frames.to_string(),
+            (moravec_sim::voe::MIN_FRAMES..=moravec_sim::episode::MAX_FRAMES)
+                .contains(&self.voe.frames),
+            &format!(
+                "{} to {}",
+                moravec_sim::voe::MIN_FRAMES,
+                moravec_sim::episode::MAX_FRAMES
+            ),
+        )?;
+        range(
+            "train.models",
+            "[]".into(),
+            !self.train.models.is_empty(),
+            "at least one model",
+        )?;
+        for m in &self.train.models {
+            moravec_agents::models::find(m).map_err(|e| HarnessError::Invalid {
+                what: "train.models".into(),
+                value: m.clone(),
+                expected: e.to_string(),
+            })?;
+        }
+        range(
+            "train.steps",
+            self.train.steps.to_string(),
+            (1..=10_000_000).contains(&self.train.steps),
+            "1 to 10000000",
+        )?;
+        range(
+            "train.batch",
+            self.train.batch.to_string(),
+            (1..=4096).contains(&self.train.batch),
+            "1 to 4096",
+        )?;
+        range(
+            "train.lr",
+            self.train.lr.to_string(),
+            self.train.lr > 0.0 && self.train.lr <= 1.0,
+            "in (0, 1]",
+        )?;
+        range(
+            "train.warmup",
+            self.train.warmup.to_string(),
+            self.train.warmup <= self.train.steps,
+            "at most train.steps",
+        )?;
+        range(
+            "train.checkpoint_every",
+            self.train.checkpoint_every.to_string(),
+            self.train.checkpoint_every >= 1,
+            "at least 1",
+        )?;
+        range(
+            "score.stride",
+            self.score.stride.to_string(),
+            (1..=64).contains(&self.score.stride),
+            "1 to 64",
+        )?;
+        range(
+            "score.bootstrap",
+            self.score.bootstrap.to_string(),
+            (1000..=1_000_000).contains(&self.score.bootstrap),
+            "1000 to 1000000 resamples",
+        )?;
+        for c in &self.score.controls {
+            crate::score::find_control(c)?;
+        }
+        Ok(())
+    }
+
+    /// The config as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("config serialises")
+    }
+
+    /// The run's name: the preset and the first hex digits of the config's hash, so that
+    /// different settings never share a results folder by accident.
+    pub fn run_id(&self) -> String {
+        format!("{}-{}", self.preset, &hash(self)[..8])
+    }
+}
+
+/// Lays `over` onto `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// The SHA-256 of a value's canonical JSON, in hex.
+pub fn hash<T: Serialize>(value: &T) -> String {
+    let json = serde_json::to_vec(value).expect("serialisable");
+    let digest = Sha256::digest(&json);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Settings that differ between two configs, as `key: a -> b` lines (dotted keys).
+pub fn diff(a: &toml::Table, b: &toml::Table) -> Vec<String> {
+    fn flat(prefix: &str, t: &toml::Table, out: &mut std::collections::BTreeMap<String, String>) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(inner) => flat(&key, inner, out),
+                v => {
+                    out.insert(key, v.to_string());
+                }
+            }
+        }
+    }
+    let (mut fa, mut fb) = Default::default();
+    flat("", a, &mut fa);
+    flat("", b, &mut fb);
+    let keys: std::collections::BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
+    keys.into_iter()
+        .filter(|k| fa.get(*k) != fb.get(*k))
+        .map(|k| {
+            let show = |m: &std::collections::BTreeMap<String, String>| {
+                m.get(k).cloned().unwrap_or_else(|| "(absent)".into())
+            };
+            format!("{k}: {} -> {}", show(&fa), show(&fb))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid_and_distinct() {
+        let ids: Vec<String> = PRESETS
+            .iter()
+            .map(|p| {
+                let c = RunConfig::preset(p).unwrap();
+                c.validate().unwrap();
+                c.run_id()
+            })
+            .collect();
+        let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+    }
+
+    #[test]
+    fn a_file_overrides_its_preset() {
+        let c = RunConfig::from_toml("preset = \"smoke\"\n[train]\nsteps = 3\n", "default", "f")
+            .unwrap();
+        assert_eq!(c.train.steps, 3);
+        assert_eq!(c.size, RunConfig::preset("smoke").unwrap().size);
+        let round = RunConfig::from_toml(&c.to_toml(), "default", "f").unwrap();
+        assert_eq!(round, c);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = RunConfig::from_toml("[train]\nstepz = 3\n", "smoke", "my.toml").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("my.toml") && msg.contains("stepz"), "{msg}");
+        let e = RunConfig::from_toml("size = 20\n", "smoke", "my.toml").unwrap_err();
+        assert!(e.to_string().contains("size") && e.to_string().contains("20"), "{e}");
+        let e = RunConfig::from_toml("[score]\nbootstrap = 10\n", "smoke", "f").unwrap_err();
+        assert!(e.to_string().contains("score.bootstrap"), "{e}");
+        let e = RunConfig::from_toml("[train]\nmodels = [\"gpt\"]\n", "smoke", "f").unwrap_err();
+        assert!(e.to_string().contains("gpt"), "{e}");
+        assert!(RunConfig::preset("huge").is_err());
+    }
+
+    #[test]
+    fn diff_names_changed_keys() {
+        let a = toml::Table::try_from(RunConfig::preset("smoke").unwrap()).unwrap();
+        let mut c = RunConfig::preset("smoke").unwrap();
+        c.train.steps = 99;
+        let b = toml::Table::try_from(c).unwrap();
+        assert_eq!(diff(&a, &b), vec!["train.steps: 10 -> 99".to_owned()]);
+    }
+}

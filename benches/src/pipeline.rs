@@ -1,0 +1,600 @@
+//! `bench run`: from nothing to a results folder. Generate the training data and the VoE suite,
+//! train every model, score every model and control on the suite, then write the tables, plots
+//! and summary. Each stage is cached by the hash of its config (see [`crate::stage`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::Device;
+use moravec_agents::data::Clips;
+use moravec_agents::models::ModelConfig;
+use moravec_agents::train::{TrainConfig, load, train};
+use moravec_sim::Split;
+use moravec_sim::dataset::{GenerateConfig, write_dataset};
+use moravec_sim::voe::{Property, SuiteConfig, write_suite};
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::error::{HarnessError, Result};
+use crate::output::progress;
+use crate::report::{self, MovieScore, VoeRow};
+use crate::results::{self, Machine, RESULTS_SCHEMA, RunMeta, StageTiming, num, write_csv};
+use crate::score::{self, Scorer, Suite};
+use crate::stage::{Stage, StageKind, StageRecord};
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// What to run.
+    pub config: RunConfig,
+    /// The results folder (default `results/<run-id>`).
+    pub out: Option<PathBuf>,
+    /// Where stages are cached.
+    pub work: PathBuf,
+    /// Stage kinds to redo even if cached.
+    pub force: Vec<StageKind>,
+    /// Stop (successfully) once every stage of this kind is done, before the next kind.
+    pub stop_after: Option<StageKind>,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// The results folder (None when stopped early).
+    pub out: Option<PathBuf>,
+    /// The kind it stopped after, if asked to.
+    pub stopped_after: Option<StageKind>,
+    /// The summary table, as Markdown.
+    pub summary: String,
+}
+
+/// The device a config names.
+pub fn device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Device::new_cuda(0).map_err(|e| HarnessError::Invalid {
+            what: "device".into(),
+            value: "cuda".into(),
+            expected: format!(
+                "a CUDA GPU and a build with `--features cuda` ({e})"
+            ),
+        }),
+        "auto" => Ok(Device::cuda_if_available(0).unwrap_or(Device::Cpu)),
+        other => Err(HarnessError::Invalid {
+            what: "device".into(),
+            value: other.into(),
+            expected: "cpu, cuda or auto".into(),
+        }),
+    }
+}
+
+/// Runs stages, reusing done ones, and keeps their timings.
+struct Runner<'a> {
+    force: &'a [StageKind],
+    timings: Vec<StageTiming>,
+    measures: Vec<(StageKind, String, String, f64, bool)>,
+}
+
+impl Runner<'_> {
+    /// Runs `work` for `stage` unless it is done.
+    fn stage(
+        &mut self,
+        stage: &Stage,
+        work: impl FnOnce(&Stage) -> Result<Vec<(String, f64)>>,
+    ) -> Result<StageRecord> {
+        if self.force.contains(&stage.kind) {
+            stage.clear()?;
+        }
+        let (record, cached, seconds) = match stage.done()? {
+            Some(r) => {
+                eprintln!("{} {}: done before, reused", stage.kind.as_str(), stage.label);
+                (r, true, 0.0)
+            }
+            None => {
+                let t = Instant::now();
+                let measures = work(stage)?;
+                let secs = t.elapsed().as_secs_f64();
+                eprintln!("{} {}: {secs:.1} s", stage.kind.as_str(), stage.label);
+                (stage.finish(secs, measures)?, false, secs)
+            }
+        };
+        for (name, value) in &record.measures {
+            self.measures
+                .push((stage.kind, stage.label.clone(), name.clone(), *value, cached));
+        }
+        self.timings.push(StageTiming {
+            kind: stage.kind.as_str().to_owned(),
+            label: stage.label.clone(),
+            hash: stage.hash.clone(),
+            cached,
+            seconds,
+            original_seconds: record.seconds,
+        });
+        Ok(record)
+    }
+}
+
+/// The data stage's config.
+#[derive(Serialize)]
+struct DataStage<'a> {
+    scene: &'a str,
+    episodes: u64,
+    frames: usize,
+    seed: u64,
+    size: usize,
+}
+
+/// The VoE stage's config.
+#[derive(Serialize)]
+struct VoeStage {
+    seed: u64,
+    sets: u64,
+    frames: usize,
+    size: usize,
+}
+
+/// A training stage's config: the model's, and the datasets it reads.
+#[derive(Serialize)]
+struct TrainStage<'a> {
+    train: &'a TrainConfig,
+    data: &'a [String],
+}
+
+/// A scoring stage's config.
+#[derive(Serialize)]
+struct ScoreStage<'a> {
+    scorer: &'a str,
+    trained: Option<&'a str>,
+    voe: &'a str,
+    stride: usize,
+    context: usize,
+    horizon: usize,
+}
+
+/// Runs everything `options` asks for.
+pub fn run(options: &RunOptions) -> Result<RunOutcome> {
+    let config = &options.config;
+    config.validate()?;
+    let started = results::now_rfc3339();
+    let clock = Instant::now();
+    let device = device(&config.device)?;
+    let work = &options.work;
+    let mut runner = Runner {
+        force: &options.force,
+        timings: Vec::new(),
+        measures: Vec::new(),
+    };
+    let stop = |kind: StageKind| options.stop_after == Some(kind);
+    let stopped = |kind: StageKind| RunOutcome {
+        out: None,
+        stopped_after: Some(kind),
+        summary: String::new(),
+    };
+
+    // Training data.
+    let mut data_dirs = Vec::new();
+    let mut data_hashes = Vec::new();
+    for scene in &config.data.scenes {
+        let gen_config = GenerateConfig {
+            scene: scene.clone(),
+            split: Split::Train,
+            episodes: config.data.episodes,
+            frames: config.data.frames,
+            seed: config.seed,
+            size: config.size,
+            shard_episodes: None,
+        };
+        let stage = Stage::new(
+            work,
+            StageKind::Data,
+            scene,
+            &DataStage {
+                scene,
+                episodes: gen_config.episodes,
+                frames: gen_config.frames,
+                seed: gen_config.seed,
+                size: gen_config.size,
+            },
+        );
+        let dir = stage.dir.join("dataset");
+        runner.stage(&stage, |_| {
+            let bar = progress(gen_config.episodes, format!("data {scene}"));
+            let t = Instant::now();
+            write_dataset(&gen_config, &dir, true, &|| bar.inc(1))?;
+            bar.finish_and_clear();
+            let frames = (gen_config.episodes as usize * gen_config.frames) as f64;
+            Ok(vec![(
+                "frames_per_s".into(),
+                frames / t.elapsed().as_secs_f64().max(1e-9),
+            )])
+        })?;
+        data_dirs.push(dir);
+        data_hashes.push(stage.hash.clone());
+    }
+    if stop(StageKind::Data) {
+        return Ok(stopped(StageKind::Data));
+    }
+
+    // The VoE suite.
+    let suite_config = SuiteConfig {
+        seed: config.seed,
+        sets: config.voe.sets,
+        frames: config.voe.frames,
+        size: config.size,
+    };
+    let voe_stage = Stage::new(
+        work,
+        StageKind::Voe,
+        "suite",
+        &VoeStage {
+            seed: suite_config.seed,
+            sets: suite_config.sets,
+            frames: suite_config.frames,
+            size: suite_config.size,
+        },
+    );
+    let suite_dir = voe_stage.dir.join("suite");
+    runner.stage(&voe_stage, |_| {
+        let bar = progress(suite_config.total_sets(), "voe suite");
+        let t = Instant::now();
+        write_suite(&suite_config, &suite_dir, true, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        Ok(vec![(
+            "sets_per_s".into(),
+            suite_config.total_sets() as f64 / t.elapsed().as_secs_f64().max(1e-9),
+        )])
+    })?;
+    if stop(StageKind::Voe) {
+        return Ok(stopped(StageKind::Voe));
+    }
+
+    // Training: the pooled datasets are read only if some model still has to train.
+    let mut pooled: Option<Clips> = None;
+    let mut pool = |dirs: &[PathBuf]| -> Result<Clips> {
+        if pooled.is_none() {
+            let parts = dirs
+                .iter()
+                .map(|d| Clips::load(d))
+                .collect::<moravec_agents::Result<Vec<_>>>()?;
+            pooled = Some(Clips::concat(&parts)?);
+        }
+        Ok(pooled.clone().expect("just loaded"))
+    };
+    let action_dim = config
+        .data
+        .scenes
+        .iter()
+        .map(|s| moravec_sim::scene::find(s).map(|s| s.action_dim))
+        .collect::<moravec_sim::Result<Vec<_>>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    let arch = ModelConfig::preset(&config.train.arch, config.size, action_dim)?;
+    let mut trained = Vec::new();
+    for model in &config.train.models {
+        let tc = TrainConfig {
+            batch: config.train.batch,
+            lr: config.train.lr,
+            warmup: config.train.warmup,
+            seed: config.seed,
+            checkpoint_every: config.train.checkpoint_every,
+            ..TrainConfig::new(model, &config.train.arch, config.train.steps)
+        };
+        let stage = Stage::new(
+            work,
+            StageKind::Train,
+            model,
+            &TrainStage {
+                train: &tc,
+                data: &data_hashes,
+            },
+        );
+        runner.stage(&stage, |stage| {
+            let clips = pool(&data_dirs)?;
+            let bar = progress(tc.steps, format!("train {model}"));
+            let t = Instant::now();
+            let report = train(&tc, &clips, &stage.dir, &device, &|s| {
+                bar.set_position(s);
+                true
+            })?;
+            bar.finish_and_clear();
+            let done = (report.steps - report.resumed_from) as f64;
+            Ok(vec![(
+                "samples_per_s".into(),
+                done * tc.batch as f64 / t.elapsed().as_secs_f64().max(1e-9),
+            )])
+        })?;
+        trained.push((model.clone(), tc, stage));
+    }
+    drop(pool);
+    if stop(StageKind::Train) {
+        return Ok(stopped(StageKind::Train));
+    }
+
+    // Scoring.
+    let suite = Suite::load(&suite_dir)?;
+    let movies: u64 = suite.meta.properties.iter().map(|p| p.episodes).sum();
+    let shape = Clips {
+        frames: Vec::new(),
+        actions: Vec::new(),
+        episodes: 0,
+        length: 0,
+        size: config.size,
+        action_dim,
+    };
+    let mut scorers: Vec<(String, Stage)> = Vec::new();
+    for (model, tc, train_stage) in &trained {
+        let stage = Stage::new(
+            work,
+            StageKind::Score,
+            model,
+            &ScoreStage {
+                scorer: model,
+                trained: Some(&train_stage.hash),
+                voe: &voe_stage.hash,
+                stride: config.score.stride,
+                context: arch.context,
+                horizon: arch.horizon,
+            },
+        );
+        runner.stage(&stage, |stage| {
+            let built = load(
+                tc,
+                &shape,
+                &train_stage.dir.join("checkpoint.safetensors"),
+                &device,
+            )?;
+            score_with(
+                &Scorer::Model(&*built.model),
+                &suite,
+                action_dim,
+                config.score.stride,
+                stage,
+                &device,
+                movies,
+            )
+        })?;
+        scorers.push((model.clone(), stage));
+    }
+    for control in &config.score.controls {
+        let spec = score::find_control(control)?;
+        let stage = Stage::new(
+            work,
+            StageKind::Score,
+            control,
+            &ScoreStage {
+                scorer: control,
+                trained: None,
+                voe: &voe_stage.hash,
+                stride: config.score.stride,
+                context: arch.context,
+                horizon: arch.horizon,
+            },
+        );
+        runner.stage(&stage, |stage| {
+            score_with(
+                &Scorer::Control {
+                    spec,
+                    context: arch.context,
+                    horizon: arch.horizon,
+                },
+                &suite,
+                action_dim,
+                config.score.stride,
+                stage,
+                &device,
+                movies,
+            )
+        })?;
+        scorers.push((control.clone(), stage));
+    }
+    if stop(StageKind::Score) {
+        return Ok(stopped(StageKind::Score));
+    }
+
+    // Results.
+    let run_id = config.run_id();
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&run_id));
+    std::fs::create_dir_all(&out).map_err(|e| HarnessError::io("cannot create", &out, e))?;
+    let decidable_max = arch.context + arch.horizon - 2;
+    let mut voe_rows: Vec<VoeRow> = Vec::new();
+    let mut score_rows = Vec::new();
+    let mut examples = Vec::new();
+    for (name, stage) in &scorers {
+        let mut curves = BTreeMap::new();
+        for p in &suite.meta.properties {
+            curves.insert(p.property, score::read_curves(&stage.dir, p.property)?);
+        }
+        let movie_scores = report::movie_scores(&suite, &curves);
+        voe_rows.extend(report::voe_rows(
+            name,
+            &movie_scores,
+            decidable_max,
+            config.score.bootstrap,
+            config.seed,
+        ));
+        for (property, movies) in &movie_scores {
+            for (row, s) in movies {
+                score_rows.push(score_record(&run_id, name, *property, row, s));
+            }
+        }
+        examples.push((name.clone(), crate::plots::examples(&suite, &curves)));
+    }
+    write_csv(
+        &out.join("voe.csv"),
+        &results::VOE_HEADER,
+        &results::voe_records(&run_id, &voe_rows),
+    )?;
+    write_csv(&out.join("scores.csv"), &results::SCORES_HEADER, &score_rows)?;
+
+    let mut training_rows = Vec::new();
+    let mut losses = Vec::new();
+    for (model, _, stage) in &trained {
+        let log = read_training_log(&stage.dir.join("training.csv"))?;
+        let mut totals = Vec::new();
+        for (step, terms) in &log {
+            for (term, value) in terms {
+                training_rows.push(vec![
+                    run_id.clone(),
+                    model.clone(),
+                    step.to_string(),
+                    term.clone(),
+                    num(*value),
+                ]);
+                if term == "total" {
+                    totals.push((*step, *value));
+                }
+            }
+        }
+        losses.push((model.clone(), totals));
+    }
+    write_csv(
+        &out.join("training.csv"),
+        &results::TRAINING_HEADER,
+        &training_rows,
+    )?;
+    let throughput_rows: Vec<Vec<String>> = runner
+        .measures
+        .iter()
+        .map(|(kind, label, metric, value, cached)| {
+            vec![
+                run_id.clone(),
+                kind.as_str().to_owned(),
+                label.clone(),
+                metric.clone(),
+                num(*value),
+                cached.to_string(),
+            ]
+        })
+        .collect();
+    write_csv(
+        &out.join("throughput.csv"),
+        &results::THROUGHPUT_HEADER,
+        &throughput_rows,
+    )?;
+    write_text(&out.join("config.toml"), &config.to_toml())?;
+
+    crate::plots::relative_accuracy(&out.join("relative_accuracy.png"), &voe_rows)?;
+    crate::plots::training(&out.join("training.png"), &losses)?;
+    for (name, ex) in &examples {
+        if config.train.models.contains(name) {
+            crate::plots::surprise_curves(&out.join(format!("surprise-{name}.png")), name, ex)?;
+        }
+    }
+
+    let meta = RunMeta {
+        schema: RESULTS_SCHEMA.into(),
+        run: run_id.clone(),
+        preset: config.preset.clone(),
+        git_revision: crate::output::git_revision(),
+        harness: format!("moravec-bench {}", env!("CARGO_PKG_VERSION")),
+        machine: Machine::here(),
+        device: if device.is_cpu() { "cpu".into() } else { "cuda:0".into() },
+        started,
+        finished: results::now_rfc3339(),
+        wall_seconds: clock.elapsed().as_secs_f64(),
+        stages: runner.timings,
+    };
+    let summary = crate::summary::render(&meta, config, &voe_rows);
+    write_text(&out.join("summary.md"), &summary)?;
+    write_text(
+        &out.join("meta.json"),
+        &(serde_json::to_string_pretty(&meta).expect("meta serialises") + "\n"),
+    )?;
+    Ok(RunOutcome {
+        out: Some(out),
+        stopped_after: None,
+        summary,
+    })
+}
+
+/// Scores the suite into a stage with a progress bar; returns movies/s.
+fn score_with(
+    scorer: &Scorer,
+    suite: &Suite,
+    action_dim: usize,
+    stride: usize,
+    stage: &Stage,
+    device: &Device,
+    movies: u64,
+) -> Result<Vec<(String, f64)>> {
+    let bar = progress(movies, format!("score {}", stage.label));
+    let t = Instant::now();
+    score::score_suite(scorer, suite, action_dim, stride, &stage.dir, device, &|| {
+        bar.inc(1)
+    })?;
+    bar.finish_and_clear();
+    Ok(vec![(
+        "movies_per_s".into(),
+        movies as f64 / t.elapsed().as_secs_f64().max(1e-9),
+    )])
+}
+
+fn score_record(
+    run: &str,
+    model: &str,
+    property: Property,
+    row: &score::SetRow,
+    s: &MovieScore,
+) -> Vec<String> {
+    vec![
+        run.to_owned(),
+        model.to_owned(),
+        property.to_string(),
+        row.condition.to_string(),
+        row.set_id.to_string(),
+        row.member.to_string(),
+        row.possible.to_string(),
+        row.occlusion_frames.to_string(),
+        s.windows.to_string(),
+        num(s.score(report::Aggregation::Mean)),
+        num(s.max),
+    ]
+}
+
+/// A trainer's log: per step, each term's value (`total` and the model's terms).
+fn read_training_log(path: &Path) -> Result<Vec<(u64, Vec<(String, f64)>)>> {
+    if !path.exists() {
+        // The untrained control has no log.
+        return Ok(Vec::new());
+    }
+    let bad = |m: String| HarnessError::Schema {
+        path: path.to_owned(),
+        message: m,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(e.to_string()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let step: u64 = rec[0].parse().map_err(|e| bad(format!("step: {e}")))?;
+        let mut terms = Vec::new();
+        for (name, value) in header.iter().zip(rec.iter()).skip(1) {
+            if ["lr", "samples_per_s", "elapsed_s"].contains(&name.as_str()) {
+                continue;
+            }
+            terms.push((
+                name.clone(),
+                value.parse().map_err(|e| bad(format!("{name}: {e}")))?,
+            ));
+        }
+        out.push((step, terms));
+    }
+    Ok(out)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    crate::output::write_atomic(path, text.as_bytes()).map_err(|e| HarnessError::Schema {
+        path: path.to_owned(),
+        message: format!("{e:#}"),
+    })
+}

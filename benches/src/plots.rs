@@ -1,0 +1,287 @@
+//! PNG plots of a run (plotters, bitmap backend, with a bundled DejaVu Sans so that no system
+//! font is needed): relative accuracy with intervals, example surprise curves, training losses.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Once;
+
+use moravec_sim::voe::{Kind, Property};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::error::{HarnessError, Result};
+use crate::report::{Aggregation, Subset, VoeRow};
+use crate::score::Suite;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn font() {
+    REGISTER.call_once(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+            .map_err(|_| ())
+            .expect("the bundled font parses");
+    });
+}
+
+fn plot_error(path: &Path, e: impl std::fmt::Display) -> HarnessError {
+    HarnessError::Schema {
+        path: path.to_owned(),
+        message: format!("cannot draw: {e}"),
+    }
+}
+
+/// One property's example: the first set's possible movie and an impossible one.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// The property.
+    pub property: Property,
+    /// Its set's kind.
+    pub kind: Kind,
+    /// The set's violation frame.
+    pub violation_frame: usize,
+    /// (first target frame, surprise) of the possible movie (A).
+    pub possible: Vec<(usize, f64)>,
+    /// The impossible movie's (C for a quadruplet: A up to the splice, then B).
+    pub impossible: Vec<(usize, f64)>,
+}
+
+/// The examples of every property from one scorer's curves.
+pub fn examples(suite: &Suite, curves: &BTreeMap<Property, Vec<Vec<(usize, f64)>>>) -> Vec<Example> {
+    let mut out = Vec::new();
+    for p in &suite.meta.properties {
+        let rows: Vec<_> = suite.rows.iter().filter(|r| r.property == p.property).collect();
+        let Some(first) = rows.first() else { continue };
+        let set: Vec<_> = rows.iter().filter(|r| r.set_id == first.set_id).collect();
+        let possible = set.iter().find(|r| r.possible);
+        let impossible = set.iter().find(|r| !r.possible);
+        let (Some(a), Some(c), Some(cs)) = (possible, impossible, curves.get(&p.property)) else {
+            continue;
+        };
+        out.push(Example {
+            property: p.property,
+            kind: first.kind,
+            violation_frame: first.violation_frame,
+            possible: cs.get(a.episode).cloned().unwrap_or_default(),
+            impossible: cs.get(c.episode).cloned().unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// Relative accuracy (mean aggregation, every set) per property and condition, a point and
+/// interval per model, chance marked.
+pub fn relative_accuracy(path: &Path, rows: &[VoeRow]) -> Result<()> {
+    font();
+    let rows: Vec<&VoeRow> = rows
+        .iter()
+        .filter(|r| {
+            r.metric == "relative_accuracy"
+                && r.aggregation == Aggregation::Mean
+                && r.subset == Subset::All
+        })
+        .collect();
+    let mut cells: Vec<String> = Vec::new();
+    let mut models: Vec<String> = Vec::new();
+    for r in &rows {
+        let c = format!("{} / {}", r.property, r.condition);
+        if !cells.contains(&c) {
+            cells.push(c);
+        }
+        if !models.contains(&r.model) {
+            models.push(r.model.clone());
+        }
+    }
+    let height = 120 + 36 * cells.len() as u32;
+    let root = BitMapBackend::new(path, (900, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let n = cells.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Relative accuracy (mean surprise; 95% bootstrap CI)",
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(230)
+        .build_cartesian_2d(0f64..1f64, -0.5f64..n - 0.5)
+        .map_err(|e| plot_error(path, e))?;
+    let labels = cells.clone();
+    chart
+        .configure_mesh()
+        .y_labels(cells.len() * 2 + 1)
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                // Row 0 is drawn at the top.
+                labels[labels.len() - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_labels(11)
+        .light_line_style(WHITE)
+        .x_desc("share of sets where the impossible movies are more surprising")
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.5, -0.5), (0.5, n - 0.5)],
+            BLACK.mix(0.4).stroke_width(1),
+        ))
+        .map_err(|e| plot_error(path, e))?;
+    let m = models.len().max(1) as f64;
+    for (k, model) in models.iter().enumerate() {
+        let color = Palette99::pick(k).to_rgba();
+        let offset = (k as f64 - (m - 1.0) / 2.0) * 0.6 / m;
+        let pts: Vec<(f64, f64, f64, f64)> = rows
+            .iter()
+            .filter(|r| &r.model == model)
+            .filter_map(|r| {
+                let c = format!("{} / {}", r.property, r.condition);
+                let y = (cells.len() - 1 - cells.iter().position(|x| *x == c)?) as f64 - offset;
+                Some((y, r.ci_low, r.value, r.ci_high))
+            })
+            .collect();
+        chart
+            .draw_series(pts.iter().map(|&(y, lo, v, hi)| {
+                ErrorBar::new_horizontal(y, lo, v, hi, color.stroke_width(2), 6)
+            }))
+            .map_err(|e| plot_error(path, e))?;
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|&(y, _, v, _)| Circle::new((v, y), 4, color.filled())),
+            )
+            .map_err(|e| plot_error(path, e))?
+            .label(model.as_str())
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    root.present().map_err(|e| plot_error(path, e))
+}
+
+/// A grid of panels, one per property: a possible and an impossible movie's surprise curves,
+/// the violation frame marked.
+pub fn surprise_curves(path: &Path, model: &str, examples: &[Example]) -> Result<()> {
+    font();
+    let cols = 3usize;
+    let rows = examples.len().div_ceil(cols).max(1);
+    let root = BitMapBackend::new(path, (1200, 40 + 300 * rows as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let root = root
+        .titled(
+            &format!("{model}: surprise per window (green possible, red impossible)"),
+            ("sans-serif", 20),
+        )
+        .map_err(|e| plot_error(path, e))?;
+    let panels = root.split_evenly((rows, cols));
+    for (ex, panel) in examples.iter().zip(panels.iter()) {
+        let xs = ex.possible.iter().chain(&ex.impossible).map(|p| p.0);
+        let x_max = xs.max().unwrap_or(1).max(ex.violation_frame) as f64 + 1.0;
+        let ys: Vec<f64> = ex
+            .possible
+            .iter()
+            .chain(&ex.impossible)
+            .map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .collect();
+        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if lo.is_finite() && hi > lo {
+            (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        } else {
+            (0.0, 1.0)
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!("{} ({})", ex.property, ex.kind.as_str()),
+                ("sans-serif", 15),
+            )
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x_max, lo..hi)
+            .map_err(|e| plot_error(path, e))?;
+        chart
+            .configure_mesh()
+            .x_desc("first predicted frame")
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+        let v = ex.violation_frame as f64;
+        chart
+            .draw_series(LineSeries::new(
+                [(v, lo), (v, hi)],
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .map_err(|e| plot_error(path, e))?;
+        for (curve, color) in [(&ex.possible, GREEN), (&ex.impossible, RED)] {
+            chart
+                .draw_series(LineSeries::new(
+                    curve.iter().map(|&(f, s)| (f as f64, s)),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| plot_error(path, e))?;
+        }
+    }
+    root.present().map_err(|e| plot_error(path, e))
+}
+
+/// Total training loss against step, one panel per model (their losses have different scales).
+pub fn training(path: &Path, losses: &[(String, Vec<(u64, f64)>)]) -> Result<()> {
+    font();
+    let losses: Vec<_> = losses.iter().filter(|l| !l.1.is_empty()).collect();
+    let cols = 2usize;
+    let rows = losses.len().div_ceil(cols).max(1);
+    let root = BitMapBackend::new(path, (1000, 40 + 280 * rows as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let root = root
+        .titled("Training loss (total)", ("sans-serif", 20))
+        .map_err(|e| plot_error(path, e))?;
+    let panels = root.split_evenly((rows, cols));
+    for (k, ((model, curve), panel)) in losses
+        .iter()
+        .map(|l| (&l.0, &l.1))
+        .zip(panels.iter())
+        .enumerate()
+    {
+        let x_max = curve.last().map_or(1, |c| c.0 + 1) as f64;
+        let finite: Vec<f64> = curve.iter().map(|c| c.1).filter(|v| v.is_finite()).collect();
+        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if lo.is_finite() && hi > lo {
+            (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        } else {
+            (lo.min(0.0), lo.max(0.0) + 1.0)
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(model.as_str(), ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x_max, lo..hi)
+            .map_err(|e| plot_error(path, e))?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+        chart
+            .draw_series(LineSeries::new(
+                curve.iter().map(|&(s, v)| (s as f64, v)),
+                Palette99::pick(k).stroke_width(2),
+            ))
+            .map_err(|e| plot_error(path, e))?;
+    }
+    root.present().map_err(|e| plot_error(path, e))
+}

@@ -1,0 +1,192 @@
+//! `summary.md`: the tables a researcher reads first, and the controls check that flags an
+//! aggregation whose physics-blind controls stray from chance.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::config::RunConfig;
+use crate::report::{Aggregation, Subset, VoeRow};
+use crate::results::RunMeta;
+
+/// How far from 0.5 a control may score before its aggregation is flagged (when its interval
+/// also excludes 0.5).
+pub const CONTROL_TOLERANCE: f64 = 0.1;
+
+/// The scorers that know no physics: the untrained model and every control.
+pub fn is_control(name: &str) -> bool {
+    name == moravec_agents::models::untrained::NAME
+        || crate::score::CONTROLS.iter().any(|c| c.name == name)
+}
+
+/// Control cells (subset `all`, relative accuracy) far from chance under `agg`.
+pub fn control_flags(rows: &[VoeRow], agg: Aggregation) -> Vec<&VoeRow> {
+    rows.iter()
+        .filter(|r| {
+            r.aggregation == agg
+                && r.subset == Subset::All
+                && r.metric == "relative_accuracy"
+                && is_control(&r.model)
+                && (r.value - 0.5).abs() > CONTROL_TOLERANCE
+                && !(r.ci_low <= 0.5 && 0.5 <= r.ci_high)
+        })
+        .collect()
+}
+
+/// The Markdown summary.
+pub fn render(meta: &RunMeta, config: &RunConfig, rows: &[VoeRow]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Moravec run `{}`\n", meta.run);
+    let _ = writeln!(
+        s,
+        "Preset `{}`, git `{}`, {} on {} ({} CPUs), device {}; {} to {}, wall time {:.0} s.\n",
+        meta.preset,
+        meta.git_revision,
+        meta.harness,
+        meta.machine.os,
+        meta.machine.cpus,
+        meta.device,
+        meta.started,
+        meta.finished,
+        meta.wall_seconds
+    );
+    let _ = writeln!(
+        s,
+        "Training: {} steps of batch {} ({} architecture) on {} episodes x {} frames of {} at {}x{}. \
+         Suite: {} sets per property and condition, {} frames per movie; windows every {} frame(s).\n",
+        config.train.steps,
+        config.train.batch,
+        config.train.arch,
+        config.data.episodes,
+        config.data.frames,
+        config.data.scenes.join(", "),
+        config.size,
+        config.size,
+        config.voe.sets,
+        config.voe.frames,
+        config.score.stride
+    );
+    let models: Vec<String> = {
+        let mut seen = Vec::new();
+        for r in rows {
+            if !seen.contains(&r.model) {
+                seen.push(r.model.clone());
+            }
+        }
+        seen
+    };
+    let _ = writeln!(
+        s,
+        "## Relative accuracy, mean surprise over windows (headline)\n\n\
+         The share of sets whose impossible movies are more surprising in total (ties count 0.5), \
+         with its 95% bootstrap interval; chance is 0.50.\n"
+    );
+    table(&mut s, rows, &models, Aggregation::Mean, "relative_accuracy", &[Subset::All]);
+    let _ = writeln!(
+        s,
+        "\n## Occluded sets by hidden length\n\n\
+         `decidable`: hidden for at most C + K - 2 frames, so one window sees both the last \
+         visible frame and the reappearance; `memory`: hidden longer.\n"
+    );
+    table(
+        &mut s,
+        rows,
+        &models,
+        Aggregation::Mean,
+        "relative_accuracy",
+        &[Subset::Decidable, Subset::Memory],
+    );
+    let _ = writeln!(s, "\n## AUROC, mean aggregation\n");
+    table(&mut s, rows, &models, Aggregation::Mean, "auroc", &[Subset::All]);
+    let _ = writeln!(s, "\n## Relative accuracy, max surprise over windows\n");
+    table(&mut s, rows, &models, Aggregation::Max, "relative_accuracy", &[Subset::All]);
+    let _ = writeln!(s, "\n## Controls check\n");
+    for agg in Aggregation::ALL {
+        let flags = control_flags(rows, agg);
+        if flags.is_empty() {
+            let _ = writeln!(
+                s,
+                "- `{}`: every control is within 0.50 +- {CONTROL_TOLERANCE:.2} or its interval includes 0.50.",
+                agg.as_str()
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "- **WARNING `{}`: controls far from chance, so this aggregation rewards something other than physics:**",
+                agg.as_str()
+            );
+            for r in flags {
+                let _ = writeln!(
+                    s,
+                    "  - {} on {} / {}: {:.2} [{:.2}, {:.2}]",
+                    r.model, r.property, r.condition, r.value, r.ci_low, r.ci_high
+                );
+            }
+        }
+    }
+    let _ = writeln!(s, "\n## Stages\n\n| stage | what | reused | seconds |\n|---|---|---|---|");
+    for t in &meta.stages {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.1} |",
+            t.kind,
+            t.label,
+            if t.cached { "yes" } else { "no" },
+            if t.cached { t.original_seconds } else { t.seconds }
+        );
+    }
+    s
+}
+
+/// One table: rows property x condition (x subset), a column per model.
+fn table(
+    s: &mut String,
+    rows: &[VoeRow],
+    models: &[String],
+    agg: Aggregation,
+    metric: &str,
+    subsets: &[Subset],
+) {
+    let mut cells: BTreeMap<(String, String, Subset), BTreeMap<&str, &VoeRow>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for r in rows {
+        if r.aggregation != agg || r.metric != metric || !subsets.contains(&r.subset) {
+            continue;
+        }
+        let key = (r.property.to_string(), r.condition.to_string(), r.subset);
+        if !cells.contains_key(&key) {
+            order.push(key.clone());
+        }
+        cells.entry(key).or_default().insert(&r.model, r);
+    }
+    if order.is_empty() {
+        let _ = writeln!(s, "(no rows)");
+        return;
+    }
+    let _ = write!(s, "| property | condition |");
+    if subsets.len() > 1 {
+        let _ = write!(s, " subset |");
+    }
+    for m in models {
+        let _ = write!(s, " {m} |");
+    }
+    let _ = writeln!(s);
+    let cols = 2 + usize::from(subsets.len() > 1) + models.len();
+    let _ = writeln!(s, "|{}", "---|".repeat(cols));
+    for key in order {
+        let _ = write!(s, "| {} | {} |", key.0, key.1);
+        if subsets.len() > 1 {
+            let _ = write!(s, " {} |", key.2.as_str());
+        }
+        for m in models {
+            match cells[&key].get(m.as_str()) {
+                Some(r) => {
+                    let _ = write!(s, " {:.2} [{:.2}, {:.2}] |", r.value, r.ci_low, r.ci_high);
+                }
+                None => {
+                    let _ = write!(s, " |");
+                }
+            }
+        }
+        let _ = writeln!(s);
+    }
+}
