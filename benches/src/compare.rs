@@ -73,7 +73,11 @@ impl Comparison {
                 None => out.only_a.push(k.clone()),
             }
         }
-        out.only_b = ib.keys().filter(|k| !ia.contains_key(*k)).cloned().collect();
+        out.only_b = ib
+            .keys()
+            .filter(|k| !ia.contains_key(*k))
+            .cloned()
+            .collect();
         out
     }
 

@@ -175,9 +175,7 @@ mod tests {
 
     #[test]
     fn bootstrap_is_deterministic_and_contains_the_estimate() {
-        let outcomes: Vec<f64> = (0..40)
-            .map(|i| [1.0, 1.0, 0.0, 0.5, 1.0][i % 5])
-            .collect();
+        let outcomes: Vec<f64> = (0..40).map(|i| [1.0, 1.0, 0.0, 0.5, 1.0][i % 5]).collect();
         let stat = |idx: &[usize]| mean(&idx.iter().map(|&i| outcomes[i]).collect::<Vec<_>>());
         let a = bootstrap(outcomes.len(), 1000, 7, "k", stat);
         let b = bootstrap(outcomes.len(), 1000, 7, "k", stat);

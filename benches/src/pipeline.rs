@@ -56,9 +56,7 @@ pub fn device(name: &str) -> Result<Device> {
         "cuda" => Device::new_cuda(0).map_err(|e| HarnessError::Invalid {
             what: "device".into(),
             value: "cuda".into(),
-            expected: format!(
-                "a CUDA GPU and a build with `--features cuda` ({e})"
-            ),
+            expected: format!("a CUDA GPU and a build with `--features cuda` ({e})"),
         }),
         "auto" => Ok(Device::cuda_if_available(0).unwrap_or(Device::Cpu)),
         other => Err(HarnessError::Invalid {
@@ -88,7 +86,11 @@ impl Runner<'_> {
         }
         let (record, cached, seconds) = match stage.done()? {
             Some(r) => {
-                eprintln!("{} {}: done before, reused", stage.kind.as_str(), stage.label);
+                eprintln!(
+                    "{} {}: done before, reused",
+                    stage.kind.as_str(),
+                    stage.label
+                );
                 (r, true, 0.0)
             }
             None => {
@@ -100,8 +102,13 @@ impl Runner<'_> {
             }
         };
         for (name, value) in &record.measures {
-            self.measures
-                .push((stage.kind, stage.label.clone(), name.clone(), *value, cached));
+            self.measures.push((
+                stage.kind,
+                stage.label.clone(),
+                name.clone(),
+                *value,
+                cached,
+            ));
         }
         self.timings.push(StageTiming {
             kind: stage.kind.as_str().to_owned(),
@@ -276,7 +283,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         let tc = TrainConfig {
             batch: config.train.batch,
             lr: config.train.lr,
-            warmup: config.train.warmup,
+            warmup: config.train.warmup.min(config.train.steps),
             seed: config.seed,
             checkpoint_every: config.train.checkpoint_every,
             ..TrainConfig::new(model, &config.train.arch, config.train.steps)
@@ -307,7 +314,6 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         })?;
         trained.push((model.clone(), tc, stage));
     }
-    drop(pool);
     if stop(StageKind::Train) {
         return Ok(stopped(StageKind::Train));
     }
@@ -429,7 +435,11 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &results::VOE_HEADER,
         &results::voe_records(&run_id, &voe_rows),
     )?;
-    write_csv(&out.join("scores.csv"), &results::SCORES_HEADER, &score_rows)?;
+    write_csv(
+        &out.join("scores.csv"),
+        &results::SCORES_HEADER,
+        &score_rows,
+    )?;
 
     let mut training_rows = Vec::new();
     let mut losses = Vec::new();
@@ -493,7 +503,11 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         git_revision: crate::output::git_revision(),
         harness: format!("moravec-bench {}", env!("CARGO_PKG_VERSION")),
         machine: Machine::here(),
-        device: if device.is_cpu() { "cpu".into() } else { "cuda:0".into() },
+        device: if device.is_cpu() {
+            "cpu".into()
+        } else {
+            "cuda:0".into()
+        },
         started,
         finished: results::now_rfc3339(),
         wall_seconds: clock.elapsed().as_secs_f64(),
@@ -524,9 +538,15 @@ fn score_with(
 ) -> Result<Vec<(String, f64)>> {
     let bar = progress(movies, format!("score {}", stage.label));
     let t = Instant::now();
-    score::score_suite(scorer, suite, action_dim, stride, &stage.dir, device, &|| {
-        bar.inc(1)
-    })?;
+    score::score_suite(
+        scorer,
+        suite,
+        action_dim,
+        stride,
+        &stage.dir,
+        device,
+        &|| bar.inc(1),
+    )?;
     bar.finish_and_clear();
     Ok(vec![(
         "movies_per_s".into(),
@@ -556,8 +576,11 @@ fn score_record(
     ]
 }
 
+/// One step of a trainer's log: the step and each term's value.
+type LogRow = (u64, Vec<(String, f64)>);
+
 /// A trainer's log: per step, each term's value (`total` and the model's terms).
-fn read_training_log(path: &Path) -> Result<Vec<(u64, Vec<(String, f64)>)>> {
+fn read_training_log(path: &Path) -> Result<Vec<LogRow>> {
     if !path.exists() {
         // The untrained control has no log.
         return Ok(Vec::new());

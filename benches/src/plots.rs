@@ -47,10 +47,17 @@ pub struct Example {
 }
 
 /// The examples of every property from one scorer's curves.
-pub fn examples(suite: &Suite, curves: &BTreeMap<Property, Vec<Vec<(usize, f64)>>>) -> Vec<Example> {
+pub fn examples(
+    suite: &Suite,
+    curves: &BTreeMap<Property, Vec<Vec<(usize, f64)>>>,
+) -> Vec<Example> {
     let mut out = Vec::new();
     for p in &suite.meta.properties {
-        let rows: Vec<_> = suite.rows.iter().filter(|r| r.property == p.property).collect();
+        let rows: Vec<_> = suite
+            .rows
+            .iter()
+            .filter(|r| r.property == p.property)
+            .collect();
         let Some(first) = rows.first() else { continue };
         let set: Vec<_> = rows.iter().filter(|r| r.set_id == first.set_id).collect();
         let possible = set.iter().find(|r| r.possible);
@@ -255,7 +262,11 @@ pub fn training(path: &Path, losses: &[(String, Vec<(u64, f64)>)]) -> Result<()>
         .enumerate()
     {
         let x_max = curve.last().map_or(1, |c| c.0 + 1) as f64;
-        let finite: Vec<f64> = curve.iter().map(|c| c.1).filter(|v| v.is_finite()).collect();
+        let finite: Vec<f64> = curve
+            .iter()
+            .map(|c| c.1)
+            .filter(|v| v.is_finite())
+            .collect();
         let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let (lo, hi) = if lo.is_finite() && hi > lo {

@@ -332,9 +332,16 @@ fn cell_rows(cell: &Cell, agg: Aggregation, resamples: usize, seed: u64) -> Vec<
             let xs: Vec<f64> = cell
                 .sets
                 .iter()
-                .map(|s| metrics::set_outcome(s[possible].set_value(agg), s[impossible].set_value(agg)))
+                .map(|s| {
+                    metrics::set_outcome(s[possible].set_value(agg), s[impossible].set_value(agg))
+                })
                 .collect();
-            rows.push(row(metric, metrics::mean(&xs), boot(metric, &xs, metrics::mean), n));
+            rows.push(row(
+                metric,
+                metrics::mean(&xs),
+                boot(metric, &xs, metrics::mean),
+                n,
+            ));
         }
     }
     rows
@@ -349,7 +356,7 @@ mod tests {
             set_id,
             member,
             possible,
-            occlusion_frames: if set_id % 2 == 0 { 2 } else { 20 },
+            occlusion_frames: if set_id.is_multiple_of(2) { 2 } else { 20 },
             total: curve.iter().sum(),
             windows: curve.len(),
             max: curve.iter().copied().fold(f64::NEG_INFINITY, f64::max),
@@ -360,7 +367,7 @@ mod tests {
     fn quadruplet_rows_by_hand() {
         // Set 0: impossible C + D = 3 + 5 > A + B = 1 + 2 -> 1. Set 1: totals tie -> 0.5, but the
         // max favours the impossible movies -> 1.
-        let sets = vec![
+        let sets = [
             vec![
                 movie(0, 0, true, &[1.0]),
                 movie(0, 1, true, &[2.0]),
@@ -392,7 +399,10 @@ mod tests {
         assert_eq!(get(&max, "relative_accuracy"), 1.0);
         assert_eq!(get(&max, "tie_share"), 0.0);
         for r in mean.iter().chain(&max) {
-            assert!(r.ci_low <= r.value + 1e-12 && r.value <= r.ci_high + 1e-12, "{r:?}");
+            assert!(
+                r.ci_low <= r.value + 1e-12 && r.value <= r.ci_high + 1e-12,
+                "{r:?}"
+            );
         }
     }
 }

@@ -175,7 +175,11 @@ pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<(
 
 /// Numbers in results files: shortest text that reads back to the same bits.
 pub fn num(x: f64) -> String {
-    if x.is_nan() { "NaN".into() } else { format!("{x}") }
+    if x.is_nan() {
+        "NaN".into()
+    } else {
+        format!("{x}")
+    }
 }
 
 /// `voe.csv` rows of a run.
@@ -229,7 +233,10 @@ impl RunResults {
                 path: meta_path.clone(),
                 message: format!("not JSON: {e}"),
             })?;
-        let schema = value.get("schema").and_then(|s| s.as_str()).unwrap_or("none");
+        let schema = value
+            .get("schema")
+            .and_then(|s| s.as_str())
+            .unwrap_or("none");
         if schema != RESULTS_SCHEMA {
             return Err(HarnessError::Schema {
                 path: meta_path,

@@ -60,7 +60,11 @@ pub fn find_control(name: &str) -> Result<&'static ControlSpec> {
             value: name.into(),
             expected: format!(
                 "control names among {}",
-                CONTROLS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+                CONTROLS
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
 }
@@ -100,7 +104,13 @@ pub enum Scorer<'a> {
 
 impl Scorer<'_> {
     /// The curve of episode `e` of `clips`.
-    pub fn curve(&self, clips: &Clips, e: usize, stride: usize, device: &Device) -> Result<Vec<f64>> {
+    pub fn curve(
+        &self,
+        clips: &Clips,
+        e: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Result<Vec<f64>> {
         match self {
             Scorer::Model(model) => {
                 let batch = clips.windows(&[(e, 0)], clips.length, device)?;

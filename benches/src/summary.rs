@@ -80,7 +80,14 @@ pub fn render(meta: &RunMeta, config: &RunConfig, rows: &[VoeRow]) -> String {
          The share of sets whose impossible movies are more surprising in total (ties count 0.5), \
          with its 95% bootstrap interval; chance is 0.50.\n"
     );
-    table(&mut s, rows, &models, Aggregation::Mean, "relative_accuracy", &[Subset::All]);
+    table(
+        &mut s,
+        rows,
+        &models,
+        Aggregation::Mean,
+        "relative_accuracy",
+        &[Subset::All],
+    );
     let _ = writeln!(
         s,
         "\n## Occluded sets by hidden length\n\n\
@@ -96,9 +103,23 @@ pub fn render(meta: &RunMeta, config: &RunConfig, rows: &[VoeRow]) -> String {
         &[Subset::Decidable, Subset::Memory],
     );
     let _ = writeln!(s, "\n## AUROC, mean aggregation\n");
-    table(&mut s, rows, &models, Aggregation::Mean, "auroc", &[Subset::All]);
+    table(
+        &mut s,
+        rows,
+        &models,
+        Aggregation::Mean,
+        "auroc",
+        &[Subset::All],
+    );
     let _ = writeln!(s, "\n## Relative accuracy, max surprise over windows\n");
-    table(&mut s, rows, &models, Aggregation::Max, "relative_accuracy", &[Subset::All]);
+    table(
+        &mut s,
+        rows,
+        &models,
+        Aggregation::Max,
+        "relative_accuracy",
+        &[Subset::All],
+    );
     let _ = writeln!(s, "\n## Controls check\n");
     for agg in Aggregation::ALL {
         let flags = control_flags(rows, agg);
@@ -123,7 +144,10 @@ pub fn render(meta: &RunMeta, config: &RunConfig, rows: &[VoeRow]) -> String {
             }
         }
     }
-    let _ = writeln!(s, "\n## Stages\n\n| stage | what | reused | seconds |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## Stages\n\n| stage | what | reused | seconds |\n|---|---|---|---|"
+    );
     for t in &meta.stages {
         let _ = writeln!(
             s,
@@ -131,7 +155,11 @@ pub fn render(meta: &RunMeta, config: &RunConfig, rows: &[VoeRow]) -> String {
             t.kind,
             t.label,
             if t.cached { "yes" } else { "no" },
-            if t.cached { t.original_seconds } else { t.seconds }
+            if t.cached {
+                t.original_seconds
+            } else {
+                t.seconds
+            }
         );
     }
     s

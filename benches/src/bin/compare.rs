@@ -49,12 +49,18 @@ fn run() -> anyhow::Result<bool> {
     let c = Comparison::new(&a, &b, &args.metric);
     print!(
         "{}",
-        c.render(&args.run_a.display().to_string(), &args.run_b.display().to_string())
+        c.render(
+            &args.run_a.display().to_string(),
+            &args.run_b.display().to_string()
+        )
     );
     if let Some(x) = args.fail_on_regression {
         let regressions = c.regressions(x);
         if !regressions.is_empty() {
-            eprintln!("{} metric(s) regressed by more than {x}:", regressions.len());
+            eprintln!(
+                "{} metric(s) regressed by more than {x}:",
+                regressions.len()
+            );
             for j in regressions {
                 eprintln!("  {}: {:.4} -> {:.4}", j.key.join(" "), j.a[0], j.b[0]);
             }

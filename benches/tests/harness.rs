@@ -1,0 +1,335 @@
+//! `bench run` end to end on the smoke preset, resuming after the training stage, `compare`, and
+//! bad input to both.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use moravec_bench::results::{
+    RESULTS_SCHEMA, SCORES_HEADER, THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER,
+};
+
+fn run_bin(bin: &str, args: &[&str], cwd: &Path) -> Output {
+    Command::new(bin)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
+}
+
+fn bench(args: &[&str], cwd: &Path) -> Output {
+    run_bin(env!("CARGO_BIN_EXE_bench"), args, cwd)
+}
+
+fn compare(args: &[&str], cwd: &Path) -> Output {
+    run_bin(env!("CARGO_BIN_EXE_compare"), args, cwd)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// One uninterrupted smoke run shared by the tests: (its temp dir, results folder).
+fn smoke() -> &'static (tempfile::TempDir, std::path::PathBuf) {
+    static RUN: OnceLock<(tempfile::TempDir, std::path::PathBuf)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let o = bench(
+            &[
+                "run", "--preset", "smoke", "--work", "work", "--out", "results",
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let out = tmp.path().join("results");
+        (tmp, out)
+    })
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+fn column<'a>(header: &[String], rows: &'a [Vec<String>], name: &str) -> BTreeSet<&'a str> {
+    let i = header.iter().position(|h| h == name).unwrap();
+    rows.iter().map(|r| r[i].as_str()).collect()
+}
+
+#[test]
+fn a_smoke_run_writes_every_result_file() {
+    let (_, out) = smoke();
+    let models = [
+        "jepa-vicreg",
+        "jepa-ema",
+        "pixel-ae",
+        "pixel-video",
+        "untrained",
+        "frame-stats",
+        "object-pixels",
+    ];
+    let (h, voe) = read_csv(&out.join("voe.csv"));
+    assert_eq!(h, VOE_HEADER);
+    assert_eq!(column(&h, &voe, "model"), models.into_iter().collect());
+    let properties: BTreeSet<&str> = moravec_sim::voe::PROPERTIES
+        .iter()
+        .map(|p| p.property.as_str())
+        .collect();
+    assert_eq!(column(&h, &voe, "property"), properties);
+    assert_eq!(
+        column(&h, &voe, "condition"),
+        ["occluded", "visible"].into_iter().collect()
+    );
+    assert_eq!(
+        column(&h, &voe, "aggregation"),
+        ["max", "mean"].into_iter().collect()
+    );
+    for metric in [
+        "relative_accuracy",
+        "tie_share",
+        "auroc",
+        "absolute_accuracy",
+        "disappearance_accuracy",
+        "appearance_accuracy",
+    ] {
+        assert!(column(&h, &voe, "metric").contains(metric), "{metric}");
+    }
+    assert!(column(&h, &voe, "subset").contains("decidable"));
+    for r in &voe {
+        let v: f64 = r[7].parse().unwrap();
+        let (lo, hi): (f64, f64) = (r[8].parse().unwrap(), r[9].parse().unwrap());
+        if r[6] != "auroc" && r[6] != "absolute_accuracy" {
+            assert!(lo <= v && v <= hi, "interval around the estimate: {r:?}");
+        }
+        assert!((0.0..=1.0).contains(&v), "{r:?}");
+    }
+    // The frame-statistics control sums a statistic of single frames, and a quadruplet's
+    // impossible movies hold the same frames at every index as its possible ones: exact ties.
+    for r in voe.iter().filter(|r| {
+        r[1] == "frame-stats" && r[5] == "mean" && ["permanence", "continuity"].contains(&&*r[2])
+    }) {
+        match r[6].as_str() {
+            "relative_accuracy" => assert_eq!(r[7], "0.5", "{r:?}"),
+            "tie_share" => assert_eq!(r[7], "1", "{r:?}"),
+            _ => {}
+        }
+    }
+
+    let (h, rows) = read_csv(&out.join("scores.csv"));
+    assert_eq!(h, SCORES_HEADER);
+    assert_eq!(column(&h, &rows, "model").len(), models.len());
+    let (h, rows) = read_csv(&out.join("training.csv"));
+    assert_eq!(h, TRAINING_HEADER);
+    assert_eq!(
+        column(&h, &rows, "model"),
+        ["jepa-vicreg", "jepa-ema", "pixel-ae", "pixel-video"]
+            .into_iter()
+            .collect()
+    );
+    assert!(column(&h, &rows, "term").contains("total"));
+    let (h, rows) = read_csv(&out.join("throughput.csv"));
+    assert_eq!(h, THROUGHPUT_HEADER);
+    assert_eq!(
+        column(&h, &rows, "stage"),
+        ["data", "voe", "train", "score"].into_iter().collect()
+    );
+
+    let meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["schema"], RESULTS_SCHEMA);
+    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 7);
+    let config = fs::read_to_string(out.join("config.toml")).unwrap();
+    let back = moravec_bench::RunConfig::from_toml(&config, "default", "config.toml").unwrap();
+    assert_eq!(back, moravec_bench::RunConfig::preset("smoke").unwrap());
+    let summary = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("| permanence | occluded |"), "{summary}");
+    assert!(summary.contains("Controls check"));
+    for png in [
+        "relative_accuracy.png",
+        "training.png",
+        "surprise-jepa-vicreg.png",
+        "surprise-untrained.png",
+    ] {
+        let bytes = fs::read(out.join(png)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}");
+        assert!(bytes.len() > 5_000, "{png} has a picture in it");
+    }
+}
+
+#[test]
+fn compare_of_a_run_with_itself_has_zero_deltas() {
+    let (tmp, out) = smoke();
+    let o = compare(
+        &[
+            out.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--fail-on-regression",
+            "0",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("same settings"), "{t}");
+    let rows: Vec<&str> = t
+        .lines()
+        .filter(|l| l.ends_with("overlap") || l.ends_with("disjoint"))
+        .collect();
+    assert!(rows.len() > 100, "{t}");
+    for l in rows {
+        let delta = l.split_whitespace().rev().nth(1).unwrap();
+        assert!(delta == "+0.000" || delta == "NaN", "{l}");
+    }
+    assert!(t.contains("0 only in A, 0 only in B"), "{t}");
+}
+
+#[test]
+fn a_run_stopped_after_training_resumes_without_retraining_and_gives_the_same_csvs() {
+    let (_, reference) = smoke();
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["run", "--preset", "smoke", "--work", "w", "--out", "r"];
+    let mut first = args.to_vec();
+    first.extend(["--stop-after", "train"]);
+    let o = bench(&first, tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("stopped after the train stage"));
+    assert!(!tmp.path().join("r").exists());
+    let ckpt = |model: &str| {
+        let dir = fs::read_dir(tmp.path().join("w/train"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{model}-"))
+            })
+            .unwrap();
+        fs::read(dir.join("checkpoint.safetensors")).unwrap()
+    };
+    let before = ckpt("jepa-vicreg");
+
+    let o = bench(&args, tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    for model in ["jepa-vicreg", "jepa-ema", "pixel-ae", "pixel-video"] {
+        assert!(
+            t.contains(&format!("train {model}: done before, reused")),
+            "{t}"
+        );
+    }
+    assert!(!t.contains("score jepa-vicreg: done before"), "{t}");
+    assert_eq!(ckpt("jepa-vicreg"), before);
+    for csv in ["voe.csv", "scores.csv", "training.csv"] {
+        assert_eq!(
+            fs::read(tmp.path().join("r").join(csv)).unwrap(),
+            fs::read(reference.join(csv)).unwrap(),
+            "{csv} of the resumed run equals the uninterrupted run's"
+        );
+    }
+
+    // --force redoes one kind of stage.
+    let mut forced = args.to_vec();
+    forced.extend(["--force", "score"]);
+    let o = bench(&forced, tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("train jepa-ema: done before, reused"), "{t}");
+    assert!(!t.contains("score jepa-ema: done before"), "{t}");
+    assert_eq!(
+        fs::read(tmp.path().join("r/voe.csv")).unwrap(),
+        fs::read(reference.join("voe.csv")).unwrap()
+    );
+}
+
+#[test]
+fn bad_configs_fail_with_the_key_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (body, expect) in [
+        ("[train]\nstepz = 5\n", "stepz"),
+        ("size = 20\n", "size = 20"),
+        ("[voe]\nsets = 0\n", "voe.sets"),
+        ("[train]\nmodels = [\"gpt\"]\n", "gpt"),
+        ("preset = \"huge\"\n", "huge"),
+    ] {
+        fs::write(tmp.path().join("c.toml"), body).unwrap();
+        let o = bench(
+            &["run", "--config", "c.toml", "--work", "w", "--out", "r"],
+            tmp.path(),
+        );
+        assert!(!o.status.success(), "{body}");
+        assert!(text(&o).contains(expect), "{body}: {}", text(&o));
+        assert!(!tmp.path().join("w").exists() && !tmp.path().join("r").exists());
+    }
+    let o = bench(&["run", "--preset", "enormous"], tmp.path());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("enormous") && text(&o).contains("smoke"));
+    let o = bench(&["run", "--config", "missing.toml"], tmp.path());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("missing.toml"));
+}
+
+#[test]
+fn compare_refuses_missing_and_foreign_runs() {
+    let (tmp_smoke, out) = smoke();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = compare(&["nowhere", out.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("nowhere"), "{}", text(&o));
+
+    let foreign = tmp.path().join("foreign");
+    fs::create_dir_all(&foreign).unwrap();
+    for f in ["voe.csv", "config.toml"] {
+        fs::copy(out.join(f), foreign.join(f)).unwrap();
+    }
+    fs::write(foreign.join("meta.json"), "{\"schema\": \"other/9\"}").unwrap();
+    let o = compare(
+        &[out.to_str().unwrap(), foreign.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("other/9"), "{}", text(&o));
+
+    // A run with other settings and a worse score: the differing setting is named, and the flag
+    // turns the drop into a failure.
+    let other = tmp.path().join("other");
+    fs::create_dir_all(&other).unwrap();
+    fs::copy(out.join("meta.json"), other.join("meta.json")).unwrap();
+    let config = fs::read_to_string(out.join("config.toml"))
+        .unwrap()
+        .replace("steps = 10", "steps = 11");
+    fs::write(other.join("config.toml"), config).unwrap();
+    let voe = fs::read_to_string(out.join("voe.csv")).unwrap();
+    let mut lines: Vec<String> = voe.lines().map(str::to_owned).collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains(",relative_accuracy,") && !l.contains(",relative_accuracy,0,"))
+        .unwrap();
+    let mut cols: Vec<String> = lines[i].split(',').map(str::to_owned).collect();
+    cols[7] = "0".into();
+    lines[i] = cols.join(",");
+    fs::write(other.join("voe.csv"), lines.join("\n") + "\n").unwrap();
+    let o = compare(
+        &[
+            out.to_str().unwrap(),
+            other.to_str().unwrap(),
+            "--fail-on-regression",
+            "0.05",
+        ],
+        tmp_smoke.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("train.steps: 10 -> 11"), "{}", text(&o));
+    assert!(text(&o).contains("regressed"), "{}", text(&o));
+}

@@ -1,0 +1,84 @@
+//! Surprise is computed deterministically: windows made of the same frames get the same bits.
+
+use candle_core::Device;
+use moravec_agents::data::Clips;
+use moravec_agents::train::{TrainConfig, build};
+use moravec_bench::score::{Scorer, find_control};
+use moravec_sim::voe::{Condition, Property, SetRequest, generate_set, set_seed};
+
+fn quadruplet() -> (Clips, usize) {
+    let request = SetRequest {
+        property: Property::Permanence,
+        condition: Condition::Occluded,
+        seed: set_seed(0, Property::Permanence, Condition::Occluded, 0),
+        index: 0,
+        frames: 48,
+        size: 32,
+    };
+    let set = generate_set(&request).unwrap();
+    let clips = Clips {
+        frames: set
+            .members
+            .iter()
+            .flat_map(|m| m.episode.frames.iter().copied())
+            .collect(),
+        actions: Vec::new(),
+        episodes: 4,
+        length: 48,
+        size: 32,
+        action_dim: 0,
+    };
+    (clips, set.violation_frame)
+}
+
+#[test]
+fn windows_before_the_splice_score_the_same_bits_in_a_and_c() {
+    let (clips, splice) = quadruplet();
+    let built = build(
+        &TrainConfig::new("untrained", "tiny", 1),
+        &clips,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let scorer = Scorer::Model(&*built.model);
+    let (c, k) = (built.config.context, built.config.horizon);
+    assert!(
+        splice > c + k,
+        "the test needs windows before the splice ({splice})"
+    );
+    let a = scorer.curve(&clips, 0, 1, &Device::Cpu).unwrap();
+    let again = scorer.curve(&clips, 0, 1, &Device::Cpu).unwrap();
+    let cc = scorer.curve(&clips, 2, 1, &Device::Cpu).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a), bits(&again), "the same video twice");
+    // Window s reads frames s .. s + C + K; C = A[..splice] + B[splice..].
+    let before = splice - c - k + 1;
+    assert_eq!(bits(&a[..before]), bits(&cc[..before]));
+    assert_ne!(
+        bits(&a[before..]),
+        bits(&cc[before..]),
+        "after the splice they differ"
+    );
+}
+
+#[test]
+fn controls_tie_exactly_on_a_quadruplet() {
+    let (clips, _) = quadruplet();
+    for name in ["frame-stats", "object-pixels"] {
+        let scorer = Scorer::Control {
+            spec: find_control(name).unwrap(),
+            context: 8,
+            horizon: 4,
+        };
+        let total = |e| -> f64 {
+            scorer
+                .curve(&clips, e, 1, &Device::Cpu)
+                .unwrap()
+                .iter()
+                .sum()
+        };
+        let (a, b, c, d) = (total(0), total(1), total(2), total(3));
+        assert_eq!((a + b).to_bits(), (c + d).to_bits(), "{name}");
+        assert_ne!(a, c, "{name} sees the object vanish");
+    }
+}
