@@ -197,3 +197,34 @@ impl Clips {
         Ok(Batch { frames, actions })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clips(episodes: usize, action_dim: usize, fill: u8) -> Clips {
+        Clips {
+            frames: vec![fill; episodes * 2 * 3],
+            actions: (0..episodes * 2 * action_dim).map(|i| i as f32 + 1.0).collect(),
+            episodes,
+            length: 2,
+            size: 1,
+            action_dim,
+        }
+    }
+
+    #[test]
+    fn concat_pools_in_order_and_pads_actions_with_zeros() {
+        let pooled = Clips::concat(&[clips(1, 2, 7), clips(2, 0, 9)]).unwrap();
+        assert_eq!(pooled.episodes, 3);
+        assert_eq!(pooled.action_dim, 2);
+        assert_eq!(&pooled.frames[..6], &[7; 6]);
+        assert_eq!(&pooled.frames[6..], &[9; 12]);
+        assert_eq!(pooled.actions, vec![1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        let mut other = clips(1, 0, 0);
+        other.length = 3;
+        other.frames = vec![0; 9];
+        assert!(Clips::concat(&[clips(1, 0, 0), other]).is_err());
+        assert!(clips(1, 2, 0).pad_actions(1).is_err());
+    }
+}

@@ -220,6 +220,8 @@ pub fn surprise_curves(path: &Path, model: &str, examples: &[Example]) -> Result
             .map_err(|e| plot_error(path, e))?;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc("first predicted frame")
             .label_style(("sans-serif", 11))
             .draw()
@@ -283,6 +285,8 @@ pub fn training(path: &Path, losses: &[(String, Vec<(u64, f64)>)]) -> Result<()>
             .map_err(|e| plot_error(path, e))?;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc("step")
             .label_style(("sans-serif", 11))
             .draw()
