@@ -205,7 +205,9 @@ mod tests {
     fn clips(episodes: usize, action_dim: usize, fill: u8) -> Clips {
         Clips {
             frames: vec![fill; episodes * 2 * 3],
-            actions: (0..episodes * 2 * action_dim).map(|i| i as f32 + 1.0).collect(),
+            actions: (0..episodes * 2 * action_dim)
+                .map(|i| i as f32 + 1.0)
+                .collect(),
             episodes,
             length: 2,
             size: 1,
@@ -220,7 +222,10 @@ mod tests {
         assert_eq!(pooled.action_dim, 2);
         assert_eq!(&pooled.frames[..6], &[7; 6]);
         assert_eq!(&pooled.frames[6..], &[9; 12]);
-        assert_eq!(pooled.actions, vec![1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(
+            pooled.actions,
+            vec![1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
         let mut other = clips(1, 0, 0);
         other.length = 3;
         other.frames = vec![0; 9];

@@ -68,6 +68,9 @@ pub struct TrainSettings {
     pub warmup: u64,
     /// Steps between checkpoints.
     pub checkpoint_every: u64,
+    /// Context frames C of every model and of the scoring windows, when not the architecture's 8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<usize>,
 }
 
 /// Scoring.
@@ -146,6 +149,7 @@ impl RunConfig {
                 lr: 1e-3,
                 warmup: steps.min(100) / 2,
                 checkpoint_every: 100,
+                context: None,
             },
             score: ScoreConfig {
                 stride,
@@ -235,7 +239,21 @@ impl RunConfig {
                 value: self.train.arch.clone(),
                 expected: "tiny or small".into(),
             })?;
-        let window = arch.window();
+        if let Some(c) = self.train.context {
+            range(
+                "train.context",
+                c.to_string(),
+                (2..=64).contains(&c),
+                "2 to 64 frames",
+            )?;
+        }
+        let window = self.train.context.unwrap_or(arch.context) + arch.horizon;
+        range(
+            "voe.frames",
+            self.voe.frames.to_string(),
+            self.voe.frames >= window,
+            &format!("at least a scoring window of {window} frames"),
+        )?;
         range(
             "data.frames",
             self.data.frames.to_string(),
@@ -406,6 +424,18 @@ mod tests {
         assert_eq!(c.size, RunConfig::preset("smoke").unwrap().size);
         let round = RunConfig::from_toml(&c.to_toml(), "default", "f").unwrap();
         assert_eq!(round, c);
+        let long = RunConfig::from_toml("[train]\ncontext = 16\n", "default", "f").unwrap();
+        assert_eq!(long.train.context, Some(16));
+        assert_ne!(
+            long.run_id(),
+            RunConfig::preset("default").unwrap().run_id()
+        );
+        let round = RunConfig::from_toml(&long.to_toml(), "smoke", "f").unwrap();
+        assert_eq!(round, long);
+        let e = RunConfig::from_toml("[train]\ncontext = 1\n", "default", "f").unwrap_err();
+        assert!(e.to_string().contains("train.context"), "{e}");
+        let e = RunConfig::from_toml("[train]\ncontext = 60\n", "default", "f").unwrap_err();
+        assert!(e.to_string().contains("voe.frames"), "{e}");
     }
 
     #[test]

@@ -277,7 +277,10 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         .into_iter()
         .max()
         .unwrap_or(0);
-    let arch = ModelConfig::preset(&config.train.arch, config.size, action_dim)?;
+    let mut arch = ModelConfig::preset(&config.train.arch, config.size, action_dim)?;
+    if let Some(context) = config.train.context {
+        arch.context = context;
+    }
     let mut trained = Vec::new();
     for model in &config.train.models {
         let tc = TrainConfig {
@@ -286,6 +289,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             warmup: config.train.warmup.min(config.train.steps),
             seed: config.seed,
             checkpoint_every: config.train.checkpoint_every,
+            context: config.train.context,
             ..TrainConfig::new(model, &config.train.arch, config.train.steps)
         };
         let stage = Stage::new(

@@ -39,6 +39,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Steps between checkpoints (one is always written at the end).
     pub checkpoint_every: u64,
+    /// Context frames C, when not the preset's (longer context = memory that reaches further back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<usize>,
 }
 
 impl TrainConfig {
@@ -55,6 +58,7 @@ impl TrainConfig {
             weight_decay: 0.01,
             seed: 0,
             checkpoint_every: 100,
+            context: None,
         }
     }
 }
@@ -97,7 +101,11 @@ pub struct Built {
 /// (an EMA target starts as a copy of its online encoder).
 pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Built> {
     let spec = models::find(&config.model)?;
-    let model_config = ModelConfig::preset(&config.preset, clips.size, clips.action_dim)?;
+    let mut model_config = ModelConfig::preset(&config.preset, clips.size, clips.action_dim)?;
+    if let Some(context) = config.context {
+        model_config.context = context;
+        model_config.validate()?;
+    }
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
     let model = (spec.build)(&model_config, vb)?;

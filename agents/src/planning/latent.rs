@@ -1,0 +1,191 @@
+//! Planning in a world model's own space: the cost of an action sequence is the distance between
+//! the model's predicted targets and the goal image's (latents for JEPAs, pixels for pixel
+//! models). The objective holds only what the model saw (its context latents, the actions
+//! already taken and the goal's encoding), never a simulator state.
+
+use candle_core::{D, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::{Differentiable, Objective};
+use crate::error::{AgentError, Result};
+use crate::models::WorldModel;
+
+/// How far a prediction is from the goal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distance {
+    /// Mean absolute difference.
+    L1,
+    /// Mean squared difference.
+    L2,
+}
+
+/// The cost of action sequences through a world model.
+pub struct LatentObjective<'a> {
+    model: &'a dyn WorldModel,
+    /// Context latents `[1, C, N, D]`.
+    context: Tensor,
+    /// Actions taken between the context frames, `[1, C - 1, A]`.
+    past: Tensor,
+    /// The goal in target space, `[1, 1, N, Dt]`.
+    goal: Tensor,
+    horizon: usize,
+    bounds: (f32, f32),
+    distance: Distance,
+    /// Score every predicted step (true) or only the last (false).
+    all_steps: bool,
+}
+
+impl<'a> LatentObjective<'a> {
+    /// From the last C observed frames `[1, C, 3, H, W]`, the C - 1 actions between them
+    /// `[1, C - 1, A]` and the goal image `[1, 1, 3, H, W]`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        model: &'a dyn WorldModel,
+        frames: &Tensor,
+        past_actions: &Tensor,
+        goal: &Tensor,
+        horizon: usize,
+        bounds: (f32, f32),
+        distance: Distance,
+        all_steps: bool,
+    ) -> Result<Self> {
+        let c = model.config().context;
+        let a = model.config().action_dim;
+        let (_, l, _, _, _) = frames.dims5()?;
+        let (_, p, pa) = past_actions.dims3()?;
+        if l != c || p + 1 != c || pa != a || horizon == 0 {
+            return Err(AgentError::OutOfRange {
+                what: "planning context",
+                value: format!("{l} frames, {p} actions of {pa}, horizon {horizon}"),
+                expected: format!(
+                    "{c} frames, {} actions of {a} (the model's context) and a horizon >= 1",
+                    c - 1
+                ),
+            });
+        }
+        Ok(Self {
+            model,
+            context: model.encode(frames)?.detach(),
+            past: past_actions.clone(),
+            goal: model.targets(goal)?.detach(),
+            horizon,
+            bounds,
+            distance,
+            all_steps,
+        })
+    }
+}
+
+impl Objective for LatentObjective<'_> {
+    fn horizon(&self) -> usize {
+        self.horizon
+    }
+    fn action_dim(&self) -> usize {
+        self.model.config().action_dim
+    }
+    fn bounds(&self) -> (f32, f32) {
+        self.bounds
+    }
+    fn costs(&mut self, actions: &[f32], samples: usize) -> Result<Vec<f32>> {
+        let a = self.action_dim();
+        let t = Tensor::from_slice(actions, (samples, self.horizon, a), self.context.device())?;
+        Ok(self.cost_tensor(&t)?.to_vec1()?)
+    }
+}
+
+impl Differentiable for LatentObjective<'_> {
+    fn cost_tensor(&self, actions: &Tensor) -> Result<Tensor> {
+        let (s, h, a) = actions.dims3()?;
+        let (_, c, n, d) = self.context.dims4()?;
+        let context = self.context.broadcast_as((s, c, n, d))?.contiguous()?;
+        let past = self.past.broadcast_as((s, c - 1, a))?.contiguous()?;
+        let all = Tensor::cat(&[&past, actions], 1)?;
+        let predicted = self.model.predict_targets(&context, &all, h)?;
+        let scored = if self.all_steps {
+            predicted
+        } else {
+            predicted.narrow(1, h - 1, 1)?
+        };
+        let diff = scored.broadcast_sub(&self.goal)?;
+        let per = match self.distance {
+            Distance::L1 => diff.abs()?,
+            Distance::L2 => diff.sqr()?,
+        };
+        Ok(per.flatten_from(1)?.mean(D::Minus1)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device};
+    use candle_nn::{VarBuilder, VarMap};
+
+    use super::*;
+    use crate::models::{ModelConfig, find, init::init};
+    use crate::planning::{Cem, CemConfig, GradientConfig, GradientDescent};
+
+    #[test]
+    fn plans_through_a_model_with_gradients_reaching_the_actions() {
+        let config = ModelConfig::preset("tiny", 16, 2).unwrap();
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let model = (find("jepa-vicreg").unwrap().build)(&config, vb).unwrap();
+        init(&varmap, 1).unwrap();
+        let dev = Device::Cpu;
+        let c = config.context;
+        let frames = Tensor::rand(0f32, 1f32, (1, c, 3, 16, 16), &dev).unwrap();
+        let past = Tensor::zeros((1, c - 1, 2), DType::F32, &dev).unwrap();
+        let goal = Tensor::rand(0f32, 1f32, (1, 1, 3, 16, 16), &dev).unwrap();
+        let mut objective = LatentObjective::new(
+            &*model,
+            &frames,
+            &past,
+            &goal,
+            3,
+            (-1.0, 1.0),
+            Distance::L2,
+            false,
+        )
+        .unwrap();
+        let costs = objective.costs(&[0.0; 2 * 3 * 2], 2).unwrap();
+        assert_eq!(costs.len(), 2);
+        assert_eq!(
+            costs[0].to_bits(),
+            costs[1].to_bits(),
+            "same actions, same cost"
+        );
+        let start = costs[0];
+        let mut gd = GradientDescent::new(GradientConfig {
+            steps: 20,
+            starts: 2,
+            ..GradientConfig::default()
+        })
+        .unwrap();
+        let plan = gd.plan(&mut objective, None, &dev).unwrap();
+        assert!(plan.cost < start, "{} should improve on {start}", plan.cost);
+        assert_eq!(plan.actions.len(), 6);
+        let mut cem = Cem::new(CemConfig {
+            samples: 16,
+            iterations: 2,
+            elites: 4,
+            ..CemConfig::dino_wm()
+        })
+        .unwrap();
+        let plan = cem.plan(&mut objective, None).unwrap();
+        assert!(plan.cost <= start);
+        assert!(
+            LatentObjective::new(
+                &*model,
+                &frames,
+                &past,
+                &goal,
+                0,
+                (-1.0, 1.0),
+                Distance::L1,
+                true
+            )
+            .is_err()
+        );
+    }
+}

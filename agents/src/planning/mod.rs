@@ -1,0 +1,102 @@
+//! Planning: choosing actions by optimising an action sequence against an objective, the second
+//! half of the seed's claim (a world model is worth having if one can plan with it).
+//!
+//! Planners do no I/O and see nothing but an [`Objective`]: the cost of candidate action
+//! sequences. A model-based objective holds latents and a goal, never the simulator's state, so
+//! a planner cannot peek at the truth; the simulator oracle is simply another objective.
+//!
+//! - [`cem`]: the cross-entropy method (DINO-WM's defaults; V-JEPA 2-AC's as a preset);
+//! - [`mppi`]: model-predictive path integral control (PLDM style);
+//! - [`gradient`]: gradient descent on the action sequence through a differentiable rollout,
+//!   projected back into the action bounds after every step.
+
+pub mod cem;
+pub mod gradient;
+pub mod latent;
+pub mod mppi;
+mod normal;
+
+pub use cem::{Cem, CemConfig};
+pub use gradient::{GradientConfig, GradientDescent};
+pub use latent::{Distance, LatentObjective};
+pub use mppi::{Mppi, MppiConfig};
+
+use candle_core::Tensor;
+
+use crate::error::{AgentError, Result};
+
+/// What a planner optimises: the cost of action sequences `[samples, horizon, action_dim]`.
+pub trait Objective {
+    /// Steps planned ahead.
+    fn horizon(&self) -> usize;
+    /// Entries per action.
+    fn action_dim(&self) -> usize;
+    /// Every action entry lies in `[low, high]`.
+    fn bounds(&self) -> (f32, f32);
+    /// The cost of each of `samples` sequences, `actions` row-major `[samples, horizon, A]`.
+    fn costs(&mut self, actions: &[f32], samples: usize) -> Result<Vec<f32>>;
+}
+
+/// An objective whose cost is a differentiable function of the actions.
+pub trait Differentiable: Objective {
+    /// Costs `[S]` of actions `[S, horizon, A]`, differentiable with respect to the actions.
+    fn cost_tensor(&self, actions: &Tensor) -> Result<Tensor>;
+}
+
+/// A plan: the action sequence `[horizon, A]` row-major and its cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Actions, row-major `[horizon, A]`.
+    pub actions: Vec<f32>,
+    /// Its cost under the objective.
+    pub cost: f32,
+}
+
+impl Plan {
+    /// The first action (what model-predictive control executes before replanning).
+    pub fn first(&self, action_dim: usize) -> &[f32] {
+        &self.actions[..action_dim]
+    }
+
+    /// The sequence shifted one step (drop the first action, repeat the last): the warm start of
+    /// the next replanning.
+    pub fn shifted(&self, action_dim: usize) -> Vec<f32> {
+        let mut next = self.actions[action_dim..].to_vec();
+        next.extend_from_slice(&self.actions[self.actions.len() - action_dim..]);
+        next
+    }
+}
+
+/// Checks a warm start's length and an objective's bounds.
+fn check(objective: &dyn Objective, warm: Option<&[f32]>) -> Result<(usize, f32, f32)> {
+    let n = objective.horizon() * objective.action_dim();
+    let (low, high) = objective.bounds();
+    if n == 0 || low.is_nan() || high.is_nan() || low >= high {
+        return Err(AgentError::OutOfRange {
+            what: "planning problem",
+            value: format!("horizon x action_dim = {n}, bounds [{low}, {high}]"),
+            expected: "at least one action entry and low < high".into(),
+        });
+    }
+    if let Some(w) = warm
+        && w.len() != n
+    {
+        return Err(AgentError::OutOfRange {
+            what: "warm start",
+            value: format!("{} entries", w.len()),
+            expected: format!("horizon x action_dim = {n}"),
+        });
+    }
+    Ok((n, low, high))
+}
+
+/// The index of the smallest cost (the first on ties; NaN counts as +infinity).
+fn argmin(costs: &[f32]) -> usize {
+    let key = |c: f32| if c.is_nan() { f32::INFINITY } else { c };
+    (0..costs.len())
+        .min_by(|&a, &b| key(costs[a]).total_cmp(&key(costs[b])))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+pub(crate) mod lq;
