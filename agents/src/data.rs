@@ -58,6 +58,29 @@ impl Clips {
         Ok(clips)
     }
 
+    /// The same episodes with `action_dim` action entries: zero-padded (a model trained on scenes
+    /// with an agent scores scenes without one) or cut to their first entries (a model trained
+    /// without actions watches a scene with an agent as a passive observer).
+    pub fn fit_actions(&self, action_dim: usize) -> Clips {
+        let keep = action_dim.min(self.action_dim);
+        let mut actions = vec![0.0; self.episodes * self.length * action_dim];
+        if keep > 0 {
+            for (src, dst) in self
+                .actions
+                .chunks_exact(self.action_dim)
+                .zip(actions.chunks_exact_mut(action_dim))
+            {
+                dst[..keep].copy_from_slice(&src[..keep]);
+            }
+        }
+        Clips {
+            frames: self.frames.clone(),
+            actions,
+            action_dim,
+            ..*self
+        }
+    }
+
     /// The same episodes with actions zero-padded to `action_dim` entries (a model trained on
     /// scenes with agents also scores scenes without one).
     pub fn pad_actions(&self, action_dim: usize) -> Result<Clips> {
@@ -231,5 +254,12 @@ mod tests {
         other.frames = vec![0; 9];
         assert!(Clips::concat(&[clips(1, 0, 0), other]).is_err());
         assert!(clips(1, 2, 0).pad_actions(1).is_err());
+        let cut = clips(1, 2, 0).fit_actions(1);
+        assert_eq!(cut.actions, vec![1.0, 3.0]);
+        assert_eq!(clips(1, 2, 0).fit_actions(0).actions, Vec::<f32>::new());
+        assert_eq!(
+            clips(1, 1, 0).fit_actions(2).actions,
+            vec![1.0, 0.0, 2.0, 0.0]
+        );
     }
 }

@@ -225,7 +225,8 @@ impl Suite {
         })
     }
 
-    /// The movies of one property, with actions padded to `action_dim`.
+    /// The movies of one property, with `action_dim` action entries (padded or cut, see
+    /// [`Clips::fit_actions`]).
     pub fn clips(&self, property: Property, action_dim: usize) -> Result<Clips> {
         let p = self
             .meta
@@ -236,7 +237,7 @@ impl Suite {
                 path: self.dir.clone(),
                 message: format!("the suite has no {property} movies"),
             })?;
-        Ok(Clips::load(&self.dir.join(&p.dir))?.pad_actions(action_dim)?)
+        Ok(Clips::load(&self.dir.join(&p.dir))?.fit_actions(action_dim))
     }
 }
 
