@@ -152,6 +152,55 @@ impl<S: Scene> SceneEnv<S> {
         self.renderer.render_hiding(&self.world, hidden)
     }
 
+    /// Everything that makes the episode's state: the world, the scene's own state, the frame
+    /// counter. [`SceneEnv::restore`] returns to it exactly.
+    pub fn snapshot(&self) -> EnvSnapshot<S>
+    where
+        S: Clone,
+    {
+        EnvSnapshot {
+            world: self.world.snapshot(),
+            scene: self.scene.clone(),
+            frame: self.frame,
+        }
+    }
+
+    /// Returns to a snapshot of this episode.
+    pub fn restore(&mut self, snapshot: &EnvSnapshot<S>)
+    where
+        S: Clone,
+    {
+        self.world.restore(&snapshot.world);
+        self.scene = snapshot.scene.clone();
+        self.frame = snapshot.frame;
+    }
+
+    /// The simulator as a model: runs `actions` (rows of the action length) from the current
+    /// state without rendering, lets `inspect` look at the world after every step, and puts
+    /// everything back exactly as it was.
+    pub fn imagine<T>(
+        &mut self,
+        actions: &[f32],
+        mut inspect: impl FnMut(&World, &S) -> T,
+    ) -> Vec<T>
+    where
+        S: Clone,
+    {
+        let saved = self.snapshot();
+        let dim = S::spec().action_dim.max(1);
+        let mut out = Vec::with_capacity(actions.len() / dim);
+        for (i, a) in actions.chunks_exact(dim).enumerate() {
+            let a = self.action_space.clamp(a);
+            self.scene.drive(&mut self.world, &a, self.frame + i as u64);
+            for _ in 0..SUBSTEPS {
+                self.world.step();
+            }
+            out.push(inspect(&self.world, &self.scene));
+        }
+        self.restore(&saved);
+        out
+    }
+
     /// The observation of the world as it is now.
     pub fn observe(&mut self) -> Observation {
         let states = self
@@ -235,6 +284,14 @@ impl<S: Scene> Environment for SceneEnv<S> {
     fn exploration_target(&self) -> Option<[f32; 2]> {
         self.scene.exploration_target(&self.world)
     }
+}
+
+/// A whole episode state of a [`SceneEnv`] (see [`SceneEnv::snapshot`]).
+#[derive(Clone)]
+pub struct EnvSnapshot<S> {
+    world: crate::world::Snapshot,
+    scene: S,
+    frame: u64,
 }
 
 /// Drives a kinematic pusher with a planar velocity `[vx, vz]`, holding it inside

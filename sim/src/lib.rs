@@ -31,6 +31,7 @@ pub mod render;
 pub mod scene;
 pub mod seed;
 pub mod space;
+pub mod task;
 pub mod voe;
 pub mod world;
 

@@ -13,12 +13,17 @@
 pub mod cem;
 pub mod gradient;
 pub mod latent;
+pub mod mpc;
 pub mod mppi;
 mod normal;
 
 pub use cem::{Cem, CemConfig};
 pub use gradient::{GradientConfig, GradientDescent};
 pub use latent::{Distance, LatentObjective};
+pub use mpc::{
+    Agent, Controller, EpisodeResult, ModelController, Oracle, Planner, Privileged,
+    RandomController, View, run_episode,
+};
 pub use mppi::{Mppi, MppiConfig};
 
 use candle_core::Tensor;

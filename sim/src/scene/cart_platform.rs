@@ -24,6 +24,7 @@ pub static SPEC: SceneSpec = SceneSpec {
 };
 
 /// The scene's state beyond the world: which body is which, and the platform's geometry.
+#[derive(Clone, Debug)]
 pub struct CartPlatform {
     slots: [Option<BodyId>; 2],
     floor: BodyId,

@@ -4,7 +4,7 @@ pub mod cart_platform;
 pub mod collision;
 pub mod occlusion;
 pub(crate) mod parts;
-mod table_clearing;
+pub mod table_clearing;
 
 pub use cart_platform::CartPlatform;
 pub use collision::Collision;

@@ -30,6 +30,7 @@ pub static SPEC: SceneSpec = SceneSpec {
 };
 
 /// The scene's state beyond the world.
+#[derive(Clone, Debug)]
 pub struct TableClearing {
     slots: [Option<BodyId>; 7],
     objects: Vec<BodyId>,
@@ -41,8 +42,23 @@ pub struct TableClearing {
 }
 
 impl TableClearing {
+    /// The objects on the table at the start.
+    pub fn objects(&self) -> &[BodyId] {
+        &self.objects
+    }
+
+    /// The table top's half extents, x and z (it is centred on the origin).
+    pub fn half(&self) -> [f32; 2] {
+        self.half
+    }
+
+    /// Height of the table top.
+    pub fn top(&self) -> f32 {
+        TOP
+    }
+
     /// Whether a body is off the table: below its top, or outside its footprint.
-    fn is_off(&self, world: &World, id: BodyId) -> bool {
+    pub fn is_off(&self, world: &World, id: BodyId) -> bool {
         let p = world.position(id);
         p[1] < TOP - 0.05 || p[0].abs() > self.half[0] || p[2].abs() > self.half[1]
     }

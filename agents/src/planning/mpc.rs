@@ -1,0 +1,312 @@
+//! Model-predictive control on a planning task: plan, take the first action, observe, replan.
+//!
+//! What a controller sees is a [`View`]: the frames so far, the actions taken, the goal image.
+//! No true state is in it; only the [`Oracle`], the baseline that uses the simulator itself as
+//! its model, is handed the task episode, through its own trait ([`Privileged`]).
+
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use moravec_sim::render::Frame;
+use moravec_sim::task::{Judgement, TaskEpisode};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{
+    Cem, Differentiable, Distance, GradientDescent, LatentObjective, Mppi, Objective, Plan,
+};
+use crate::error::{AgentError, Result};
+use crate::models::WorldModel;
+
+/// What a controller may look at.
+pub struct View<'a> {
+    /// Every frame so far, the current one last.
+    pub frames: &'a [Frame],
+    /// Every action taken so far (one fewer than the frames).
+    pub actions: &'a [Vec<f32>],
+    /// The goal image.
+    pub goal: &'a Frame,
+    /// Entries per action.
+    pub action_dim: usize,
+    /// Every entry lies in `[-max_action, max_action]`.
+    pub max_action: f32,
+}
+
+/// A controller that sees only images and its own actions.
+pub trait Controller {
+    /// The next action.
+    fn act(&mut self, view: &View) -> Result<Vec<f32>>;
+}
+
+/// A controller allowed to use the task episode itself (the simulator oracle).
+pub trait Privileged {
+    /// The next action.
+    fn act(&mut self, task: &mut dyn TaskEpisode) -> Result<Vec<f32>>;
+}
+
+/// Who acts.
+pub enum Agent<'a> {
+    /// A controller that sees images only.
+    Observer(&'a mut dyn Controller),
+    /// The oracle.
+    Oracle(&'a mut dyn Privileged),
+}
+
+/// How a planning episode went.
+#[derive(Clone, Debug)]
+pub struct EpisodeResult {
+    /// The verdict at the end of the budget.
+    pub judgement: Judgement,
+    /// Steps taken.
+    pub steps: usize,
+    /// Mean seconds spent choosing an action.
+    pub seconds_per_action: f64,
+    /// Every frame, the start first.
+    pub frames: Vec<Frame>,
+}
+
+/// Runs one episode for the task's whole budget and judges it at the end.
+pub fn run_episode(task: &mut dyn TaskEpisode, mut agent: Agent) -> Result<EpisodeResult> {
+    let budget = task.spec().budget;
+    let mut frames = vec![task.frame()];
+    let mut actions: Vec<Vec<f32>> = Vec::with_capacity(budget);
+    let goal = task.goal().clone();
+    let mut thinking = 0.0;
+    for _ in 0..budget {
+        let t = Instant::now();
+        let action = match &mut agent {
+            Agent::Observer(c) => c.act(&View {
+                frames: &frames,
+                actions: &actions,
+                goal: &goal,
+                action_dim: task.action_dim(),
+                max_action: task.max_action(),
+            })?,
+            Agent::Oracle(o) => o.act(task)?,
+        };
+        thinking += t.elapsed().as_secs_f64();
+        frames.push(task.step(&action)?);
+        actions.push(action);
+    }
+    Ok(EpisodeResult {
+        judgement: task.judge(),
+        steps: budget,
+        seconds_per_action: thinking / budget.max(1) as f64,
+        frames,
+    })
+}
+
+/// Which optimiser plans.
+pub enum Planner {
+    /// The cross-entropy method.
+    Cem(Cem),
+    /// MPPI.
+    Mppi(Mppi),
+    /// Gradient descent through the model (not for the oracle: the simulator has no gradient).
+    Gradient(GradientDescent),
+}
+
+impl Planner {
+    /// Plans with a sampling planner, or fails for gradient descent.
+    fn plan_sampled(
+        &mut self,
+        objective: &mut dyn Objective,
+        warm: Option<&[f32]>,
+    ) -> Result<Plan> {
+        match self {
+            Planner::Cem(p) => p.plan(objective, warm),
+            Planner::Mppi(p) => p.plan(objective, warm),
+            Planner::Gradient(_) => Err(AgentError::OutOfRange {
+                what: "planner",
+                value: "gradient".into(),
+                expected: "cem or mppi for an objective without gradients".into(),
+            }),
+        }
+    }
+
+    fn plan(
+        &mut self,
+        objective: &mut dyn Differentiable,
+        warm: Option<&[f32]>,
+        device: &Device,
+    ) -> Result<Plan> {
+        match self {
+            Planner::Gradient(p) => p.plan(objective, warm, device),
+            other => other.plan_sampled(objective, warm),
+        }
+    }
+}
+
+/// Uniformly random actions.
+pub struct RandomController {
+    rng: ChaCha8Rng,
+}
+
+impl RandomController {
+    /// A random controller drawing from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+}
+
+impl Controller for RandomController {
+    fn act(&mut self, view: &View) -> Result<Vec<f32>> {
+        let m = view.max_action;
+        Ok((0..view.action_dim)
+            .map(|_| self.rng.random_range(-m..=m))
+            .collect())
+    }
+}
+
+/// The simulator as the model: the same planner, costing action sequences by running them in
+/// the task's own simulator from the current state.
+pub struct Oracle {
+    /// The planner.
+    pub planner: Planner,
+    /// Steps planned ahead.
+    pub horizon: usize,
+    warm: Option<Vec<f32>>,
+}
+
+impl Oracle {
+    /// An oracle planning `horizon` steps ahead.
+    pub fn new(planner: Planner, horizon: usize) -> Self {
+        Self {
+            planner,
+            horizon,
+            warm: None,
+        }
+    }
+}
+
+struct SimObjective<'a> {
+    task: &'a mut dyn TaskEpisode,
+    horizon: usize,
+}
+
+impl Objective for SimObjective<'_> {
+    fn horizon(&self) -> usize {
+        self.horizon
+    }
+    fn action_dim(&self) -> usize {
+        self.task.action_dim()
+    }
+    fn bounds(&self) -> (f32, f32) {
+        let m = self.task.max_action();
+        (-m, m)
+    }
+    fn costs(&mut self, actions: &[f32], samples: usize) -> Result<Vec<f32>> {
+        Ok(self.task.imagine_distances(actions, samples))
+    }
+}
+
+impl Privileged for Oracle {
+    fn act(&mut self, task: &mut dyn TaskEpisode) -> Result<Vec<f32>> {
+        let a = task.action_dim();
+        let mut objective = SimObjective {
+            task,
+            horizon: self.horizon,
+        };
+        let plan = self
+            .planner
+            .plan_sampled(&mut objective, self.warm.as_deref())?;
+        self.warm = Some(plan.shifted(a));
+        Ok(plan.first(a).to_vec())
+    }
+}
+
+/// Planning in a world model's space: the latent objective from the last C frames, the actions
+/// between them and the goal image.
+pub struct ModelController<'a> {
+    model: &'a dyn WorldModel,
+    /// The planner.
+    pub planner: Planner,
+    /// Steps planned ahead.
+    pub horizon: usize,
+    /// Distance to the goal.
+    pub distance: Distance,
+    /// Score every predicted step, not only the last.
+    pub all_steps: bool,
+    device: Device,
+    warm: Option<Vec<f32>>,
+}
+
+impl<'a> ModelController<'a> {
+    /// A controller planning through `model`.
+    pub fn new(
+        model: &'a dyn WorldModel,
+        planner: Planner,
+        horizon: usize,
+        distance: Distance,
+        all_steps: bool,
+        device: Device,
+    ) -> Self {
+        Self {
+            model,
+            planner,
+            horizon,
+            distance,
+            all_steps,
+            device,
+            warm: None,
+        }
+    }
+}
+
+/// Frames `[1, L, 3, H, W]` in `[0, 1]`.
+fn frames_tensor(frames: &[&Frame], device: &Device) -> Result<Tensor> {
+    let (h, w) = (frames[0].height, frames[0].width);
+    let data: Vec<u8> = frames.iter().flat_map(|f| f.data.iter().copied()).collect();
+    let t = Tensor::from_vec(data, (1, frames.len(), h, w, 3), device)?
+        .permute((0, 1, 4, 2, 3))?
+        .to_dtype(candle_core::DType::F32)?;
+    Ok((t / 255.0)?)
+}
+
+impl Controller for ModelController<'_> {
+    fn act(&mut self, view: &View) -> Result<Vec<f32>> {
+        let c = self.model.config().context;
+        let a = view.action_dim;
+        if self.model.config().action_dim != a {
+            return Err(AgentError::OutOfRange {
+                what: "model action length",
+                value: self.model.config().action_dim.to_string(),
+                expected: format!("the task's {a}"),
+            });
+        }
+        // Before C frames exist, the first frame stands for the ones not yet seen, and the
+        // actions before it are zero.
+        let n = view.frames.len();
+        let context: Vec<&Frame> = (0..c)
+            .map(|i| &view.frames[(n + i).saturating_sub(c)])
+            .collect();
+        let mut past = Vec::with_capacity((c - 1) * a);
+        for i in 0..c - 1 {
+            let k = (view.actions.len() + i + 1).checked_sub(c);
+            match k.and_then(|k| view.actions.get(k)) {
+                Some(act) => past.extend_from_slice(act),
+                None => past.extend(std::iter::repeat_n(0.0, a)),
+            }
+        }
+        let frames = frames_tensor(&context, &self.device)?;
+        let past = Tensor::from_vec(past, (1, c - 1, a), &self.device)?;
+        let goal = frames_tensor(&[view.goal], &self.device)?;
+        let mut objective = LatentObjective::new(
+            self.model,
+            &frames,
+            &past,
+            &goal,
+            self.horizon,
+            (-view.max_action, view.max_action),
+            self.distance,
+            self.all_steps,
+        )?;
+        let plan = self
+            .planner
+            .plan(&mut objective, self.warm.as_deref(), &self.device)?;
+        self.warm = Some(plan.shifted(a));
+        Ok(plan.first(a).to_vec())
+    }
+}

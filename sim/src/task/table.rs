@@ -1,0 +1,109 @@
+//! `table_clear` on the `table_clearing` scene.
+
+use super::{Judgement, TaskEpisode, TaskSpec};
+use crate::env::{Environment, Scene, SceneEnv};
+use crate::error::Result;
+use crate::render::Frame;
+use crate::scene::table_clearing::TableClearing;
+use crate::seed::EpisodeSeeds;
+use crate::world::World;
+
+struct TableTask {
+    spec: &'static TaskSpec,
+    env: SceneEnv<TableClearing>,
+    goal: Frame,
+    steps: usize,
+}
+
+pub(super) fn make(
+    spec: &'static TaskSpec,
+    seeds: EpisodeSeeds,
+    size: usize,
+) -> Result<Box<dyn TaskEpisode>> {
+    let mut env = SceneEnv::<TableClearing>::new(size)?;
+    env.reset(seeds.env);
+    // The goal is the same table with nothing on it.
+    let objects = env.scene().objects().to_vec();
+    let goal = env.render_hiding(&objects);
+    Ok(Box::new(TableTask {
+        spec,
+        env,
+        goal,
+        steps: 0,
+    }))
+}
+
+/// How far the objects still on the table are from falling off (each: the shortest way over an
+/// edge of the top), plus a tenth of the pusher's distance to the nearest of them so that the
+/// oracle's short horizon still sees progress; 0 when the table is clear.
+fn remaining(world: &World, scene: &TableClearing) -> (f32, usize) {
+    let half = scene.half();
+    let pusher = scene.pusher().map(|p| world.position(p));
+    let mut total = 0.0;
+    let mut nearest = f32::INFINITY;
+    let mut left = 0;
+    for &o in scene.objects() {
+        if scene.is_off(world, o) {
+            continue;
+        }
+        left += 1;
+        let p = world.position(o);
+        total += (half[0] - p[0].abs()).min(half[1] - p[2].abs()).max(0.0);
+        if let Some(q) = pusher {
+            nearest = nearest.min((p[0] - q[0]).hypot(p[2] - q[2]));
+        }
+    }
+    if left > 0 && nearest.is_finite() {
+        total += 0.1 * nearest;
+    }
+    (total, left)
+}
+
+impl TaskEpisode for TableTask {
+    fn spec(&self) -> &'static TaskSpec {
+        self.spec
+    }
+    fn action_dim(&self) -> usize {
+        self.spec.scene.action_dim
+    }
+    fn max_action(&self) -> f32 {
+        self.spec.scene.max_action
+    }
+    fn frame(&mut self) -> Frame {
+        self.env.observe().frame
+    }
+    fn goal(&self) -> &Frame {
+        &self.goal
+    }
+    fn step(&mut self, action: &[f32]) -> Result<Frame> {
+        self.steps += 1;
+        Ok(self.env.step(action)?.obs.frame)
+    }
+    fn steps_taken(&self) -> usize {
+        self.steps
+    }
+    fn judge(&self) -> Judgement {
+        let scene = self.env.scene();
+        let (distance, left) = remaining(self.env.world(), scene);
+        let n = scene.objects().len();
+        Judgement {
+            success: left == 0,
+            distance,
+            cleared: Some((n - left) as f32 / n.max(1) as f32),
+        }
+    }
+    fn imagine_distances(&mut self, actions: &[f32], samples: usize) -> Vec<f32> {
+        let per = (actions.len() / samples.max(1)).max(1);
+        actions
+            .chunks_exact(per)
+            .take(samples)
+            .map(|seq| {
+                super::mean(
+                    &self
+                        .env
+                        .imagine(seq, |world, scene| remaining(world, scene).0),
+                )
+            })
+            .collect()
+    }
+}
