@@ -28,6 +28,8 @@ pub enum Command {
     Throughput(ThroughputArgs),
     /// Train a world model on a dataset (resumes from the checkpoint in --out).
     Train(TrainArgs),
+    /// Plan on a task with a trained model (or the simulator oracle, or random actions).
+    Plan(PlanArgs),
 }
 
 /// Options of `bench run`.
@@ -194,6 +196,44 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 100)]
     pub checkpoint_every: u64,
     /// Where to train.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+}
+
+/// Options of `bench plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Task: reach, cart_push, table_clear.
+    #[arg(long)]
+    pub task: String,
+    /// Model: a checkpoint's model (with --checkpoint), `oracle` or `random`.
+    #[arg(long)]
+    pub model: String,
+    /// The trained model's checkpoint (from `bench train` or a run's `runs/train/...`).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Planner: cem, cem-vjepa2, mppi, gradient (ignored for random).
+    #[arg(long, default_value = "cem")]
+    pub planner: String,
+    /// Episodes.
+    #[arg(long, default_value_t = 10)]
+    pub episodes: u64,
+    /// Sampling budget as a share of the planner's published defaults.
+    #[arg(long, default_value_t = 1.0)]
+    pub budget: f64,
+    /// Image side for the oracle and random actions (a model plans at its own).
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    /// Seed of the episodes and the planner.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// CSV the row is appended to.
+    #[arg(long, default_value = "results/planning.csv")]
+    pub csv: PathBuf,
+    /// Write the first episode beside its goal image as an animated GIF here.
+    #[arg(long)]
+    pub gif: Option<PathBuf>,
+    /// Where the model runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod metrics;
 pub mod output;
 pub mod pipeline;
+pub mod planning;
 pub mod plots;
 pub mod report;
 pub mod results;

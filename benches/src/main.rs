@@ -29,5 +29,6 @@ fn run() -> anyhow::Result<()> {
         Some(cli::Command::Preview(args)) => commands::preview::run(&args),
         Some(cli::Command::Throughput(args)) => commands::throughput::run(&args).map(|_| ()),
         Some(cli::Command::Train(args)) => commands::train::run(&args),
+        Some(cli::Command::Plan(args)) => commands::plan::run(&args),
     }
 }

@@ -8,4 +8,4 @@ mod trainer;
 
 pub use adamw::AdamW;
 pub use schedule::learning_rate;
-pub use trainer::{Built, TrainConfig, TrainReport, build, load, train};
+pub use trainer::{Built, TrainConfig, TrainReport, build, load, load_checkpoint, train};

@@ -150,6 +150,29 @@ pub fn load(config: &TrainConfig, clips: &Clips, path: &Path, device: &Device) -
     Ok(built)
 }
 
+/// The model saved in a checkpoint, built from the configs the checkpoint carries (for tools
+/// that get a checkpoint and nothing else, like planning).
+pub fn load_checkpoint(path: &Path, device: &Device) -> Result<Built> {
+    let meta = checkpoint::read_meta(path)?;
+    let bad = |what: &str, e: serde_json::Error| AgentError::BadCheckpoint {
+        path: path.to_owned(),
+        reason: format!("its {what} config does not read: {e}"),
+    };
+    let train: TrainConfig =
+        serde_json::from_value(meta.train.clone()).map_err(|e| bad("training", e))?;
+    let model: ModelConfig =
+        serde_json::from_value(meta.config.clone()).map_err(|e| bad("model", e))?;
+    let shape = Clips {
+        frames: Vec::new(),
+        actions: Vec::new(),
+        episodes: 0,
+        length: 0,
+        size: model.size,
+        action_dim: model.action_dim,
+    };
+    load(&train, &shape, path, device)
+}
+
 /// Trains on `clips`, writing `out/checkpoint.safetensors` and `out/training.csv`. If a
 /// checkpoint of the same model and config is there, training resumes from it; rows of the log
 /// past the checkpoint's step are dropped first. `on_step(steps_done)` is called after each step;

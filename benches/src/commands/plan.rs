@@ -1,0 +1,87 @@
+//! `bench plan`: a model (or the oracle, or random actions) with a planner on a task's episodes;
+//! one row appended to a CSV, optionally a GIF of the first episode beside its goal.
+
+use anyhow::{Context, bail};
+use moravec_agents::train::load_checkpoint;
+use moravec_bench::planning::{Actor, PLANNING_HEADER, PlanConfig, episode_gif, run_cell};
+
+use crate::cli::PlanArgs;
+use crate::output::{append_csv, progress};
+
+/// Runs `bench plan`.
+pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
+    let task = moravec_sim::task::find(&args.task)?;
+    let device = super::train::device(args.device)?;
+    let config = PlanConfig {
+        tasks: vec![task.name.to_owned()],
+        planners: if args.model == "random" {
+            Vec::new()
+        } else {
+            vec![args.planner.clone()]
+        },
+        episodes: args.episodes,
+        budget: args.budget,
+        distance: moravec_agents::planning::Distance::L2,
+        all_steps: true,
+    };
+    config.validate()?;
+    let built;
+    let (actor, size, planner) = match (args.model.as_str(), &args.checkpoint) {
+        ("random", _) => (Actor::Random, args.size, "none"),
+        ("oracle", _) => {
+            if args.planner == "gradient" {
+                bail!("--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2 or mppi");
+            }
+            (Actor::Oracle, args.size, args.planner.as_str())
+        }
+        (name, Some(path)) => {
+            built = load_checkpoint(path, &device)
+                .with_context(|| format!("cannot load --checkpoint {}", path.display()))?;
+            if built.model.name() != name {
+                bail!(
+                    "--model {name} but {} holds a {} checkpoint",
+                    path.display(),
+                    built.model.name()
+                );
+            }
+            (
+                Actor::Model(&*built.model),
+                built.config.size,
+                args.planner.as_str(),
+            )
+        }
+        (name, None) => bail!("--model {name} needs --checkpoint (only oracle and random plan without one)"),
+    };
+    let bar = progress(args.episodes, format!("plan {} {}", args.model, task.name));
+    let (row, first) = run_cell(
+        task,
+        &actor,
+        &args.model,
+        planner,
+        &config,
+        args.seed,
+        size,
+        &device,
+        &|| bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    append_csv(&args.csv, &PLANNING_HEADER, &[row.record("cli")])?;
+    if let (Some(path), Some(ep)) = (&args.gif, first) {
+        let goal = task.episode(args.seed, 0, size)?.goal().clone();
+        episode_gif(path, &ep.frames, &goal, 4)?;
+    }
+    println!(
+        "{} {} on {}: {}/{} successes ({:.0}% [{:.0}, {:.0}]), final distance {:.3} m, {:.1} ms per action",
+        row.model,
+        row.planner,
+        row.task,
+        row.successes,
+        row.episodes,
+        100.0 * row.success_rate,
+        100.0 * row.ci_low,
+        100.0 * row.ci_high,
+        row.final_distance,
+        row.plan_ms_per_action
+    );
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! Planning in the harness: run a model (or the oracle, or random actions) with a planner on a
+//! task's episodes, and summarise success with a Wilson interval; one GIF per cell shows the
+//! first episode beside its goal image.
+
+use std::io::BufWriter;
+use std::path::Path;
+
+use candle_core::Device;
+use moravec_agents::models::WorldModel;
+use moravec_agents::planning::{
+    Agent, Cem, CemConfig, Distance, EpisodeResult, GradientConfig, GradientDescent,
+    ModelController, Mppi, MppiConfig, Oracle, Planner, RandomController, run_episode,
+};
+use moravec_sim::render::Frame;
+use moravec_sim::task::TaskSpec;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{HarnessError, Result};
+
+/// Planner names.
+pub const PLANNERS: [&str; 4] = ["cem", "cem-vjepa2", "mppi", "gradient"];
+
+/// Planning settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    /// Tasks (see `moravec_sim::task::TASKS`).
+    pub tasks: Vec<String>,
+    /// Planners: cem (DINO-WM's 300 x 30), cem-vjepa2 (800 x 10), mppi, gradient.
+    pub planners: Vec<String>,
+    /// Episodes per task, model and planner.
+    pub episodes: u64,
+    /// Scale of the sampling budgets: samples and iterations are multiplied by it (1 = the
+    /// published defaults; smaller presets plan with less).
+    pub budget: f64,
+    /// Distance in the model's space.
+    pub distance: Distance,
+    /// Score every predicted step, not only the last.
+    pub all_steps: bool,
+}
+
+impl PlanConfig {
+    /// Checks names and ranges.
+    pub fn validate(&self) -> Result<()> {
+        for t in &self.tasks {
+            moravec_sim::task::find(t).map_err(|e| HarnessError::Invalid {
+                what: "plan.tasks".into(),
+                value: t.clone(),
+                expected: e.to_string(),
+            })?;
+        }
+        for p in &self.planners {
+            if !PLANNERS.contains(&p.as_str()) {
+                return Err(HarnessError::Invalid {
+                    what: "plan.planners".into(),
+                    value: p.clone(),
+                    expected: format!("planner names among {}", PLANNERS.join(", ")),
+                });
+            }
+        }
+        if !(0.0..=1000.0).contains(&(self.episodes as f64)) {
+            return Err(HarnessError::Invalid {
+                what: "plan.episodes".into(),
+                value: self.episodes.to_string(),
+                expected: "0 to 1000".into(),
+            });
+        }
+        if !(self.budget > 0.0 && self.budget <= 10.0) {
+            return Err(HarnessError::Invalid {
+                what: "plan.budget".into(),
+                value: self.budget.to_string(),
+                expected: "in (0, 10]".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The planner `name` with this config's budget, seeded.
+    pub fn planner(&self, name: &str, seed: u64) -> Result<Planner> {
+        let scale = |n: usize, min: usize| ((n as f64 * self.budget).round() as usize).max(min);
+        let cem = |base: CemConfig| -> Result<Planner> {
+            let samples = scale(base.samples, 8);
+            let elites = (base.elites * samples / base.samples).clamp(2, samples);
+            Ok(Planner::Cem(Cem::new(CemConfig {
+                samples,
+                iterations: scale(base.iterations, 2),
+                elites,
+                seed,
+                ..base
+            })?))
+        };
+        match name {
+            "cem" => cem(CemConfig::dino_wm()),
+            "cem-vjepa2" => cem(CemConfig::vjepa2_ac()),
+            "mppi" => {
+                let base = MppiConfig::default();
+                Ok(Planner::Mppi(Mppi::new(MppiConfig {
+                    samples: scale(base.samples, 8),
+                    iterations: scale(base.iterations, 2),
+                    seed,
+                    ..base
+                })?))
+            }
+            "gradient" => {
+                let base = GradientConfig::default();
+                Ok(Planner::Gradient(GradientDescent::new(GradientConfig {
+                    steps: scale(base.steps, 5),
+                    seed,
+                    ..base
+                })?))
+            }
+            other => Err(HarnessError::Invalid {
+                what: "planner".into(),
+                value: other.into(),
+                expected: format!("one of {}", PLANNERS.join(", ")),
+            }),
+        }
+    }
+}
+
+/// Who acts in a planning cell.
+pub enum Actor<'a> {
+    /// A world model with a planner.
+    Model(&'a dyn WorldModel),
+    /// The simulator as the model.
+    Oracle,
+    /// Uniformly random actions.
+    Random,
+}
+
+/// One row of `planning.csv` (without the run column).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanRow {
+    /// Model, `oracle` or `random`.
+    pub model: String,
+    /// Planner (`none` for random actions).
+    pub planner: String,
+    /// Task.
+    pub task: String,
+    /// Episodes run.
+    pub episodes: u64,
+    /// Successful episodes.
+    pub successes: u64,
+    /// Share of successes.
+    pub success_rate: f64,
+    /// Wilson 95% interval.
+    pub ci_low: f64,
+    /// Wilson 95% interval.
+    pub ci_high: f64,
+    /// Mean distance to the goal at the end (the task's own distance, metres).
+    pub final_distance: f64,
+    /// Mean share of objects cleared (table_clear), else NaN.
+    pub cleared: f64,
+    /// Mean milliseconds spent choosing one action.
+    pub plan_ms_per_action: f64,
+}
+
+/// Columns of `planning.csv`.
+pub const PLANNING_HEADER: [&str; 12] = [
+    "run",
+    "model",
+    "planner",
+    "task",
+    "episodes",
+    "successes",
+    "success_rate",
+    "ci_low",
+    "ci_high",
+    "final_distance",
+    "cleared",
+    "plan_ms_per_action",
+];
+
+impl PlanRow {
+    /// The CSV record.
+    pub fn record(&self, run: &str) -> Vec<String> {
+        use crate::results::num;
+        vec![
+            run.to_owned(),
+            self.model.clone(),
+            self.planner.clone(),
+            self.task.clone(),
+            self.episodes.to_string(),
+            self.successes.to_string(),
+            num(self.success_rate),
+            num(self.ci_low),
+            num(self.ci_high),
+            num(self.final_distance),
+            num(self.cleared),
+            num(self.plan_ms_per_action),
+        ]
+    }
+}
+
+/// The Wilson score interval (95%) of `k` successes in `n` trials.
+pub fn wilson(k: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Runs `episodes` episodes of `task` and summarises them; the first episode comes back for a
+/// GIF. `on_episode` is called after each.
+#[allow(clippy::too_many_arguments)]
+pub fn run_cell(
+    task: &'static TaskSpec,
+    actor: &Actor,
+    model_name: &str,
+    planner_name: &str,
+    config: &PlanConfig,
+    seed: u64,
+    size: usize,
+    device: &Device,
+    on_episode: &dyn Fn(),
+) -> Result<(PlanRow, Option<EpisodeResult>)> {
+    let mut successes = 0;
+    let mut distance = 0.0;
+    let mut cleared = 0.0;
+    let mut seconds = 0.0;
+    let mut first = None;
+    for i in 0..config.episodes {
+        let mut episode = task.episode(seed, i, size)?;
+        let result = match actor {
+            Actor::Random => {
+                let mut c = RandomController::new(seed ^ i);
+                run_episode(&mut *episode, Agent::Observer(&mut c))?
+            }
+            Actor::Oracle => {
+                let mut o = Oracle::new(config.planner(planner_name, seed ^ i)?, task.horizon);
+                run_episode(&mut *episode, Agent::Oracle(&mut o))?
+            }
+            Actor::Model(model) => {
+                let mut c = ModelController::new(
+                    *model,
+                    config.planner(planner_name, seed ^ i)?,
+                    task.horizon,
+                    config.distance,
+                    config.all_steps,
+                    device.clone(),
+                );
+                run_episode(&mut *episode, Agent::Observer(&mut c))?
+            }
+        };
+        successes += u64::from(result.judgement.success);
+        distance += f64::from(result.judgement.distance);
+        cleared += result.judgement.cleared.map_or(f64::NAN, f64::from);
+        seconds += result.seconds_per_action;
+        if first.is_none() {
+            first = Some(result);
+        }
+        on_episode();
+    }
+    let n = config.episodes;
+    let (lo, hi) = wilson(successes, n);
+    let per = |x: f64| if n == 0 { f64::NAN } else { x / n as f64 };
+    Ok((
+        PlanRow {
+            model: model_name.to_owned(),
+            planner: planner_name.to_owned(),
+            task: task.name.to_owned(),
+            episodes: n,
+            successes,
+            success_rate: per(successes as f64),
+            ci_low: lo,
+            ci_high: hi,
+            final_distance: per(distance),
+            cleared: per(cleared),
+            plan_ms_per_action: per(seconds) * 1000.0,
+        },
+        first,
+    ))
+}
+
+/// An animated GIF of an episode (left) beside its goal image (right), each pixel `scale`
+/// times, written atomically.
+pub fn episode_gif(path: &Path, frames: &[Frame], goal: &Frame, scale: usize) -> Result<()> {
+    let Some(first) = frames.first() else {
+        return Ok(());
+    };
+    let (w, h) = (first.width * scale, first.height * scale);
+    let gap = 4;
+    let width = 2 * w + gap;
+    let io = |e: std::io::Error| HarnessError::io("cannot write", path, e);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let tmp = crate::output::temp_file_in(&dir).map_err(|e| HarnessError::Schema {
+        path: path.to_owned(),
+        message: format!("{e:#}"),
+    })?;
+    {
+        let gif_err = |e: gif::EncodingError| HarnessError::Schema {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        let mut enc = gif::Encoder::new(BufWriter::new(tmp.as_file()), width as u16, h as u16, &[])
+            .map_err(gif_err)?;
+        enc.set_repeat(gif::Repeat::Infinite).map_err(gif_err)?;
+        for f in frames {
+            let mut canvas = vec![255u8; width * h * 3];
+            for (ox, img) in [(0, f), (w + gap, goal)] {
+                for y in 0..h {
+                    for x in 0..w {
+                        let p = img.pixel(x / scale, y / scale);
+                        let o = (y * width + ox + x) * 3;
+                        canvas[o..o + 3].copy_from_slice(&p);
+                    }
+                }
+            }
+            let mut frame = gif::Frame::from_rgb_speed(width as u16, h as u16, &canvas, 10);
+            frame.delay = 3;
+            enc.write_frame(&frame).map_err(gif_err)?;
+        }
+    }
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_by_hand() {
+        // 8 of 10: the textbook interval [0.490, 0.943].
+        let (lo, hi) = wilson(8, 10);
+        assert!((lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3, "{lo} {hi}");
+        let (lo, hi) = wilson(0, 5);
+        assert_eq!(lo, 0.0);
+        assert!(hi > 0.4 && hi < 0.45, "{hi}");
+        assert!(wilson(0, 0).0.is_nan());
+    }
+}
