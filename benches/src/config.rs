@@ -26,6 +26,8 @@ pub struct RunConfig {
     pub train: TrainSettings,
     /// Scoring.
     pub score: ScoreConfig,
+    /// Planning.
+    pub plan: crate::planning::PlanConfig,
 }
 
 /// Training data: the train split of each scene, pooled.
@@ -109,6 +111,12 @@ impl RunConfig {
                 .map(|c| c.name.to_owned())
                 .collect::<Vec<_>>()
         };
+        let (plan_tasks, plan_episodes, plan_budget): (&[&str], u64, f64) = match name {
+            "smoke" => (&["reach"], 1, 0.02),
+            "default" => (&["reach"], 4, 0.1),
+            "standard" => (&["reach", "cart_push", "table_clear"], 20, 0.3),
+            _ => (&["reach", "cart_push", "table_clear"], 50, 1.0),
+        };
         let (size, episodes, frames, sets, voe_frames, arch, steps, batch, stride, device) =
             match name {
                 // CI: every stage runs, nothing is learnt.
@@ -155,6 +163,14 @@ impl RunConfig {
                 stride,
                 bootstrap: 1000,
                 controls: controls(),
+            },
+            plan: crate::planning::PlanConfig {
+                tasks: plan_tasks.iter().map(|t| (*t).to_owned()).collect(),
+                planners: vec!["cem".into()],
+                episodes: plan_episodes,
+                budget: plan_budget,
+                distance: moravec_agents::planning::Distance::L2,
+                all_steps: true,
             },
         })
     }
@@ -332,7 +348,7 @@ impl RunConfig {
         for c in &self.score.controls {
             crate::score::find_control(c)?;
         }
-        Ok(())
+        self.plan.validate()
     }
 
     /// The config as TOML.

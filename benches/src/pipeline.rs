@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::config::RunConfig;
 use crate::error::{HarnessError, Result};
 use crate::output::progress;
+use crate::planning::{Actor, PlanRow};
 use crate::report::{self, MovieScore, VoeRow};
 use crate::results::{self, Machine, RESULTS_SCHEMA, RunMeta, StageTiming, num, write_csv};
 use crate::score::{self, Scorer, Suite};
@@ -146,6 +147,18 @@ struct VoeStage {
 struct TrainStage<'a> {
     train: &'a TrainConfig,
     data: &'a [String],
+}
+
+/// A planning stage's config.
+#[derive(Serialize)]
+struct PlanStage<'a> {
+    task: &'a str,
+    actor: &'a str,
+    trained: Option<&'a str>,
+    planner: &'a str,
+    plan: &'a crate::planning::PlanConfig,
+    seed: u64,
+    size: usize,
 }
 
 /// A scoring stage's config.
@@ -403,6 +416,101 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         return Ok(stopped(StageKind::Score));
     }
 
+    // Planning: every trained model with each planner, then the oracle and random actions.
+    let mut plan_rows: Vec<PlanRow> = Vec::new();
+    let mut plan_gifs: Vec<(String, PathBuf)> = Vec::new();
+    for task_name in &config.plan.tasks {
+        let task = moravec_sim::task::find(task_name)?;
+        let mut cells: Vec<(String, String, Option<usize>)> = Vec::new();
+        if action_dim == task.scene.action_dim {
+            for (k, (model, _, _)) in trained.iter().enumerate() {
+                for planner in &config.plan.planners {
+                    cells.push((model.clone(), planner.clone(), Some(k)));
+                }
+            }
+        } else {
+            eprintln!(
+                "plan {task_name}: the models take {action_dim} action entries, the task {}; only the oracle and random actions plan",
+                task.scene.action_dim
+            );
+        }
+        for planner in config.plan.planners.iter().filter(|p| *p != "gradient") {
+            cells.push(("oracle".into(), planner.clone(), None));
+        }
+        cells.push(("random".into(), "none".into(), None));
+        for (model, planner, k) in cells {
+            let trained_hash = k.map(|k| trained[k].2.hash.clone());
+            let stage = Stage::new(
+                work,
+                StageKind::Plan,
+                &format!("{task_name}-{model}-{planner}"),
+                &PlanStage {
+                    task: task_name,
+                    actor: &model,
+                    trained: trained_hash.as_deref(),
+                    planner: &planner,
+                    plan: &config.plan,
+                    seed: config.seed,
+                    size: config.size,
+                },
+            );
+            runner.stage(&stage, |stage| {
+                let built = match k {
+                    Some(k) => {
+                        let (_, tc, train_stage) = &trained[k];
+                        Some(load(
+                            tc,
+                            &shape,
+                            &train_stage.dir.join("checkpoint.safetensors"),
+                            &device,
+                        )?)
+                    }
+                    None => None,
+                };
+                let actor = match (&built, model.as_str()) {
+                    (Some(b), _) => Actor::Model(&*b.model),
+                    (None, "oracle") => Actor::Oracle,
+                    (None, _) => Actor::Random,
+                };
+                let bar = progress(config.plan.episodes, format!("plan {}", stage.label));
+                let (row, first) = crate::planning::run_cell(
+                    task,
+                    &actor,
+                    &model,
+                    &planner,
+                    &config.plan,
+                    config.seed,
+                    config.size,
+                    &device,
+                    &|| bar.inc(1),
+                )?;
+                bar.finish_and_clear();
+                if let Some(ep) = first {
+                    let goal = task.episode(config.seed, 0, config.size)?.goal().clone();
+                    crate::planning::episode_gif(
+                        &stage.dir.join("episode.gif"),
+                        &ep.frames,
+                        &goal,
+                        4,
+                    )?;
+                }
+                write_text(
+                    &stage.dir.join("row.json"),
+                    &serde_json::to_string_pretty(&row).expect("row serialises"),
+                )?;
+                Ok(vec![("plan_ms_per_action".into(), row.plan_ms_per_action)])
+            })?;
+            let row: PlanRow = read_json(&stage.dir.join("row.json"))?;
+            if k.is_some() && !plan_gifs.iter().any(|(t, _)| t == task_name) {
+                plan_gifs.push((task_name.clone(), stage.dir.join("episode.gif")));
+            }
+            plan_rows.push(row);
+        }
+    }
+    if stop(StageKind::Plan) {
+        return Ok(stopped(StageKind::Plan));
+    }
+
     // Results.
     let run_id = config.run_id();
     let out = options
@@ -491,6 +599,21 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &throughput_rows,
     )?;
     write_text(&out.join("config.toml"), &config.to_toml())?;
+    let planning_rows: Vec<Vec<String>> = plan_rows.iter().map(|r| r.record(&run_id)).collect();
+    write_csv(
+        &out.join("planning.csv"),
+        &crate::planning::PLANNING_HEADER,
+        &planning_rows,
+    )?;
+    if !plan_rows.is_empty() {
+        crate::plots::success_rates(&out.join("planning.png"), &plan_rows)?;
+    }
+    for (task, gif) in &plan_gifs {
+        if gif.exists() {
+            let dest = out.join(format!("plan-{task}.gif"));
+            std::fs::copy(gif, &dest).map_err(|e| HarnessError::io("cannot write", &dest, e))?;
+        }
+    }
 
     crate::plots::relative_accuracy(&out.join("relative_accuracy.png"), &voe_rows)?;
     crate::plots::training(&out.join("training.png"), &losses)?;
@@ -517,7 +640,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         wall_seconds: clock.elapsed().as_secs_f64(),
         stages: runner.timings,
     };
-    let summary = crate::summary::render(&meta, config, &voe_rows);
+    let summary = crate::summary::render(&meta, config, &voe_rows, &plan_rows);
     write_text(&out.join("summary.md"), &summary)?;
     write_text(
         &out.join("meta.json"),
@@ -617,6 +740,15 @@ fn read_training_log(path: &Path) -> Result<Vec<LogRow>> {
         out.push((step, terms));
     }
     Ok(out)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| HarnessError::io("cannot read", path, e))?;
+    serde_json::from_str(&text).map_err(|e| HarnessError::Schema {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {

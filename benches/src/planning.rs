@@ -149,8 +149,8 @@ pub struct PlanRow {
     pub ci_high: f64,
     /// Mean distance to the goal at the end (the task's own distance, metres).
     pub final_distance: f64,
-    /// Mean share of objects cleared (table_clear), else NaN.
-    pub cleared: f64,
+    /// Mean share of objects cleared (table_clear only).
+    pub cleared: Option<f64>,
     /// Mean milliseconds spent choosing one action.
     pub plan_ms_per_action: f64,
 }
@@ -186,7 +186,7 @@ impl PlanRow {
             num(self.ci_low),
             num(self.ci_high),
             num(self.final_distance),
-            num(self.cleared),
+            self.cleared.map_or_else(|| "NaN".into(), num),
             num(self.plan_ms_per_action),
         ]
     }
@@ -222,7 +222,7 @@ pub fn run_cell(
 ) -> Result<(PlanRow, Option<EpisodeResult>)> {
     let mut successes = 0;
     let mut distance = 0.0;
-    let mut cleared = 0.0;
+    let mut cleared: Option<f64> = None;
     let mut seconds = 0.0;
     let mut first = None;
     for i in 0..config.episodes {
@@ -250,7 +250,9 @@ pub fn run_cell(
         };
         successes += u64::from(result.judgement.success);
         distance += f64::from(result.judgement.distance);
-        cleared += result.judgement.cleared.map_or(f64::NAN, f64::from);
+        if let Some(c) = result.judgement.cleared {
+            *cleared.get_or_insert(0.0) += f64::from(c);
+        }
         seconds += result.seconds_per_action;
         if first.is_none() {
             first = Some(result);
@@ -271,7 +273,7 @@ pub fn run_cell(
             ci_low: lo,
             ci_high: hi,
             final_distance: per(distance),
-            cleared: per(cleared),
+            cleared: cleared.map(per),
             plan_ms_per_action: per(seconds) * 1000.0,
         },
         first,
@@ -333,7 +335,10 @@ mod tests {
     fn wilson_by_hand() {
         // 8 of 10: the textbook interval [0.490, 0.943].
         let (lo, hi) = wilson(8, 10);
-        assert!((lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson(0, 5);
         assert_eq!(lo, 0.0);
         assert!(hi > 0.4 && hi < 0.45, "{hi}");

@@ -300,3 +300,84 @@ pub fn training(path: &Path, losses: &[(String, Vec<(u64, f64)>)]) -> Result<()>
     }
     root.present().map_err(|e| plot_error(path, e))
 }
+
+/// Planning success rate per task, a point and Wilson interval per model and planner.
+pub fn success_rates(path: &Path, rows: &[crate::planning::PlanRow]) -> Result<()> {
+    font();
+    let mut tasks: Vec<String> = Vec::new();
+    let mut actors: Vec<String> = Vec::new();
+    for r in rows {
+        if !tasks.contains(&r.task) {
+            tasks.push(r.task.clone());
+        }
+        let a = format!("{} / {}", r.model, r.planner);
+        if !actors.contains(&a) {
+            actors.push(a);
+        }
+    }
+    let height = 140 + 60 * tasks.len() as u32;
+    let root = BitMapBackend::new(path, (900, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let n = tasks.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Planning success (95% Wilson interval)", ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(130)
+        .build_cartesian_2d(0f64..1f64, -0.5f64..n - 0.5)
+        .map_err(|e| plot_error(path, e))?;
+    let labels = tasks.clone();
+    chart
+        .configure_mesh()
+        .y_labels(tasks.len() * 2 + 1)
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                labels[labels.len() - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_labels(11)
+        .light_line_style(WHITE)
+        .x_desc("share of episodes solved")
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    let m = actors.len().max(1) as f64;
+    for (k, actor) in actors.iter().enumerate() {
+        let color = Palette99::pick(k).to_rgba();
+        let offset = (k as f64 - (m - 1.0) / 2.0) * 0.7 / m;
+        let pts: Vec<(f64, f64, f64, f64)> = rows
+            .iter()
+            .filter(|r| &format!("{} / {}", r.model, r.planner) == actor)
+            .filter_map(|r| {
+                let y =
+                    (tasks.len() - 1 - tasks.iter().position(|t| *t == r.task)?) as f64 - offset;
+                Some((y, r.ci_low, r.success_rate, r.ci_high))
+            })
+            .collect();
+        chart
+            .draw_series(pts.iter().map(|&(y, lo, v, hi)| {
+                ErrorBar::new_horizontal(y, lo, v, hi, color.stroke_width(2), 6)
+            }))
+            .map_err(|e| plot_error(path, e))?;
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|&(y, _, v, _)| Circle::new((v, y), 4, color.filled())),
+            )
+            .map_err(|e| plot_error(path, e))?
+            .label(actor.as_str())
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    root.present().map_err(|e| plot_error(path, e))
+}

@@ -30,6 +30,8 @@ pub enum StageKind {
     Train,
     /// Surprise of every suite movie.
     Score,
+    /// Planning episodes.
+    Plan,
 }
 
 impl StageKind {
@@ -40,6 +42,7 @@ impl StageKind {
             StageKind::Voe => "voe",
             StageKind::Train => "train",
             StageKind::Score => "score",
+            StageKind::Plan => "plan",
         }
     }
 }

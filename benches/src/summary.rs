@@ -33,7 +33,12 @@ pub fn control_flags(rows: &[VoeRow], agg: Aggregation) -> Vec<&VoeRow> {
 }
 
 /// The Markdown summary.
-pub fn render(meta: &RunMeta, config: &RunConfig, rows: &[VoeRow]) -> String {
+pub fn render(
+    meta: &RunMeta,
+    config: &RunConfig,
+    rows: &[VoeRow],
+    plans: &[crate::planning::PlanRow],
+) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Moravec run `{}`\n", meta.run);
     let _ = writeln!(
@@ -142,6 +147,30 @@ pub fn render(meta: &RunMeta, config: &RunConfig, rows: &[VoeRow]) -> String {
                     r.model, r.property, r.condition, r.value, r.ci_low, r.ci_high
                 );
             }
+        }
+    }
+    if !plans.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Planning\n\nSuccess rate over {} episodes per cell (95% Wilson interval), at {} of the \
+             planners' published sampling budgets; the oracle plans with the simulator itself.\n\n\
+             | task | model | planner | success | final distance (m) | ms per action |\n\
+             |---|---|---|---|---|---|",
+            config.plan.episodes, config.plan.budget
+        );
+        for p in plans {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.2} [{:.2}, {:.2}] | {:.3} | {:.1} |",
+                p.task,
+                p.model,
+                p.planner,
+                p.success_rate,
+                p.ci_low,
+                p.ci_high,
+                p.final_distance,
+                p.plan_ms_per_action
+            );
         }
     }
     let _ = writeln!(

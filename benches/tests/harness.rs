@@ -142,13 +142,25 @@ fn a_smoke_run_writes_every_result_file() {
     assert_eq!(h, THROUGHPUT_HEADER);
     assert_eq!(
         column(&h, &rows, "stage"),
-        ["data", "voe", "train", "score"].into_iter().collect()
+        ["data", "voe", "train", "score", "plan"]
+            .into_iter()
+            .collect()
     );
 
     let meta: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["schema"], RESULTS_SCHEMA);
-    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 7);
+    // Data of 4 scenes, the suite, 5 trainings, 7 scorings, 7 planning cells (5 models, the
+    // oracle and random actions on reach).
+    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 7 + 7);
+    let (h, rows) = read_csv(&out.join("planning.csv"));
+    assert_eq!(h, moravec_bench::planning::PLANNING_HEADER);
+    assert_eq!(column(&h, &rows, "task"), ["reach"].into_iter().collect());
+    assert!(column(&h, &rows, "model").contains("oracle"));
+    assert!(column(&h, &rows, "model").contains("random"));
+    assert!(column(&h, &rows, "model").contains("jepa-vicreg"));
+    let gif = fs::read(out.join("plan-reach.gif")).unwrap();
+    assert_eq!(&gif[..6], b"GIF89a");
     let config = fs::read_to_string(out.join("config.toml")).unwrap();
     let back = moravec_bench::RunConfig::from_toml(&config, "default", "config.toml").unwrap();
     assert_eq!(back, moravec_bench::RunConfig::preset("smoke").unwrap());
@@ -158,6 +170,7 @@ fn a_smoke_run_writes_every_result_file() {
     for png in [
         "relative_accuracy.png",
         "training.png",
+        "planning.png",
         "surprise-jepa-vicreg.png",
         "surprise-untrained.png",
     ] {
@@ -238,6 +251,18 @@ fn a_run_stopped_after_training_resumes_without_retraining_and_gives_the_same_cs
             "{csv} of the resumed run equals the uninterrupted run's"
         );
     }
+
+    // Planning is deterministic too, all but its timing column.
+    let untimed = |dir: &Path| {
+        let (_, rows) = read_csv(&dir.join("planning.csv"));
+        rows.into_iter()
+            .map(|mut r| {
+                r.pop();
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(untimed(&tmp.path().join("r")), untimed(reference));
 
     // --force redoes one kind of stage.
     let mut forced = args.to_vec();

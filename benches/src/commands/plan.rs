@@ -30,7 +30,9 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         ("random", _) => (Actor::Random, args.size, "none"),
         ("oracle", _) => {
             if args.planner == "gradient" {
-                bail!("--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2 or mppi");
+                bail!(
+                    "--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2 or mppi"
+                );
             }
             (Actor::Oracle, args.size, args.planner.as_str())
         }
@@ -50,7 +52,9 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
                 args.planner.as_str(),
             )
         }
-        (name, None) => bail!("--model {name} needs --checkpoint (only oracle and random plan without one)"),
+        (name, None) => {
+            bail!("--model {name} needs --checkpoint (only oracle and random plan without one)")
+        }
     };
     let bar = progress(args.episodes, format!("plan {} {}", args.model, task.name));
     let (row, first) = run_cell(
