@@ -57,28 +57,9 @@ impl TableClearing {
         TOP
     }
 
-    /// Whether a body is off the table: below its top, or outside its footprint.
-    pub fn is_off(&self, world: &World, id: BodyId) -> bool {
-        let p = world.position(id);
-        p[1] < TOP - 0.05 || p[0].abs() > self.half[0] || p[2].abs() > self.half[1]
-    }
-}
-
-impl Scene for TableClearing {
-    fn spec() -> &'static SceneSpec {
-        &SPEC
-    }
-
-    fn camera() -> Camera {
-        Camera::new(
-            [0.0, 2.5, 2.0],
-            [0.0, 0.5, 0.0],
-            52.0,
-            Rgb::new(0.09, 0.08, 0.12),
-        )
-    }
-
-    fn build(rng: &mut ChaCha8Rng) -> (World, Self) {
+    /// The table with 3 to 6 random objects, or (`block`) with one rectangular block only: the
+    /// block-pushing task's start, the PushT of this world.
+    fn build_with(rng: &mut ChaCha8Rng, block: bool) -> (World, Self) {
         let mut world = World::new();
         floor(&mut world, rng, 6.0, 6.0, 0.6);
         let half = [uniform(rng, 0.65, 0.85), uniform(rng, 0.45, 0.6)];
@@ -110,14 +91,24 @@ impl Scene for TableClearing {
             ));
         }
 
-        let n = rng.random_range(3..=6usize);
+        let n = if block {
+            1
+        } else {
+            rng.random_range(3..=6usize)
+        };
         let mut slots = [None; 7];
         let mut objects = Vec::with_capacity(n);
         // The pusher starts near the front edge; objects keep clear of it.
         let (px, pz) = (uniform(rng, -half[0] * 0.6, half[0] * 0.6), half[1] - 0.12);
         let mut placed: Vec<([f32; 2], f32)> = vec![([px, pz], 0.1)];
         for slot in slots.iter_mut().take(n) {
-            let shape = random_shape(rng, 0.07, 0.12);
+            let shape = if block {
+                ShapeDesc::Cuboid {
+                    half: [uniform(rng, 0.1, 0.13), 0.05, uniform(rng, 0.05, 0.07)],
+                }
+            } else {
+                random_shape(rng, 0.07, 0.12)
+            };
             let r = shape_radius(&shape);
             // Rejection sampling for a free spot. A crowded table may have none left: then the
             // episode has fewer objects (at least three always fit).
@@ -161,6 +152,36 @@ impl Scene for TableClearing {
                 hi: [half[0] + margin, half[1] + margin],
             },
         )
+    }
+
+    /// A table with one rectangular block and the pusher (for the block-pushing task).
+    pub fn build_block(rng: &mut ChaCha8Rng) -> (World, Self) {
+        Self::build_with(rng, true)
+    }
+
+    /// Whether a body is off the table: below its top, or outside its footprint.
+    pub fn is_off(&self, world: &World, id: BodyId) -> bool {
+        let p = world.position(id);
+        p[1] < TOP - 0.05 || p[0].abs() > self.half[0] || p[2].abs() > self.half[1]
+    }
+}
+
+impl Scene for TableClearing {
+    fn spec() -> &'static SceneSpec {
+        &SPEC
+    }
+
+    fn camera() -> Camera {
+        Camera::new(
+            [0.0, 2.5, 2.0],
+            [0.0, 0.5, 0.0],
+            52.0,
+            Rgb::new(0.09, 0.08, 0.12),
+        )
+    }
+
+    fn build(rng: &mut ChaCha8Rng) -> (World, Self) {
+        Self::build_with(rng, false)
     }
 
     fn slots(&self) -> &[Option<BodyId>] {

@@ -9,6 +9,7 @@
 //! from the same start, so every goal is reachable; episode seeds come from the test split,
 //! disjoint from the training seeds.
 
+mod block;
 mod cart;
 mod table;
 
@@ -84,6 +85,17 @@ pub static CART_PUSH: TaskSpec = TaskSpec {
     make: cart::make,
 };
 
+/// Push a block to where and how the reference policy left it (5 cm, 20 degrees).
+pub static BLOCK_PUSH: TaskSpec = TaskSpec {
+    name: "block_push",
+    scene: &crate::scene::table_clearing::SPEC,
+    description: "push a rectangular block within 5 cm and 20 degrees of its goal pose (the PushT of this world)",
+    goal_steps: 30,
+    budget: 60,
+    horizon: 25,
+    make: block::make,
+};
+
 /// Push every object off the table.
 pub static TABLE_CLEAR: TaskSpec = TaskSpec {
     name: "table_clear",
@@ -96,7 +108,7 @@ pub static TABLE_CLEAR: TaskSpec = TaskSpec {
 };
 
 /// Every task.
-pub static TASKS: &[&TaskSpec] = &[&REACH, &CART_PUSH, &TABLE_CLEAR];
+pub static TASKS: &[&TaskSpec] = &[&REACH, &CART_PUSH, &BLOCK_PUSH, &TABLE_CLEAR];
 
 /// The task with this name, or an error listing them.
 pub fn find(name: &str) -> Result<&'static TaskSpec> {
