@@ -450,3 +450,92 @@ fn train_runs_resumes_and_names_bad_models() {
     assert!(stderr(&o).contains("nowhere"), "{}", stderr(&o));
     assert!(!tmp.path().join("x").exists());
 }
+
+#[test]
+fn plan_runs_baselines_and_names_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bench(
+        &[
+            "plan",
+            "--task",
+            "reach",
+            "--model",
+            "random",
+            "--episodes",
+            "2",
+            "--size",
+            "16",
+            "--csv",
+            "p.csv",
+            "--gif",
+            "p.gif",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bench(
+        &[
+            "plan",
+            "--task",
+            "reach",
+            "--model",
+            "oracle",
+            "--episodes",
+            "1",
+            "--size",
+            "16",
+            "--budget",
+            "0.05",
+            "--csv",
+            "p.csv",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = fs::read_to_string(tmp.path().join("p.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("run,model,planner,task,episodes,successes"));
+    assert!(lines[1].starts_with("cli,random,none,reach,2,"));
+    assert!(lines[2].starts_with("cli,oracle,cem,reach,1,"));
+    assert_eq!(&fs::read(tmp.path().join("p.gif")).unwrap()[..6], b"GIF89a");
+    for (args, expect) in [
+        (vec!["--task", "fly", "--model", "random"], "fly"),
+        (
+            vec!["--task", "reach", "--model", "jepa-vicreg"],
+            "--checkpoint",
+        ),
+        (
+            vec![
+                "--task",
+                "reach",
+                "--model",
+                "oracle",
+                "--planner",
+                "gradient",
+            ],
+            "no gradients",
+        ),
+        (
+            vec!["--task", "reach", "--model", "oracle", "--planner", "magic"],
+            "magic",
+        ),
+        (
+            vec![
+                "--task",
+                "reach",
+                "--model",
+                "jepa-vicreg",
+                "--checkpoint",
+                "missing.safetensors",
+            ],
+            "missing.safetensors",
+        ),
+    ] {
+        let mut all = vec!["plan"];
+        all.extend(args);
+        let o = bench(&all, tmp.path());
+        assert!(!o.status.success(), "{all:?}");
+        assert!(stderr(&o).contains(expect), "{all:?}: {}", stderr(&o));
+    }
+}
