@@ -111,11 +111,24 @@ impl RunConfig {
                 .map(|c| c.name.to_owned())
                 .collect::<Vec<_>>()
         };
-        let (plan_tasks, plan_episodes, plan_budget): (&[&str], u64, f64) = match name {
-            "smoke" => (&["reach"], 1, 0.02),
-            "default" => (&["reach"], 4, 0.1),
-            "standard" => (&["reach", "cart_push", "table_clear"], 20, 0.3),
-            _ => (&["reach", "cart_push", "table_clear"], 50, 1.0),
+        // Planning through a model costs about 1 GMAC per rollout step of 300 samples at 32x32,
+        // so the CPU presets plan with a fraction of the published budgets and fewer models.
+        type Plan = (&'static [&'static str], &'static [&'static str], u64, f64);
+        let (plan_tasks, plan_models, plan_episodes, plan_budget): Plan = match name {
+            "smoke" => (&["reach"], &[], 1, 0.02),
+            "default" => (&["reach"], &[], 4, 0.1),
+            "standard" => (
+                &["reach", "cart_push"],
+                &["jepa-vicreg", "jepa-ema", "pixel-video"],
+                10,
+                0.1,
+            ),
+            _ => (
+                &["reach", "cart_push", "block_push", "table_clear"],
+                &[],
+                50,
+                1.0,
+            ),
         };
         let (size, episodes, frames, sets, voe_frames, arch, steps, batch, stride, device) =
             match name {
@@ -166,6 +179,7 @@ impl RunConfig {
             },
             plan: crate::planning::PlanConfig {
                 tasks: plan_tasks.iter().map(|t| (*t).to_owned()).collect(),
+                models: plan_models.iter().map(|m| (*m).to_owned()).collect(),
                 planners: vec!["cem".into()],
                 episodes: plan_episodes,
                 budget: plan_budget,
@@ -348,6 +362,14 @@ impl RunConfig {
         for c in &self.score.controls {
             crate::score::find_control(c)?;
         }
+        for m in &self.plan.models {
+            range(
+                "plan.models",
+                m.clone(),
+                self.train.models.contains(m),
+                "names among train.models",
+            )?;
+        }
         self.plan.validate()
     }
 
@@ -469,6 +491,12 @@ mod tests {
         let e = RunConfig::from_toml("[train]\nmodels = [\"gpt\"]\n", "smoke", "f").unwrap_err();
         assert!(e.to_string().contains("gpt"), "{e}");
         assert!(RunConfig::preset("huge").is_err());
+        let e = RunConfig::from_toml("[plan]\nmodels = [\"gpt\"]\n", "smoke", "f").unwrap_err();
+        assert!(e.to_string().contains("plan.models"), "{e}");
+        let e = RunConfig::from_toml("[plan]\ntasks = [\"fly\"]\n", "smoke", "f").unwrap_err();
+        assert!(e.to_string().contains("fly"), "{e}");
+        let e = RunConfig::from_toml("[plan]\nbudget = 0\n", "smoke", "f").unwrap_err();
+        assert!(e.to_string().contains("plan.budget"), "{e}");
     }
 
     #[test]

@@ -424,6 +424,9 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         let mut cells: Vec<(String, String, Option<usize>)> = Vec::new();
         if action_dim == task.scene.action_dim {
             for (k, (model, _, _)) in trained.iter().enumerate() {
+                if !config.plan.models.is_empty() && !config.plan.models.contains(model) {
+                    continue;
+                }
                 for planner in &config.plan.planners {
                     cells.push((model.clone(), planner.clone(), Some(k)));
                 }

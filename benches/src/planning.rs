@@ -26,6 +26,9 @@ pub const PLANNERS: [&str; 4] = ["cem", "cem-vjepa2", "mppi", "gradient"];
 pub struct PlanConfig {
     /// Tasks (see `moravec_sim::task::TASKS`).
     pub tasks: Vec<String>,
+    /// Trained models that plan (empty: every one); the oracle and random actions always do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
     /// Planners: cem (DINO-WM's 300 x 30), cem-vjepa2 (800 x 10), mppi, gradient.
     pub planners: Vec<String>,
     /// Episodes per task, model and planner.

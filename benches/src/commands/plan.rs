@@ -14,6 +14,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let device = super::train::device(args.device)?;
     let config = PlanConfig {
         tasks: vec![task.name.to_owned()],
+        models: Vec::new(),
         planners: if args.model == "random" {
             Vec::new()
         } else {
