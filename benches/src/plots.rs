@@ -79,38 +79,63 @@ pub fn examples(
 /// Relative accuracy (mean aggregation, every set) per property and condition, a point and
 /// interval per model, chance marked.
 pub fn relative_accuracy(path: &Path, rows: &[VoeRow]) -> Result<()> {
-    font();
-    let rows: Vec<&VoeRow> = rows
+    let points: Vec<(String, String, [f64; 3])> = rows
         .iter()
         .filter(|r| {
             r.metric == "relative_accuracy"
                 && r.aggregation == Aggregation::Mean
                 && r.subset == Subset::All
         })
+        .map(|r| {
+            (
+                format!("{} / {}", r.property, r.condition),
+                r.model.clone(),
+                [r.ci_low, r.value, r.ci_high],
+            )
+        })
         .collect();
-    let mut cells: Vec<String> = Vec::new();
-    let mut models: Vec<String> = Vec::new();
-    for r in &rows {
-        let c = format!("{} / {}", r.property, r.condition);
-        if !cells.contains(&c) {
+    interval_chart(
+        path,
+        "Relative accuracy (mean surprise; 95% bootstrap CI)",
+        "share of sets where the impossible movies are more surprising",
+        230,
+        Some(0.5),
+        &points,
+    )
+}
+
+/// Points with horizontal intervals on `[0, 1]`: one row per category (in order of first
+/// appearance, the first at the top), one colour per series. `points` are (category, series,
+/// [low, value, high]); `mark` draws a vertical line (chance).
+fn interval_chart(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    label_width: u32,
+    mark: Option<f64>,
+    points: &[(String, String, [f64; 3])],
+) -> Result<()> {
+    font();
+    let mut cells: Vec<&str> = Vec::new();
+    let mut series: Vec<&str> = Vec::new();
+    for (c, m, _) in points {
+        if !cells.contains(&c.as_str()) {
             cells.push(c);
         }
-        if !models.contains(&r.model) {
-            models.push(r.model.clone());
+        if !series.contains(&m.as_str()) {
+            series.push(m);
         }
     }
-    let height = 120 + 36 * cells.len() as u32;
+    // Room for every row and for the legend (drawn inside the plot).
+    let height = 140 + (36 * cells.len()).max(22 * series.len()) as u32;
     let root = BitMapBackend::new(path, (900, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
     let n = cells.len().max(1) as f64;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Relative accuracy (mean surprise; 95% bootstrap CI)",
-            ("sans-serif", 20),
-        )
+        .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(36)
-        .y_label_area_size(230)
+        .y_label_area_size(label_width)
         .build_cartesian_2d(0f64..1f64, -0.5f64..n - 0.5)
         .map_err(|e| plot_error(path, e))?;
     let labels = cells.clone();
@@ -121,48 +146,49 @@ pub fn relative_accuracy(path: &Path, rows: &[VoeRow]) -> Result<()> {
             let i = y.round();
             if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
                 // Row 0 is drawn at the top.
-                labels[labels.len() - 1 - i as usize].clone()
+                labels[labels.len() - 1 - i as usize].to_owned()
             } else {
                 String::new()
             }
         })
         .x_labels(11)
         .light_line_style(WHITE)
-        .x_desc("share of sets where the impossible movies are more surprising")
+        .x_desc(x_desc)
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(|e| plot_error(path, e))?;
-    chart
-        .draw_series(LineSeries::new(
-            [(0.5, -0.5), (0.5, n - 0.5)],
-            BLACK.mix(0.4).stroke_width(1),
-        ))
-        .map_err(|e| plot_error(path, e))?;
-    let m = models.len().max(1) as f64;
-    for (k, model) in models.iter().enumerate() {
+    if let Some(x) = mark {
+        chart
+            .draw_series(LineSeries::new(
+                [(x, -0.5), (x, n - 0.5)],
+                BLACK.mix(0.4).stroke_width(1),
+            ))
+            .map_err(|e| plot_error(path, e))?;
+    }
+    let m = series.len().max(1) as f64;
+    for (k, name) in series.iter().enumerate() {
         let color = Palette99::pick(k).to_rgba();
         let offset = (k as f64 - (m - 1.0) / 2.0) * 0.6 / m;
-        let pts: Vec<(f64, f64, f64, f64)> = rows
+        let pts: Vec<(f64, [f64; 3])> = points
             .iter()
-            .filter(|r| &r.model == model)
-            .filter_map(|r| {
-                let c = format!("{} / {}", r.property, r.condition);
-                let y = (cells.len() - 1 - cells.iter().position(|x| *x == c)?) as f64 - offset;
-                Some((y, r.ci_low, r.value, r.ci_high))
+            .filter(|p| p.1 == *name)
+            .filter_map(|p| {
+                let row = cells.iter().position(|c| *c == p.0)?;
+                Some(((cells.len() - 1 - row) as f64 - offset, p.2))
             })
             .collect();
         chart
-            .draw_series(pts.iter().map(|&(y, lo, v, hi)| {
+            .draw_series(pts.iter().map(|&(y, [lo, v, hi])| {
                 ErrorBar::new_horizontal(y, lo, v, hi, color.stroke_width(2), 6)
             }))
             .map_err(|e| plot_error(path, e))?;
         chart
             .draw_series(
                 pts.iter()
-                    .map(|&(y, _, v, _)| Circle::new((v, y), 4, color.filled())),
+                    .map(|&(y, [_, v, _])| Circle::new((v, y), 4, color.filled())),
             )
             .map_err(|e| plot_error(path, e))?
-            .label(model.as_str())
+            .label(*name)
             .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
     }
     chart
@@ -303,81 +329,22 @@ pub fn training(path: &Path, losses: &[(String, Vec<(u64, f64)>)]) -> Result<()>
 
 /// Planning success rate per task, a point and Wilson interval per model and planner.
 pub fn success_rates(path: &Path, rows: &[crate::planning::PlanRow]) -> Result<()> {
-    font();
-    let mut tasks: Vec<String> = Vec::new();
-    let mut actors: Vec<String> = Vec::new();
-    for r in rows {
-        if !tasks.contains(&r.task) {
-            tasks.push(r.task.clone());
-        }
-        let a = format!("{} / {}", r.model, r.planner);
-        if !actors.contains(&a) {
-            actors.push(a);
-        }
-    }
-    let height = 140 + 60 * tasks.len() as u32;
-    let root = BitMapBackend::new(path, (900, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
-    let n = tasks.len().max(1) as f64;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Planning success (95% Wilson interval)", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(130)
-        .build_cartesian_2d(0f64..1f64, -0.5f64..n - 0.5)
-        .map_err(|e| plot_error(path, e))?;
-    let labels = tasks.clone();
-    chart
-        .configure_mesh()
-        .y_labels(tasks.len() * 2 + 1)
-        .y_label_formatter(&|y| {
-            let i = y.round();
-            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
-                labels[labels.len() - 1 - i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_labels(11)
-        .light_line_style(WHITE)
-        .x_desc("share of episodes solved")
-        .label_style(("sans-serif", 13))
-        .draw()
-        .map_err(|e| plot_error(path, e))?;
-    let m = actors.len().max(1) as f64;
-    for (k, actor) in actors.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
-        let offset = (k as f64 - (m - 1.0) / 2.0) * 0.7 / m;
-        let pts: Vec<(f64, f64, f64, f64)> = rows
-            .iter()
-            .filter(|r| &format!("{} / {}", r.model, r.planner) == actor)
-            .filter_map(|r| {
-                let y =
-                    (tasks.len() - 1 - tasks.iter().position(|t| *t == r.task)?) as f64 - offset;
-                Some((y, r.ci_low, r.success_rate, r.ci_high))
-            })
-            .collect();
-        chart
-            .draw_series(pts.iter().map(|&(y, lo, v, hi)| {
-                ErrorBar::new_horizontal(y, lo, v, hi, color.stroke_width(2), 6)
-            }))
-            .map_err(|e| plot_error(path, e))?;
-        chart
-            .draw_series(
-                pts.iter()
-                    .map(|&(y, _, v, _)| Circle::new((v, y), 4, color.filled())),
+    let points: Vec<(String, String, [f64; 3])> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.task.clone(),
+                format!("{} / {}", r.model, r.planner),
+                [r.ci_low, r.success_rate, r.ci_high],
             )
-            .map_err(|e| plot_error(path, e))?
-            .label(actor.as_str())
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(|e| plot_error(path, e))?;
-    root.present().map_err(|e| plot_error(path, e))
+        })
+        .collect();
+    interval_chart(
+        path,
+        "Planning success (95% Wilson interval)",
+        "share of episodes solved",
+        130,
+        None,
+        &points,
+    )
 }
