@@ -11,6 +11,7 @@
 
 mod block;
 mod cart;
+mod episode;
 mod table;
 
 use crate::error::{Result, SimError};

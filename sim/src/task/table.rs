@@ -1,19 +1,15 @@
 //! `table_clear` on the `table_clearing` scene.
 
+use super::episode::{Episode, Goal};
 use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::env::{Environment, Scene, SceneEnv};
 use crate::error::Result;
-use crate::render::Frame;
 use crate::scene::table_clearing::TableClearing;
 use crate::seed::EpisodeSeeds;
 use crate::world::World;
 
-struct TableTask {
-    spec: &'static TaskSpec,
-    env: SceneEnv<TableClearing>,
-    goal: Frame,
-    steps: usize,
-}
+/// An empty table.
+struct TableGoal;
 
 pub(super) fn make(
     spec: &'static TaskSpec,
@@ -25,12 +21,7 @@ pub(super) fn make(
     // The goal is the same table with nothing on it.
     let objects = env.scene().objects().to_vec();
     let goal = env.render_hiding(&objects);
-    Ok(Box::new(TableTask {
-        spec,
-        env,
-        goal,
-        steps: 0,
-    }))
+    Ok(Box::new(Episode::new(spec, env, goal, TableGoal)))
 }
 
 /// How far the objects still on the table are from falling off (each: the shortest way over an
@@ -59,32 +50,9 @@ fn remaining(world: &World, scene: &TableClearing) -> (f32, usize) {
     (total, left)
 }
 
-impl TaskEpisode for TableTask {
-    fn spec(&self) -> &'static TaskSpec {
-        self.spec
-    }
-    fn action_dim(&self) -> usize {
-        self.spec.scene.action_dim
-    }
-    fn max_action(&self) -> f32 {
-        self.spec.scene.max_action
-    }
-    fn frame(&mut self) -> Frame {
-        self.env.observe().frame
-    }
-    fn goal(&self) -> &Frame {
-        &self.goal
-    }
-    fn step(&mut self, action: &[f32]) -> Result<Frame> {
-        self.steps += 1;
-        Ok(self.env.step(action)?.obs.frame)
-    }
-    fn steps_taken(&self) -> usize {
-        self.steps
-    }
-    fn judge(&self) -> Judgement {
-        let scene = self.env.scene();
-        let (distance, left) = remaining(self.env.world(), scene);
+impl Goal<TableClearing> for TableGoal {
+    fn judge(&self, world: &World, scene: &TableClearing) -> Judgement {
+        let (distance, left) = remaining(world, scene);
         let n = scene.objects().len();
         Judgement {
             success: left == 0,
@@ -92,18 +60,8 @@ impl TaskEpisode for TableTask {
             cleared: Some((n - left) as f32 / n.max(1) as f32),
         }
     }
-    fn imagine_distances(&mut self, actions: &[f32], samples: usize) -> Vec<f32> {
-        let per = (actions.len() / samples.max(1)).max(1);
-        actions
-            .chunks_exact(per)
-            .take(samples)
-            .map(|seq| {
-                super::mean(
-                    &self
-                        .env
-                        .imagine(seq, |world, scene| remaining(world, scene).0),
-                )
-            })
-            .collect()
+
+    fn cost(&self, world: &World, scene: &TableClearing) -> f32 {
+        remaining(world, scene).0
     }
 }

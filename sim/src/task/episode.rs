@@ -1,0 +1,108 @@
+//! What every task episode shares: a scene environment, the goal image and a step count. A task
+//! adds only its [`Goal`]: the verdict on the true state and the oracle's cost.
+
+use super::{Judgement, TaskEpisode, TaskSpec};
+use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
+use crate::error::Result;
+use crate::policy::Explorer;
+use crate::render::Frame;
+use crate::world::World;
+
+/// How far the reference policy must move the pushed body for a goal to count, metres: a goal
+/// equal to the start would test nothing.
+pub(super) const MIN_MOVE: f32 = 0.1;
+/// Reference runs tried before settling for the last one.
+const ATTEMPTS: usize = 50;
+
+/// Runs the reference policy for `steps` from `start` until `accept` likes where it ended (at
+/// most [`ATTEMPTS`] times; the policy's generator runs on, so each attempt pushes differently).
+/// The environment is left at the accepted end state.
+pub(super) fn reference_goal<S: Scene + Clone>(
+    env: &mut SceneEnv<S>,
+    start: &EnvSnapshot<S>,
+    policy: &mut Explorer,
+    steps: usize,
+    accept: impl Fn(&World, &S) -> bool,
+) -> Result<()> {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            env.restore(start);
+        }
+        for _ in 0..steps {
+            let a = policy.act(env);
+            env.step(&a)?;
+        }
+        if accept(env.world(), env.scene()) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A task's judge over its scene.
+pub(super) trait Goal<S>: Send {
+    /// The verdict on the true state.
+    fn judge(&self, world: &World, scene: &S) -> Judgement;
+    /// The oracle's cost of a state (averaged over the steps of a plan).
+    fn cost(&self, world: &World, scene: &S) -> f32;
+}
+
+/// A task episode over a scene `S` with goal `G`.
+pub(super) struct Episode<S: Scene + Clone, G: Goal<S>> {
+    pub spec: &'static TaskSpec,
+    pub env: SceneEnv<S>,
+    pub goal_frame: Frame,
+    pub goal: G,
+    pub steps: usize,
+}
+
+impl<S: Scene + Clone, G: Goal<S>> Episode<S, G> {
+    /// An episode at the environment's current state.
+    pub fn new(spec: &'static TaskSpec, env: SceneEnv<S>, goal_frame: Frame, goal: G) -> Self {
+        Self {
+            spec,
+            env,
+            goal_frame,
+            goal,
+            steps: 0,
+        }
+    }
+}
+
+impl<S: Scene + Clone, G: Goal<S>> TaskEpisode for Episode<S, G> {
+    fn spec(&self) -> &'static TaskSpec {
+        self.spec
+    }
+    fn action_dim(&self) -> usize {
+        self.spec.scene.action_dim
+    }
+    fn max_action(&self) -> f32 {
+        self.spec.scene.max_action
+    }
+    fn frame(&mut self) -> Frame {
+        self.env.observe().frame
+    }
+    fn goal(&self) -> &Frame {
+        &self.goal_frame
+    }
+    fn step(&mut self, action: &[f32]) -> Result<Frame> {
+        self.steps += 1;
+        Ok(self.env.step(action)?.obs.frame)
+    }
+    fn steps_taken(&self) -> usize {
+        self.steps
+    }
+    fn judge(&self) -> Judgement {
+        self.goal.judge(self.env.world(), self.env.scene())
+    }
+    fn imagine_distances(&mut self, actions: &[f32], samples: usize) -> Vec<f32> {
+        let per = (actions.len() / samples.max(1)).max(1);
+        let goal = &self.goal;
+        let env = &mut self.env;
+        actions
+            .chunks_exact(per)
+            .take(samples)
+            .map(|seq| super::mean(&env.imagine(seq, |world, scene| goal.cost(world, scene))))
+            .collect()
+    }
+}
