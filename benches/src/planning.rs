@@ -206,7 +206,18 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     let denom = 1.0 + z * z / n;
     let centre = (p + z * z / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // At the extremes the bound is exactly 0 or 1 (the formula leaves rounding dust).
+    let lo = if k == 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (lo, hi)
 }
 
 /// Runs `episodes` episodes of `task` and summarises them; the first episode comes back for a
@@ -343,7 +354,8 @@ mod tests {
             "{lo} {hi}"
         );
         let (lo, hi) = wilson(0, 5);
-        assert_eq!(lo, 0.0);
+        assert_eq!(lo.to_bits(), 0.0f64.to_bits());
+        assert_eq!(wilson(5, 5).1.to_bits(), 1.0f64.to_bits());
         assert!(hi > 0.4 && hi < 0.45, "{hi}");
         assert!(wilson(0, 0).0.is_nan());
     }
