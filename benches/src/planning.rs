@@ -61,14 +61,14 @@ impl PlanConfig {
                 });
             }
         }
-        if !(0.0..=1000.0).contains(&(self.episodes as f64)) {
+        if self.episodes > 1000 {
             return Err(HarnessError::Invalid {
                 what: "plan.episodes".into(),
                 value: self.episodes.to_string(),
                 expected: "0 to 1000".into(),
             });
         }
-        if !(self.budget > 0.0 && self.budget <= 10.0) {
+        if self.budget.is_nan() || self.budget <= 0.0 || self.budget > 10.0 {
             return Err(HarnessError::Invalid {
                 what: "plan.budget".into(),
                 value: self.budget.to_string(),
