@@ -145,6 +145,23 @@ impl Differentiable for LinearQuadratic {
     }
 }
 
+/// Asserts that `plan` is the problem's optimum: cost within 1%, every action within 0.05.
+pub(crate) fn assert_solves(problem: &LinearQuadratic, plan: &super::Plan) {
+    let (best, optimum) = problem.optimum();
+    assert!(
+        plan.cost <= optimum * 1.01 + 1e-5,
+        "{} vs {optimum}",
+        plan.cost
+    );
+    let err = plan
+        .actions
+        .iter()
+        .zip(&best)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(err < 0.05, "actions off by {err}");
+}
+
 #[test]
 fn the_tensor_and_the_plain_cost_agree() {
     let mut p = LinearQuadratic::new();

@@ -140,21 +140,9 @@ mod tests {
     #[test]
     fn finds_the_linear_quadratic_optimum() {
         let mut problem = LinearQuadratic::new();
-        let (best, optimum) = problem.optimum();
         let mut mppi = Mppi::new(MppiConfig::default()).unwrap();
         let plan = mppi.plan(&mut problem, None).unwrap();
-        assert!(
-            plan.cost <= optimum * 1.01 + 1e-5,
-            "{} vs {optimum}",
-            plan.cost
-        );
-        let err = plan
-            .actions
-            .iter()
-            .zip(&best)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        assert!(err < 0.05, "actions off by {err}");
+        crate::planning::lq::assert_solves(&problem, &plan);
         assert!(
             Mppi::new(MppiConfig {
                 noise: 0.0,
