@@ -719,13 +719,7 @@ fn read_training_log(path: &Path) -> Result<Vec<LogRow>> {
         path: path.to_owned(),
         message: m,
     };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(e.to_string()))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let (mut reader, header) = results::open_csv(path, None)?;
     let mut out = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| bad(e.to_string()))?;

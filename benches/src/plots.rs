@@ -24,6 +24,23 @@ fn font() {
     });
 }
 
+/// The span of the finite values with 5% room either side (a unit span around a lone value, or
+/// `0..1` when there is none), for a panel's y axis.
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !lo.is_finite() {
+        (0.0, 1.0)
+    } else if hi > lo {
+        (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+    } else {
+        (lo - 0.5, lo + 0.5)
+    }
+}
+
 fn plot_error(path: &Path, e: impl std::fmt::Display) -> HarnessError {
     HarnessError::Schema {
         path: path.to_owned(),
@@ -220,20 +237,7 @@ pub fn surprise_curves(path: &Path, model: &str, examples: &[Example]) -> Result
     for (ex, panel) in examples.iter().zip(panels.iter()) {
         let xs = ex.possible.iter().chain(&ex.impossible).map(|p| p.0);
         let x_max = xs.max().unwrap_or(1).max(ex.violation_frame) as f64 + 1.0;
-        let ys: Vec<f64> = ex
-            .possible
-            .iter()
-            .chain(&ex.impossible)
-            .map(|p| p.1)
-            .filter(|v| v.is_finite())
-            .collect();
-        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let (lo, hi) = if lo.is_finite() && hi > lo {
-            (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-        } else {
-            (0.0, 1.0)
-        };
+        let (lo, hi) = padded_range(ex.possible.iter().chain(&ex.impossible).map(|p| p.1));
         let mut chart = ChartBuilder::on(panel)
             .caption(
                 format!("{} ({})", ex.property, ex.kind.as_str()),
@@ -290,18 +294,7 @@ pub fn training(path: &Path, losses: &[(String, Vec<(u64, f64)>)]) -> Result<()>
         .enumerate()
     {
         let x_max = curve.last().map_or(1, |c| c.0 + 1) as f64;
-        let finite: Vec<f64> = curve
-            .iter()
-            .map(|c| c.1)
-            .filter(|v| v.is_finite())
-            .collect();
-        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let (lo, hi) = if lo.is_finite() && hi > lo {
-            (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-        } else {
-            (lo.min(0.0), lo.max(0.0) + 1.0)
-        };
+        let (lo, hi) = padded_range(curve.iter().map(|c| c.1));
         let mut chart = ChartBuilder::on(panel)
             .caption(model.as_str(), ("sans-serif", 15))
             .margin(8)

@@ -159,6 +159,30 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// Opens a CSV file and reads its header, which must be `expected` when one is given.
+pub fn open_csv(
+    path: &Path,
+    expected: Option<&[&str]>,
+) -> Result<(csv::Reader<std::fs::File>, Vec<String>)> {
+    let bad = |m: String| HarnessError::Schema {
+        path: path.to_owned(),
+        message: m,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(e.to_string()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if let Some(expected) = expected
+        && header != expected
+    {
+        return Err(bad(format!("header {header:?}, expected {expected:?}")));
+    }
+    Ok((reader, header))
+}
+
 /// Writes a CSV atomically.
 pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -262,16 +286,7 @@ impl RunResults {
             path: voe_path.clone(),
             message: m,
         };
-        let mut reader = csv::Reader::from_path(&voe_path).map_err(|e| bad(e.to_string()))?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| bad(e.to_string()))?
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        if header != VOE_HEADER {
-            return Err(bad(format!("header {header:?}, expected {VOE_HEADER:?}")));
-        }
+        let (mut reader, _) = open_csv(&voe_path, Some(&VOE_HEADER))?;
         let mut voe = Vec::new();
         for rec in reader.records() {
             let rec = rec.map_err(|e| bad(e.to_string()))?;

@@ -192,25 +192,7 @@ impl Suite {
             message: format!("not a VoE suite's meta.json: {e}"),
         })?;
         let sets_path = dir.join("sets.csv");
-        let mut reader = csv::Reader::from_path(&sets_path).map_err(|e| HarnessError::Schema {
-            path: sets_path.clone(),
-            message: e.to_string(),
-        })?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| HarnessError::Schema {
-                path: sets_path.clone(),
-                message: e.to_string(),
-            })?
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        if header != SETS_HEADER {
-            return Err(HarnessError::Schema {
-                path: sets_path,
-                message: format!("header {header:?}, expected {SETS_HEADER:?}"),
-            });
-        }
+        let (mut reader, _) = crate::results::open_csv(&sets_path, Some(&SETS_HEADER))?;
         let rows = reader
             .deserialize()
             .collect::<std::result::Result<Vec<SetRow>, _>>()
@@ -308,16 +290,7 @@ pub fn read_curves(dir: &Path, property: Property) -> Result<Vec<Vec<(usize, f64
         path: path.clone(),
         message: m,
     };
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(e.to_string()))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if header != CURVE_HEADER {
-        return Err(bad(format!("header {header:?}, expected {CURVE_HEADER:?}")));
-    }
+    let (mut reader, _) = crate::results::open_csv(&path, Some(&CURVE_HEADER))?;
     let mut curves: Vec<Vec<(usize, f64)>> = Vec::new();
     for row in reader.deserialize::<(usize, usize, usize, f64)>() {
         let (e, _, frame, v) = row.map_err(|e| bad(e.to_string()))?;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::normal::Normal;
-use super::{Objective, Plan, argmin, check};
+use super::{Objective, Plan, check, sample_round};
 use crate::error::{AgentError, Result};
 
 /// CEM settings.
@@ -89,14 +89,15 @@ impl Cem {
         };
         let mut samples = vec![0f32; c.samples * n];
         for _ in 0..c.iterations {
-            // Sample 0 is the mean itself, so an iteration never loses the current fit.
-            for (s, row) in samples.chunks_exact_mut(n).enumerate() {
-                for ((x, &m), &sd) in row.iter_mut().zip(&mean).zip(&std) {
-                    let z = if s == 0 { 0.0 } else { normal.sample() };
-                    *x = (m + sd * z).clamp(low, high);
-                }
-            }
-            let costs = objective.costs(&samples, c.samples)?;
+            let costs = sample_round(
+                objective,
+                &mut normal,
+                &mean,
+                |j| std[j],
+                (low, high),
+                &mut samples,
+                &mut best,
+            )?;
             let mut order: Vec<usize> = (0..c.samples).collect();
             let key = |i: usize| {
                 if costs[i].is_nan() {
@@ -106,13 +107,6 @@ impl Cem {
                 }
             };
             order.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
-            let i = argmin(&costs);
-            if costs[i] < best.cost {
-                best = Plan {
-                    actions: samples[i * n..(i + 1) * n].to_vec(),
-                    cost: costs[i],
-                };
-            }
             let elites = &order[..c.elites];
             for j in 0..n {
                 let m = elites.iter().map(|&e| samples[e * n + j]).sum::<f32>() / c.elites as f32;

@@ -95,6 +95,38 @@ fn check(objective: &dyn Objective, warm: Option<&[f32]>) -> Result<(usize, f32,
     Ok((n, low, high))
 }
 
+/// One round of a sampling planner: fills `samples` (row-major, `mean.len()` entries per row)
+/// with `mean + std(j) z` clamped to `[low, high]` (row 0 is the mean itself, so a round never
+/// loses the current fit), costs them in one call (one batch through a model), and keeps the
+/// cheapest in `best`. Returns the rows' costs.
+fn sample_round(
+    objective: &mut dyn Objective,
+    normal: &mut normal::Normal,
+    mean: &[f32],
+    std: impl Fn(usize) -> f32,
+    (low, high): (f32, f32),
+    samples: &mut [f32],
+    best: &mut Plan,
+) -> Result<Vec<f32>> {
+    let n = mean.len();
+    for (s, row) in samples.chunks_exact_mut(n).enumerate() {
+        for (j, (x, &m)) in row.iter_mut().zip(mean).enumerate() {
+            let z = if s == 0 { 0.0 } else { normal.sample() };
+            *x = (m + std(j) * z).clamp(low, high);
+        }
+    }
+    let rows = samples.len() / n;
+    let costs = objective.costs(samples, rows)?;
+    let i = argmin(&costs);
+    if costs[i] < best.cost {
+        *best = Plan {
+            actions: samples[i * n..(i + 1) * n].to_vec(),
+            cost: costs[i],
+        };
+    }
+    Ok(costs)
+}
+
 /// The index of the smallest cost (the first on ties; NaN counts as +infinity).
 fn argmin(costs: &[f32]) -> usize {
     let key = |c: f32| if c.is_nan() { f32::INFINITY } else { c };

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::normal::Normal;
-use super::{Objective, Plan, argmin, check};
+use super::{Objective, Plan, check, sample_round};
 use crate::error::{AgentError, Result};
 
 /// MPPI settings.
@@ -83,20 +83,15 @@ impl Mppi {
         let mut samples = vec![0f32; c.samples * n];
         for it in 0..c.iterations {
             let sd = c.noise * range * (1.0 - 0.9 * it as f32 / c.iterations as f32);
-            for (s, row) in samples.chunks_exact_mut(n).enumerate() {
-                for (x, &m) in row.iter_mut().zip(&mean) {
-                    let z = if s == 0 { 0.0 } else { normal.sample() };
-                    *x = (m + sd * z).clamp(low, high);
-                }
-            }
-            let costs = objective.costs(&samples, c.samples)?;
-            let i = argmin(&costs);
-            if costs[i] < best.cost {
-                best = Plan {
-                    actions: samples[i * n..(i + 1) * n].to_vec(),
-                    cost: costs[i],
-                };
-            }
+            let costs = sample_round(
+                objective,
+                &mut normal,
+                &mean,
+                |_| sd,
+                (low, high),
+                &mut samples,
+                &mut best,
+            )?;
             let finite: Vec<f32> = costs.iter().copied().filter(|c| c.is_finite()).collect();
             let lo = finite.iter().copied().fold(f32::INFINITY, f32::min);
             let hi = finite.iter().copied().fold(f32::NEG_INFINITY, f32::max);
