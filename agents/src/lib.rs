@@ -7,6 +7,7 @@ pub mod ema;
 pub mod error;
 pub mod eval;
 pub mod models;
+pub mod ops;
 pub mod planning;
 pub mod train;
 pub mod vicreg;

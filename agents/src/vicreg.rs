@@ -6,6 +6,7 @@
 use candle_core::Tensor;
 
 use crate::error::Result;
+use crate::ops::{add_rows, column_mean, column_sum};
 
 /// Weight of the invariance term.
 pub const SIM_COEFF: f64 = 25.0;
@@ -46,8 +47,11 @@ pub fn vicreg(x: &Tensor, y: &Tensor) -> Result<VicregTerms> {
 /// The variance hinge and the covariance penalty of one `[n, d]` branch.
 pub fn variance_covariance(z: &Tensor) -> Result<(Tensor, Tensor)> {
     let (n, d) = z.dims2()?;
-    let z = z.broadcast_sub(&z.mean_keepdim(0)?)?;
-    let var = (z.sqr()?.sum(0)? / (n as f64 - 1.0))?;
+    // Column sums through `ops`: candle's reductions over rows, and the gradient of a broadcast
+    // subtraction, walk the matrix element by element on one thread.
+    let neg_mean = column_mean(z)?.neg()?.reshape((1, d))?;
+    let z = add_rows(&z.reshape((1, n, d))?, &neg_mean)?.reshape((n, d))?;
+    let var = (column_sum(&z.sqr()?)? / (n as f64 - 1.0))?;
     let std = (&var + 1e-4)?.sqrt()?;
     let variance = (1.0 - std)?.relu()?.mean_all()?;
     let cov = (z.t()?.matmul(&z)? / (n as f64 - 1.0))?;

@@ -2,12 +2,12 @@
 //! runs fastest on a CPU), a residual MLP per token and a LayerNorm; the output keeps the spatial
 //! grid of patch tokens (DINO-WM found patch features plan far better than one global vector).
 
-use candle_core::{D, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::dense;
-use super::gelu::gelu;
 use crate::error::Result;
+use crate::ops::{add_rows, gelu, layer_norm};
 
 /// Frames to a grid of latent tokens.
 pub struct PatchEncoder {
@@ -49,20 +49,13 @@ impl PatchEncoder {
     /// Images `[M, 3, S, S]` to tokens `[M, N, D]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let patches = patchify(x, self.patch)?;
-        let h = dense(&self.embed, &patches)?.broadcast_add(&self.pos)?;
+        let h = dense(&self.embed, &patches)?;
+        let (m, n, d) = h.dims3()?;
+        let h = add_rows(&h.reshape((1, m, n * d))?, &self.pos.reshape((1, n * d))?)?
+            .reshape((m, n, d))?;
         let h = (&h + dense(&self.fc2, &gelu(&dense(&self.fc1, &h)?)?)?)?;
         layer_norm(&h, &self.norm_weight, &self.norm_bias)
     }
-}
-
-/// LayerNorm over the last dimension from plain tensor ops, so that gradients flow through it
-/// (candle-nn's fused CPU kernel has no backward pass).
-pub(crate) fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
-    let mean = x.mean_keepdim(D::Minus1)?;
-    let centred = x.broadcast_sub(&mean)?;
-    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-    let normed = centred.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
-    Ok(normed.broadcast_mul(weight)?.broadcast_add(bias)?)
 }
 
 /// Applies a per-image map `[M, 3, S, S] -> [M, N, D]` to every frame of videos

@@ -3,12 +3,13 @@
 //! gradient, and the loss is the L1 distance between predicted and target latents over a K-step
 //! rollout (I-JEPA / V-JEPA).
 
-use candle_core::{D, Tensor};
+use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
 use crate::data::Batch;
 use crate::error::Result;
+use crate::ops::normalise;
 
 /// The model's registry name.
 pub const NAME: &str = "jepa-ema";
@@ -19,14 +20,6 @@ pub struct JepaEma {
     online: PatchEncoder,
     target: PatchEncoder,
     predictor: Predictor,
-}
-
-/// Layer norm without affine parameters over the last dimension.
-fn normalise(x: &Tensor) -> Result<Tensor> {
-    let mean = x.mean_keepdim(D::Minus1)?;
-    let centred = x.broadcast_sub(&mean)?;
-    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-    Ok(centred.broadcast_div(&(var + 1e-5)?.sqrt()?)?)
 }
 
 impl JepaEma {

@@ -9,10 +9,10 @@ use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::dense;
-use super::gelu::gelu;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
 use crate::data::Batch;
 use crate::error::Result;
+use crate::ops::gelu;
 use crate::vicreg::{COV_COEFF, SIM_COEFF, STD_COEFF, variance_covariance};
 
 /// The model's registry name.

@@ -5,7 +5,6 @@
 mod config;
 mod dense;
 mod encoder;
-mod gelu;
 pub mod init;
 pub mod jepa_ema;
 pub mod jepa_vicreg;
@@ -15,9 +14,9 @@ mod predictor;
 mod surprise;
 pub mod untrained;
 
+pub use crate::ops::gelu;
 pub use config::ModelConfig;
 pub use encoder::{PatchEncoder, patchify};
-pub use gelu::gelu;
 pub use predictor::Predictor;
 pub use surprise::{surprise, surprise_strided};
 

@@ -7,10 +7,10 @@ use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::dense;
 use super::encoder::per_frame;
-use super::gelu::gelu;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel, patchify};
 use crate::data::Batch;
 use crate::error::Result;
+use crate::ops::gelu;
 
 /// The model's registry name.
 pub const NAME: &str = "pixel-ae";

@@ -7,8 +7,8 @@ use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::dense;
-use super::gelu::gelu;
 use crate::error::Result;
+use crate::ops::{add_rows, gelu};
 
 /// Latent dynamics.
 pub struct Predictor {
@@ -61,7 +61,7 @@ impl Predictor {
         let mut h = dense(&self.temporal, &x)?;
         if let Some(action) = &self.action {
             let a = dense(action, &actions.reshape((b, c * self.action_dim))?)?;
-            h = h.broadcast_add(&a.unsqueeze(1)?)?;
+            h = add_rows(&h, &a)?;
         }
         let h = gelu(&h)?;
         let mixed = dense(&self.mix, &h.transpose(1, 2)?)?.transpose(1, 2)?;

@@ -9,14 +9,13 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::{CHUNK, contiguous, fused};
 use crate::error::Result;
 
 /// sqrt(2 / pi).
 const K: f32 = 0.797_884_6;
 /// The cubic coefficient of the tanh approximation.
 const C: f32 = 0.044_715;
-/// Elements per parallel task.
-const CHUNK: usize = 1 << 14;
 
 /// tanh through one exponential: libm's `tanh` is several times slower and this is the hot
 /// loop of every MLP. Exact to float rounding; saturates cleanly for large |u|.
@@ -35,13 +34,6 @@ fn forward(x: f32) -> f32 {
 fn derivative(x: f32) -> f32 {
     let t = tanh(K * (x + C * x * x * x));
     0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * K * (1.0 + 3.0 * C * x * x)
-}
-
-fn contiguous<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("gelu: non-contiguous input".into()))?;
-    Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
 struct Gelu;
@@ -105,7 +97,7 @@ impl CustomOp2 for GeluGrad {
 
 /// GELU with the tanh approximation (the same function as candle's `Tensor::gelu`).
 pub fn gelu(x: &Tensor) -> Result<Tensor> {
-    if x.device().is_cpu() && x.dtype() == candle_core::DType::F32 {
+    if fused(&[x]) {
         Ok(x.contiguous()?.apply_op1(Gelu)?)
     } else {
         Ok(x.gelu()?)

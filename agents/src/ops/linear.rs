@@ -1,0 +1,279 @@
+//! A linear layer `x W^T + b` over the last dimension of a tensor of any rank, as one node of
+//! the autograd graph.
+//!
+//! Written from candle's ops it is a reshape, a matrix product, a broadcast addition and a
+//! reshape back: four graph nodes as large as the activations, and candle's backward pass
+//! allocates a zeroed gradient and adds into it for every node. Here the bias is written into
+//! the output and the product accumulated onto it by the gemm kernels; the backward pass is two
+//! products (input and weight gradients, the latter on transposed views without copies) and a
+//! sum over rows in fixed blocks.
+
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
+
+use super::gemm::{View, gemm_into};
+use super::rows::SumMiddle;
+use super::{contiguous, fused};
+use crate::error::Result;
+
+/// `x [..., in] W^T + b`, with `weight [out, in]` and `bias [out]`.
+pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let (out, inp) = weight.dims2()?;
+    let dims = x.dims().to_vec();
+    let last = *dims.last().expect("a tensor of rank >= 1");
+    if last != inp || bias.dims() != [out] {
+        return Err(candle_core::Error::Msg(format!(
+            "linear: input {:?} against weight [{out}, {inp}] and bias {:?}",
+            dims,
+            bias.dims()
+        ))
+        .into());
+    }
+    let rows = x.elem_count() / inp.max(1);
+    let mut out_dims = dims;
+    *out_dims.last_mut().expect("rank >= 1") = out;
+    if fused(&[x, weight, bias]) {
+        Ok(x.contiguous()?.apply_op3(
+            &weight.contiguous()?,
+            &bias.contiguous()?,
+            Linear {
+                rows,
+                inp,
+                out,
+                shape: Shape::from(out_dims),
+            },
+        )?)
+    } else {
+        let y = x
+            .contiguous()?
+            .reshape((rows, inp))?
+            .matmul(&weight.t()?)?
+            .broadcast_add(bias)?;
+        Ok(y.reshape(out_dims)?)
+    }
+}
+
+struct Linear {
+    rows: usize,
+    inp: usize,
+    out: usize,
+    shape: Shape,
+}
+
+impl CustomOp3 for Linear {
+    fn name(&self) -> &'static str {
+        "moravec-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, w, b) = (
+            contiguous(s1, l1)?,
+            contiguous(s2, l2)?,
+            contiguous(s3, l3)?,
+        );
+        let (rows, inp, out) = (self.rows, self.inp, self.out);
+        let mut y = Vec::with_capacity(rows * out);
+        for _ in 0..rows {
+            y.extend_from_slice(b);
+        }
+        gemm_into(
+            &mut y,
+            View::rows(x, rows, inp),
+            View::rows(w, out, inp).t(),
+            true,
+        );
+        Ok((CpuStorage::F32(y), self.shape.clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (rows, inp, out) = (self.rows, self.inp, self.out);
+        let grad = grad.contiguous()?;
+        let dx = grad.apply_op2_no_bwd(
+            w,
+            &InputGrad {
+                rows,
+                inp,
+                out,
+                shape: x.shape().clone(),
+            },
+        )?;
+        let dw = grad.apply_op2_no_bwd(x, &WeightGrad { rows, inp, out })?;
+        let db = grad
+            .apply_op1_no_bwd(&SumMiddle {
+                p: 1,
+                q: rows,
+                r: out,
+            })?
+            .reshape(out)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// `grad [rows, out] W [out, in]`.
+struct InputGrad {
+    rows: usize,
+    inp: usize,
+    out: usize,
+    shape: Shape,
+}
+
+impl CustomOp2 for InputGrad {
+    fn name(&self) -> &'static str {
+        "moravec-linear-input-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (g, w) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
+        let mut dx = vec![0f32; self.rows * self.inp];
+        gemm_into(
+            &mut dx,
+            View::rows(g, self.rows, self.out),
+            View::rows(w, self.out, self.inp),
+            false,
+        );
+        Ok((CpuStorage::F32(dx), self.shape.clone()))
+    }
+}
+
+/// `grad^T [out, rows] x [rows, in]`.
+struct WeightGrad {
+    rows: usize,
+    inp: usize,
+    out: usize,
+}
+
+impl CustomOp2 for WeightGrad {
+    fn name(&self) -> &'static str {
+        "moravec-linear-weight-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (g, x) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
+        let mut dw = vec![0f32; self.out * self.inp];
+        gemm_into(
+            &mut dw,
+            View::rows(g, self.rows, self.out).t(),
+            View::rows(x, self.rows, self.inp),
+            false,
+        );
+        Ok((CpuStorage::F32(dw), Shape::from((self.out, self.inp))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Var};
+
+    use super::*;
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn matches_candles_linear_and_its_gradients() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 37, 19), &dev).unwrap()).unwrap();
+        let w = Var::from_tensor(&Tensor::randn(0f32, 0.3, (23, 19), &dev).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 0.3, 23, &dev).unwrap()).unwrap();
+        let up = Tensor::randn(0f32, 1.0, (3, 37, 23), &dev).unwrap();
+        let ours = linear(&x, &w, &b).unwrap();
+        assert_eq!(ours.dims(), [3, 37, 23]);
+        let theirs = x
+            .broadcast_matmul(&w.t().unwrap())
+            .unwrap()
+            .broadcast_add(&b)
+            .unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &up)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, v) in [("x", &x), ("weight", &w), ("bias", &b)] {
+            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
+            assert!(diff < 1e-4, "gradient of {name} differs by {diff}");
+        }
+    }
+
+    #[test]
+    fn bits_do_not_depend_on_the_thread_count() {
+        let dev = Device::Cpu;
+        // Large enough for gemm to split the work between threads.
+        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (3000, 64), &dev).unwrap()).unwrap();
+        let w = Var::from_tensor(&Tensor::randn(0f32, 0.1, (256, 64), &dev).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 0.1, 256, &dev).unwrap()).unwrap();
+        let up = Tensor::randn(0f32, 1.0, (3000, 256), &dev).unwrap();
+        let bits = |t: &Tensor| -> Vec<u32> {
+            let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            v.iter().map(|v| v.to_bits()).collect()
+        };
+        let run = || {
+            let y = linear(&x, &w, &b).unwrap();
+            let g = (&y * &up).unwrap().sum_all().unwrap().backward().unwrap();
+            [
+                bits(&y),
+                bits(g.get(&x).unwrap()),
+                bits(g.get(&w).unwrap()),
+                bits(g.get(&b).unwrap()),
+            ]
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(run);
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+            .install(run);
+        assert!(one == two, "linear depends on the thread count");
+    }
+
+    #[test]
+    fn rejects_mismatched_shapes() {
+        let dev = Device::Cpu;
+        let x = Tensor::zeros((4, 5), candle_core::DType::F32, &dev).unwrap();
+        let w = Tensor::zeros((3, 6), candle_core::DType::F32, &dev).unwrap();
+        let b = Tensor::zeros(3, candle_core::DType::F32, &dev).unwrap();
+        assert!(linear(&x, &w, &b).is_err());
+    }
+}

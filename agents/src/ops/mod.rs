@@ -1,0 +1,47 @@
+//! Fused CPU kernels for the handful of operations where candle's generic path dominates a
+//! training step: GELU, linear layers, broadcast additions whose gradient is a sum over rows, and
+//! LayerNorm.
+//!
+//! candle computes the gradient of a broadcast addition with a reduction that walks every
+//! element with a division per dimension on one thread; on the small JEPA that alone was a
+//! quarter of a training step (the bias of every linear layer, the position embedding, the
+//! action embedding). These kernels are CustomOps with their own backward passes. Every sum is
+//! taken over fixed blocks of rows, in order, so the result does not depend on the number of
+//! threads. On other devices each falls back to the plain candle expression.
+
+mod gelu;
+mod gemm;
+mod layer_norm;
+mod linear;
+mod rows;
+
+pub use gelu::gelu;
+pub use layer_norm::{layer_norm, normalise};
+pub use linear::linear;
+pub use rows::{add_rows, column_mean, column_sum, sum_middle};
+
+use candle_core::{CpuStorage, Layout, Tensor};
+
+/// Elements per parallel task of the element-wise kernels.
+pub(crate) const CHUNK: usize = 1 << 14;
+
+/// Rows summed in order by one task before the per-block partial sums are added, in order.
+pub(crate) const BLOCK: usize = 256;
+
+/// The `f32` elements of a contiguous CPU tensor.
+pub(crate) fn contiguous<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> candle_core::Result<&'a [f32]> {
+    let (start, end) = layout
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("moravec op: non-contiguous input".into()))?;
+    Ok(&storage.as_slice::<f32>()?[start..end])
+}
+
+/// Whether the fused CPU kernels apply to these tensors.
+pub(crate) fn fused(tensors: &[&Tensor]) -> bool {
+    tensors
+        .iter()
+        .all(|t| t.device().is_cpu() && t.dtype() == candle_core::DType::F32)
+}
