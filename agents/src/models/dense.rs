@@ -9,7 +9,7 @@ use candle_core::Tensor;
 use candle_nn::Linear;
 
 use crate::error::Result;
-use crate::ops::linear;
+use crate::ops::{linear, mlp};
 
 /// `layer` applied to the last dimension of `x`, leading dimensions folded into rows.
 pub(crate) fn dense(layer: &Linear, x: &Tensor) -> Result<Tensor> {
@@ -20,4 +20,20 @@ pub(crate) fn dense(layer: &Linear, x: &Tensor) -> Result<Tensor> {
             linear(x, layer.weight(), &zeros)
         }
     }
+}
+
+/// `[x +] fc2(gelu(fc1(x)))` as one fused node ([`crate::ops::mlp`]).
+pub(crate) fn perceptron(fc1: &Linear, fc2: &Linear, x: &Tensor, residual: bool) -> Result<Tensor> {
+    let bias = |l: &Linear| -> Result<Tensor> {
+        match l.bias() {
+            Some(b) => Ok(b.clone()),
+            None => Ok(Tensor::zeros(l.weight().dim(0)?, x.dtype(), x.device())?),
+        }
+    };
+    mlp(
+        x,
+        (fc1.weight(), &bias(fc1)?),
+        (fc2.weight(), &bias(fc2)?),
+        residual,
+    )
 }

@@ -5,9 +5,9 @@
 use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
-use super::dense::dense;
+use super::dense::perceptron;
 use crate::error::Result;
-use crate::ops::{add_rows, gelu, layer_norm};
+use crate::ops::{self, layer_norm};
 
 /// Frames to a grid of latent tokens.
 pub struct PatchEncoder {
@@ -43,17 +43,27 @@ impl PatchEncoder {
 
     /// Videos `[B, L, 3, S, S]` to tokens `[B, L, N, D]`.
     pub fn encode_video(&self, frames: &Tensor) -> Result<Tensor> {
-        per_frame(frames, |x| self.forward(x))
+        let (b, l, c, h, w) = frames.dims5()?;
+        let patches = patchify(&frames.reshape((b * l, c, h, w))?, self.patch)?;
+        let (_, n, p) = patches.dims3()?;
+        // The pixels carry no gradient: shaping them is free, and the layers below keep the
+        // video's shape, so no reshape of the activations enters the graph.
+        self.tokens(&patches.reshape((b, l, n, p))?)
     }
 
     /// Images `[M, 3, S, S]` to tokens `[M, N, D]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let patches = patchify(x, self.patch)?;
-        let h = dense(&self.embed, &patches)?;
-        let (m, n, d) = h.dims3()?;
-        let h = add_rows(&h.reshape((1, m, n * d))?, &self.pos.reshape((1, n * d))?)?
-            .reshape((m, n, d))?;
-        let h = (&h + dense(&self.fc2, &gelu(&dense(&self.fc1, &h)?)?)?)?;
+        self.tokens(&patchify(x, self.patch)?)
+    }
+
+    /// Patches `[..., N, 3 p^2]` to tokens `[..., N, D]`.
+    fn tokens(&self, patches: &Tensor) -> Result<Tensor> {
+        // The position embedding rides on the embedding's bias, one row per token.
+        let bias = self
+            .pos
+            .broadcast_add(self.embed.bias().expect("linear layers have a bias"))?;
+        let h = ops::linear(&patches.contiguous()?, self.embed.weight(), &bias)?;
+        let h = perceptron(&self.fc1, &self.fc2, &h, true)?;
         layer_norm(&h, &self.norm_weight, &self.norm_bias)
     }
 }

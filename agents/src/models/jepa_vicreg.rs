@@ -8,11 +8,10 @@
 use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
-use super::dense::dense;
+use super::dense::perceptron;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
 use crate::data::Batch;
 use crate::error::Result;
-use crate::ops::gelu;
 use crate::vicreg::{COV_COEFF, SIM_COEFF, STD_COEFF, variance_covariance};
 
 /// The model's registry name.
@@ -54,7 +53,7 @@ impl JepaVicreg {
     }
 
     fn expand(&self, z: &Tensor) -> Result<Tensor> {
-        dense(&self.expand2, &gelu(&dense(&self.expand1, z)?)?)
+        perceptron(&self.expand1, &self.expand2, z, false)
     }
 }
 

@@ -5,12 +5,11 @@
 use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
-use super::dense::dense;
+use super::dense::perceptron;
 use super::encoder::per_frame;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel, patchify};
 use crate::data::Batch;
 use crate::error::Result;
-use crate::ops::gelu;
 
 /// The model's registry name.
 pub const NAME: &str = "pixel-ae";
@@ -53,7 +52,7 @@ impl PixelAe {
 
     /// Latents `[B, L, N, D]` to pixel patches `[B, L, N, 3 p^2]`.
     pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
-        dense(&self.dec2, &gelu(&dense(&self.dec1, z)?)?)
+        perceptron(&self.dec1, &self.dec2, z, false)
     }
 
     fn pixels(&self, frames: &Tensor) -> Result<Tensor> {

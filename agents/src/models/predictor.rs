@@ -6,9 +6,9 @@
 use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
-use super::dense::dense;
+use super::dense::{dense, perceptron};
 use crate::error::Result;
-use crate::ops::{add_rows, gelu};
+use crate::ops::{add_rows, gelu, token_mix};
 
 /// Latent dynamics.
 pub struct Predictor {
@@ -64,10 +64,12 @@ impl Predictor {
             h = add_rows(&h, &a)?;
         }
         let h = gelu(&h)?;
-        let mixed = dense(&self.mix, &h.transpose(1, 2)?)?.transpose(1, 2)?;
-        let h = (&h + gelu(&mixed)?)?;
-        let h = gelu(&dense(&self.hidden, &h)?)?;
-        let delta = dense(&self.out, &h)?;
+        let h = token_mix(
+            &h,
+            self.mix.weight(),
+            self.mix.bias().expect("linear layers have a bias"),
+        )?;
+        let delta = perceptron(&self.hidden, &self.out, &h, false)?;
         let last = ctx.narrow(1, c - 1, 1)?.squeeze(1)?;
         Ok((last + delta)?)
     }

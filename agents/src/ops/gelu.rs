@@ -26,12 +26,12 @@ fn tanh(u: f32) -> f32 {
 }
 
 #[inline]
-fn forward(x: f32) -> f32 {
+pub(crate) fn forward(x: f32) -> f32 {
     0.5 * x * (1.0 + tanh(K * (x + C * x * x * x)))
 }
 
 #[inline]
-fn derivative(x: f32) -> f32 {
+pub(crate) fn derivative(x: f32) -> f32 {
     let t = tanh(K * (x + C * x * x * x));
     0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * K * (1.0 + 3.0 * C * x * x)
 }

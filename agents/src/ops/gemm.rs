@@ -55,6 +55,21 @@ impl<'a> View<'a> {
 /// # Panics
 /// If the shapes do not chain or a view reaches past its slice: a programming error.
 pub(crate) fn gemm_into(dst: &mut [f32], lhs: View, rhs: View, accumulate: bool) {
+    let threads = rayon::current_num_threads();
+    let parallelism = if threads > 1 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    gemm_with(dst, lhs, rhs, accumulate, parallelism);
+}
+
+/// [`gemm_into`] on the calling thread alone, for many small products run in parallel.
+pub(crate) fn gemm_serial(dst: &mut [f32], lhs: View, rhs: View, accumulate: bool) {
+    gemm_with(dst, lhs, rhs, accumulate, Parallelism::None);
+}
+
+fn gemm_with(dst: &mut [f32], lhs: View, rhs: View, accumulate: bool, parallelism: Parallelism) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "gemm: inner dimensions {k} and {}", rhs.rows);
     assert_eq!(
@@ -70,12 +85,6 @@ pub(crate) fn gemm_into(dst: &mut [f32], lhs: View, rhs: View, accumulate: bool)
     if m == 0 || n == 0 {
         return;
     }
-    let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
     // SAFETY: `dst` holds exactly m x n elements written row-major (row stride n, column
     // stride 1), and every element `(i, j)` of `lhs` (m x k) and `rhs` (k x n) read by the
     // kernel lies inside its slice (checked by `fits` above). The slices do not overlap: `dst`

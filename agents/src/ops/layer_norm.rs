@@ -17,16 +17,14 @@ const EPS: f32 = 1e-5;
 
 /// `(x - mean) / sqrt(var + 1e-5) * weight + bias` over the last dimension of `x`.
 pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
-    let dims = x.dims().to_vec();
-    let d = *dims.last().expect("a tensor of rank >= 1");
+    let d = x.dim(D::Minus1)?;
     if fused(&[x, weight, bias]) {
         let rows = x.elem_count() / d.max(1);
-        let y = x.contiguous()?.reshape((rows, d))?.apply_op3(
+        Ok(x.contiguous()?.apply_op3(
             &weight.contiguous()?,
             &bias.contiguous()?,
             LayerNorm { rows, d },
-        )?;
-        Ok(y.reshape(dims)?)
+        )?)
     } else {
         Ok(normalise_ops(x)?
             .broadcast_mul(weight)?
@@ -99,7 +97,7 @@ impl CustomOp3 for LayerNorm {
                     }
                 }
             });
-        Ok((CpuStorage::F32(out), Shape::from((self.rows, d))))
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 
     fn bwd(
@@ -112,7 +110,7 @@ impl CustomOp3 for LayerNorm {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (rows, d) = (self.rows, self.d);
         let packed = x.apply_op3_no_bwd(w, &grad.contiguous()?, &LayerNormGrad { rows, d })?;
-        let dx = packed.narrow(0, 0, rows * d)?.reshape((rows, d))?;
+        let dx = packed.narrow(0, 0, rows * d)?.reshape(x.shape())?;
         let dw = packed.narrow(0, rows * d, d)?;
         let db = packed.narrow(0, rows * d + d, d)?;
         Ok((Some(dx), Some(dw), Some(db)))

@@ -15,12 +15,20 @@ use super::rows::SumMiddle;
 use super::{contiguous, fused};
 use crate::error::Result;
 
-/// `x [..., in] W^T + b`, with `weight [out, in]` and `bias [out]`.
+/// `x [..., in] W^T + b`, with `weight [out, in]` and `bias [out]`, or `bias [T, out]` whose
+/// rows repeat with period T down the rows of `x` (T divides them): a per-token bias such as
+/// a position embedding folded into the layer.
 pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
     let (out, inp) = weight.dims2()?;
     let dims = x.dims().to_vec();
     let last = *dims.last().expect("a tensor of rank >= 1");
-    if last != inp || bias.dims() != [out] {
+    let rows = x.elem_count() / inp.max(1);
+    let period = match bias.dims() {
+        [o] if *o == out => 1,
+        [t, o] if *o == out && *t > 0 && rows % t == 0 => *t,
+        _ => usize::MAX,
+    };
+    if last != inp || period == usize::MAX {
         return Err(candle_core::Error::Msg(format!(
             "linear: input {:?} against weight [{out}, {inp}] and bias {:?}",
             dims,
@@ -28,7 +36,6 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
         ))
         .into());
     }
-    let rows = x.elem_count() / inp.max(1);
     let mut out_dims = dims;
     *out_dims.last_mut().expect("rank >= 1") = out;
     if fused(&[x, weight, bias]) {
@@ -39,14 +46,15 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
                 rows,
                 inp,
                 out,
+                period,
                 shape: Shape::from(out_dims),
             },
         )?)
     } else {
         let y = x
             .contiguous()?
-            .reshape((rows, inp))?
-            .matmul(&weight.t()?)?
+            .reshape((rows / period, period, inp))?
+            .broadcast_matmul(&weight.t()?)?
             .broadcast_add(bias)?;
         Ok(y.reshape(out_dims)?)
     }
@@ -56,6 +64,8 @@ struct Linear {
     rows: usize,
     inp: usize,
     out: usize,
+    /// Rows of the bias, repeated down the rows of the output.
+    period: usize,
     shape: Shape,
 }
 
@@ -80,7 +90,7 @@ impl CustomOp3 for Linear {
         );
         let (rows, inp, out) = (self.rows, self.inp, self.out);
         let mut y = Vec::with_capacity(rows * out);
-        for _ in 0..rows {
+        for _ in 0..rows / self.period {
             y.extend_from_slice(b);
         }
         gemm_into(
@@ -96,7 +106,7 @@ impl CustomOp3 for Linear {
         &self,
         x: &Tensor,
         w: &Tensor,
-        _b: &Tensor,
+        b: &Tensor,
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
@@ -112,13 +122,14 @@ impl CustomOp3 for Linear {
             },
         )?;
         let dw = grad.apply_op2_no_bwd(x, &WeightGrad { rows, inp, out })?;
+        let period = self.period;
         let db = grad
             .apply_op1_no_bwd(&SumMiddle {
                 p: 1,
-                q: rows,
-                r: out,
+                q: rows / period,
+                r: period * out,
             })?
-            .reshape(out)?;
+            .reshape(b.shape())?;
         Ok((Some(dx), Some(dw), Some(db)))
     }
 }
@@ -266,6 +277,38 @@ mod tests {
             .unwrap()
             .install(run);
         assert!(one == two, "linear depends on the thread count");
+    }
+
+    #[test]
+    fn a_bias_of_several_rows_repeats_down_the_rows() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (5, 7, 3), &dev).unwrap()).unwrap();
+        let w = Var::from_tensor(&Tensor::randn(0f32, 0.3, (4, 3), &dev).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 0.3, (7, 4), &dev).unwrap()).unwrap();
+        let up = Tensor::randn(0f32, 1.0, (5, 7, 4), &dev).unwrap();
+        let ours = linear(&x, &w, &b).unwrap();
+        let theirs = x
+            .broadcast_matmul(&w.t().unwrap())
+            .unwrap()
+            .broadcast_add(&b)
+            .unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &up)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, v) in [("x", &x), ("weight", &w), ("bias", &b)] {
+            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
+            assert!(diff < 1e-4, "gradient of {name} differs by {diff}");
+        }
+        let bad = Tensor::zeros((6, 4), candle_core::DType::F32, &dev).unwrap();
+        assert!(
+            linear(&x, &w, &bad).is_err(),
+            "35 rows do not repeat a bias of 6"
+        );
     }
 
     #[test]

@@ -13,12 +13,16 @@ mod gelu;
 mod gemm;
 mod layer_norm;
 mod linear;
+mod mlp;
 mod rows;
+mod token_mix;
 
 pub use gelu::gelu;
 pub use layer_norm::{layer_norm, normalise};
 pub use linear::linear;
+pub use mlp::mlp;
 pub use rows::{add_rows, column_mean, column_sum, sum_middle};
+pub use token_mix::token_mix;
 
 use candle_core::{CpuStorage, Layout, Tensor};
 

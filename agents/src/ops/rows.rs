@@ -113,7 +113,7 @@ pub(crate) struct SumMiddle {
 }
 
 /// Per block of rows, in order; then over the blocks, in order.
-fn sum_middle_cpu(x: &[f32], p: usize, q: usize, r: usize) -> Vec<f32> {
+pub(crate) fn sum_middle_cpu(x: &[f32], p: usize, q: usize, r: usize) -> Vec<f32> {
     let blocks = q.div_ceil(BLOCK).max(1);
     let mut partial = vec![0f32; p * blocks * r];
     partial
