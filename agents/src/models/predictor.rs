@@ -8,7 +8,7 @@ use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::{dense, perceptron};
 use crate::error::Result;
-use crate::ops::{add_rows, gelu, token_mix};
+use crate::ops::{add_rows, context_linear, gelu, token_mix, window_linear};
 
 /// Latent dynamics.
 pub struct Predictor {
@@ -53,12 +53,19 @@ impl Predictor {
 
     /// One step: context `[B, C, N, D]`, actions `[B, C, A]` to the next grid `[B, N, D]`.
     pub fn step(&self, ctx: &Tensor, actions: &Tensor) -> Result<Tensor> {
-        let (b, c, n, d) = ctx.dims4()?;
-        let x = ctx
-            .permute((0, 2, 1, 3))?
-            .contiguous()?
-            .reshape((b, n, c * d))?;
-        let mut h = dense(&self.temporal, &x)?;
+        let c = ctx.dim(1)?;
+        let h = context_linear(ctx, self.temporal.weight(), self.temporal_bias())?;
+        self.finish(h, &ctx.narrow(1, c - 1, 1)?.squeeze(1)?, actions)
+    }
+
+    fn temporal_bias(&self) -> &Tensor {
+        self.temporal.bias().expect("linear layers have a bias")
+    }
+
+    /// The rest of a step from the temporal layer's output `[B, N, H]` and the window's last
+    /// grid `[B, N, D]`.
+    fn finish(&self, mut h: Tensor, last: &Tensor, actions: &Tensor) -> Result<Tensor> {
+        let (b, c) = (h.dim(0)?, self.context);
         if let Some(action) = &self.action {
             let a = dense(action, &actions.reshape((b, c * self.action_dim))?)?;
             h = add_rows(&h, &a)?;
@@ -70,21 +77,74 @@ impl Predictor {
             self.mix.bias().expect("linear layers have a bias"),
         )?;
         let delta = perceptron(&self.hidden, &self.out, &h, false)?;
-        let last = ctx.narrow(1, c - 1, 1)?.squeeze(1)?;
         Ok((last + delta)?)
     }
 
     /// `steps` autoregressive steps from context `[B, C, N, D]` with actions `[B, C + K - 1, A]`.
     pub fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
         let c = self.context;
-        let mut window = context.clone();
-        let mut preds = Vec::with_capacity(steps);
+        let mut preds: Vec<Tensor> = Vec::with_capacity(steps);
         for k in 0..steps {
             let acts = actions.narrow(1, k, c)?;
-            let next = self.step(&window, &acts)?;
-            window = Tensor::cat(&[window.narrow(1, 1, c - 1)?, next.unsqueeze(1)?], 1)?;
+            // The window (the context's last C - k grids, then the k predictions) is never
+            // built: the temporal layer reads it from both (a copy of the window per step,
+            // and its gradient, cost more than the rest of the step's bookkeeping).
+            let next = match k {
+                0 => self.step(context, &acts)?,
+                _ => {
+                    let m = k.min(c);
+                    let recent = Tensor::stack(&preds[k - m..], 1)?;
+                    let (w, bias) = (self.temporal.weight(), self.temporal_bias());
+                    let h = if m == c {
+                        context_linear(&recent, w, bias)?
+                    } else {
+                        window_linear(context, &recent, w, bias)?
+                    };
+                    self.finish(h, &preds[k - 1], &acts)?
+                }
+            };
             preds.push(next);
         }
         Ok(Tensor::stack(&preds, 1)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+
+    use super::*;
+
+    #[test]
+    fn rollout_equals_stepping_through_explicit_windows() {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let (c, n, d) = (3, 4, 5);
+        let predictor = Predictor::new(c, n, d, 16, 2, vb).unwrap();
+        let context = Tensor::randn(0f32, 1.0, (2, c, n, d), &Device::Cpu).unwrap();
+        let steps = 5;
+        let actions = Tensor::randn(0f32, 1.0, (2, c + steps - 1, 2), &Device::Cpu).unwrap();
+        let fast = predictor.rollout(&context, &actions, steps).unwrap();
+        let mut window = context.clone();
+        for k in 0..steps {
+            let next = predictor
+                .step(&window, &actions.narrow(1, k, c).unwrap())
+                .unwrap();
+            let ours = fast.narrow(1, k, 1).unwrap().squeeze(1).unwrap();
+            let bits = |t: &Tensor| -> Vec<u32> {
+                let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                v.iter().map(|v| v.to_bits()).collect()
+            };
+            assert_eq!(bits(&ours), bits(&next), "step {k}");
+            window = Tensor::cat(
+                &[
+                    window.narrow(1, 1, c - 1).unwrap(),
+                    next.unsqueeze(1).unwrap(),
+                ],
+                1,
+            )
+            .unwrap();
+        }
     }
 }

@@ -25,7 +25,7 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
     let rows = x.elem_count() / inp.max(1);
     let period = match bias.dims() {
         [o] if *o == out => 1,
-        [t, o] if *o == out && *t > 0 && rows % t == 0 => *t,
+        [t, o] if *o == out && *t > 0 && rows.is_multiple_of(*t) => *t,
         _ => usize::MAX,
     };
     if last != inp || period == usize::MAX {

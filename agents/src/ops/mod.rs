@@ -9,6 +9,7 @@
 //! taken over fixed blocks of rows, in order, so the result does not depend on the number of
 //! threads. On other devices each falls back to the plain candle expression.
 
+mod context_linear;
 mod gelu;
 mod gemm;
 mod layer_norm;
@@ -17,6 +18,7 @@ mod mlp;
 mod rows;
 mod token_mix;
 
+pub use context_linear::{context_linear, window_linear};
 pub use gelu::gelu;
 pub use layer_norm::{layer_norm, normalise};
 pub use linear::linear;

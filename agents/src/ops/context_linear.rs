@@ -1,0 +1,440 @@
+//! The predictor's temporal layer: each token's history over the context, `[B, C, N, D]`, to
+//! one hidden vector per token, `[B, N, H]`, as one node of the autograd graph.
+//!
+//! The layer reads token n's C latents as one row of C x D numbers. From candle's ops that is
+//! a permutation, a copy and a reshape before the product (three graph nodes per rollout step,
+//! each with a zeroed gradient and an addition in the backward pass, one of them a strided
+//! copy). Here the rows are gathered into a scratch buffer inside the op, used for one
+//! product, and gathered again in the backward pass instead of being kept.
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::gemm::{View, gemm_into};
+use super::rows::sum_middle_cpu;
+use super::{contiguous, fused};
+use crate::error::Result;
+
+/// `ctx [B, C, N, D]` to `[B, N, H]`: `W [H, C D]` applied to each token's context row
+/// `(z_1[n], ..., z_C[n])`, plus `b [H]`.
+pub fn context_linear(ctx: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (batch, c, n, d) = ctx.dims4()?;
+    let (h, cd) = w.dims2()?;
+    if cd != c * d || b.dims() != [h] {
+        return Err(candle_core::Error::Msg(format!(
+            "context_linear: context {:?} against W {:?} and b {:?}",
+            ctx.dims(),
+            w.dims(),
+            b.dims()
+        ))
+        .into());
+    }
+    if !fused(&[ctx, w, b]) {
+        let x = ctx
+            .permute((0, 2, 1, 3))?
+            .contiguous()?
+            .reshape((batch, n, c * d))?;
+        return super::linear(&x, w, b);
+    }
+    Ok(ctx.contiguous()?.apply_op3(
+        &w.contiguous()?,
+        &b.contiguous()?,
+        ContextLinear {
+            batch,
+            c,
+            n,
+            d,
+            h,
+            k: 0,
+        },
+    )?)
+}
+
+/// [`context_linear`] of the window that a rollout has reached after `k` steps: the last
+/// `C - k` frames of `ctx [B, C, N, D]` followed by the `k` predictions `preds [B, k, N, D]`
+/// (`1 <= k <= C`), without building the window.
+pub fn window_linear(ctx: &Tensor, preds: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (batch, c, n, d) = ctx.dims4()?;
+    let (pb, k, pn, pd) = preds.dims4()?;
+    if (pb, pn, pd) != (batch, n, d) || k == 0 || k > c {
+        return Err(candle_core::Error::Msg(format!(
+            "window_linear: context {:?} and predictions {:?}",
+            ctx.dims(),
+            preds.dims()
+        ))
+        .into());
+    }
+    let (h, cd) = w.dims2()?;
+    if cd != c * d || b.dims() != [h] {
+        return Err(candle_core::Error::Msg(format!(
+            "window_linear: context {:?} against W {:?} and b {:?}",
+            ctx.dims(),
+            w.dims(),
+            b.dims()
+        ))
+        .into());
+    }
+    if !fused(&[ctx, preds, w, b]) {
+        let window = Tensor::cat(&[&ctx.narrow(1, k, c - k)?, preds], 1)?;
+        return context_linear(&window, w, b);
+    }
+    let packed = Tensor::cat(&[&w.flatten_all()?, &b.contiguous()?], 0)?;
+    Ok(ctx.contiguous()?.apply_op3(
+        &preds.contiguous()?,
+        &packed,
+        WindowLinear(ContextLinear {
+            batch,
+            c,
+            n,
+            d,
+            h,
+            k,
+        }),
+    )?)
+}
+
+/// `W rows + b` from gathered rows.
+fn project(op: &ContextLinear, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
+    let mut y = Vec::with_capacity(op.rows() * op.h);
+    for _ in 0..op.rows() {
+        y.extend_from_slice(b);
+    }
+    gemm_into(
+        &mut y,
+        View::rows(x, op.rows(), op.c * op.d),
+        View::rows(w, op.h, op.c * op.d).t(),
+        true,
+    );
+    y
+}
+
+/// The gradients of the window's frames (scattered), of W and of b, packed.
+fn gradients(op: &ContextLinear, ctx: &[f32], preds: &[f32], w: &[f32], g: &[f32]) -> Vec<f32> {
+    let (rows, cd, h) = (op.rows(), op.c * op.d, op.h);
+    let x = op.gather(ctx, preds);
+    let mut dx = vec![0f32; rows * cd];
+    gemm_into(&mut dx, View::rows(g, rows, h), View::rows(w, h, cd), false);
+    let mut out = op.scatter(&dx);
+    drop(dx);
+    let mut dw = vec![0f32; h * cd];
+    gemm_into(
+        &mut dw,
+        View::rows(g, rows, h).t(),
+        View::rows(&x, rows, cd),
+        false,
+    );
+    out.extend_from_slice(&dw);
+    out.extend_from_slice(&sum_middle_cpu(g, 1, rows, h));
+    out
+}
+
+struct WindowLinear(ContextLinear);
+
+impl CustomOp3 for WindowLinear {
+    fn name(&self) -> &'static str {
+        "moravec-window-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let op = &self.0;
+        let (ctx, preds, p) = (
+            contiguous(s1, l1)?,
+            contiguous(s2, l2)?,
+            contiguous(s3, l3)?,
+        );
+        let (w, b) = p.split_at(op.h * op.c * op.d);
+        let y = project(op, &op.gather(ctx, preds), w, b);
+        Ok((CpuStorage::F32(y), Shape::from((op.batch, op.n, op.h))))
+    }
+
+    fn bwd(
+        &self,
+        ctx: &Tensor,
+        preds: &Tensor,
+        packed: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        // The gradient op needs four inputs: the parameters and the incoming gradient travel
+        // together (both as small as one step's hidden layer).
+        let tail = Tensor::cat(&[packed, &grad.flatten_all()?], 0)?;
+        let all = ctx.apply_op3_no_bwd(preds, &tail, &WindowLinearGrad(self.0))?;
+        let (lc, lp) = (ctx.elem_count(), preds.elem_count());
+        let dctx = all.narrow(0, 0, lc)?.reshape(ctx.shape())?;
+        let dpreds = all.narrow(0, lc, lp)?.reshape(preds.shape())?;
+        let dpacked = all.narrow(0, lc + lp, packed.elem_count())?;
+        Ok((Some(dctx), Some(dpreds), Some(dpacked)))
+    }
+}
+
+/// The gradients of the context, the predictions, and the packed (W, b), packed.
+struct WindowLinearGrad(ContextLinear);
+
+impl CustomOp3 for WindowLinearGrad {
+    fn name(&self) -> &'static str {
+        "moravec-window-linear-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let op = &self.0;
+        let (ctx, preds, tail) = (
+            contiguous(s1, l1)?,
+            contiguous(s2, l2)?,
+            contiguous(s3, l3)?,
+        );
+        let (w, rest) = tail.split_at(op.h * op.c * op.d);
+        let out = gradients(op, ctx, preds, w, &rest[op.h..]);
+        let len = out.len();
+        Ok((CpuStorage::F32(out), Shape::from(len)))
+    }
+}
+
+/// The shapes: the window is the last `C - k` frames of a `[B, C, N, D]` context followed by
+/// `k` predicted frames `[B, k, N, D]`.
+#[derive(Clone, Copy)]
+struct ContextLinear {
+    batch: usize,
+    c: usize,
+    n: usize,
+    d: usize,
+    h: usize,
+    k: usize,
+}
+
+impl ContextLinear {
+    /// The window's frame `t` of batch entry `b`: `(from predictions, frame index)`.
+    fn source(&self, t: usize) -> (bool, usize) {
+        if t + self.k < self.c {
+            (false, t + self.k)
+        } else {
+            (true, t + self.k - self.c)
+        }
+    }
+
+    /// Context `[B, C, N, D]` and predictions `[B, k, N, D]` to rows `[B, N, C D]`.
+    fn gather(&self, ctx: &[f32], preds: &[f32]) -> Vec<f32> {
+        let (c, n, d, k) = (self.c, self.n, self.d, self.k);
+        let mut rows = vec![0f32; self.batch * n * c * d];
+        rows.par_chunks_mut(n * c * d)
+            .enumerate()
+            .for_each(|(b, rows)| {
+                for t in 0..c {
+                    let frame = match self.source(t) {
+                        (false, f) => &ctx[(b * c + f) * n * d..][..n * d],
+                        (true, f) => &preds[(b * k + f) * n * d..][..n * d],
+                    };
+                    for (tok, z) in frame.chunks(d).enumerate() {
+                        rows[(tok * c + t) * d..][..d].copy_from_slice(z);
+                    }
+                }
+            });
+        rows
+    }
+
+    /// Rows `[B, N, C D]` back to the gradients of the context `[B, C, N, D]` (zero for the
+    /// frames outside the window) and of the predictions `[B, k, N, D]`, one after the other.
+    fn scatter(&self, rows: &[f32]) -> Vec<f32> {
+        let (c, n, d, k) = (self.c, self.n, self.d, self.k);
+        let ctx_len = self.batch * c * n * d;
+        let mut out = vec![0f32; ctx_len + self.batch * k * n * d];
+        let (dctx, dpreds) = out.split_at_mut(ctx_len);
+        let fill = |(dctx, dpreds): (&mut [f32], &mut [f32]), rows: &[f32]| {
+            for t in 0..c {
+                let frame = match self.source(t) {
+                    (false, f) => &mut dctx[f * n * d..][..n * d],
+                    (true, f) => &mut dpreds[f * n * d..][..n * d],
+                };
+                for (tok, z) in frame.chunks_mut(d).enumerate() {
+                    z.copy_from_slice(&rows[(tok * c + t) * d..][..d]);
+                }
+            }
+        };
+        let per_entry = rows.par_chunks(n * c * d);
+        if k == 0 {
+            dctx.par_chunks_mut(c * n * d)
+                .zip(per_entry)
+                .for_each(|(dctx, rows)| fill((dctx, &mut []), rows));
+        } else {
+            dctx.par_chunks_mut(c * n * d)
+                .zip(dpreds.par_chunks_mut(k * n * d))
+                .zip(per_entry)
+                .for_each(|(parts, rows)| fill(parts, rows));
+        }
+        out
+    }
+
+    fn rows(&self) -> usize {
+        self.batch * self.n
+    }
+}
+
+impl CustomOp3 for ContextLinear {
+    fn name(&self) -> &'static str {
+        "moravec-context-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (ctx, w, b) = (
+            contiguous(s1, l1)?,
+            contiguous(s2, l2)?,
+            contiguous(s3, l3)?,
+        );
+        let y = project(self, &self.gather(ctx, &[]), w, b);
+        Ok((
+            CpuStorage::F32(y),
+            Shape::from((self.batch, self.n, self.h)),
+        ))
+    }
+
+    fn bwd(
+        &self,
+        ctx: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let all = ctx.apply_op3_no_bwd(w, &grad.contiguous()?, &ContextLinearGrad(*self))?;
+        let len = ctx.elem_count();
+        let dctx = all.narrow(0, 0, len)?.reshape(ctx.shape())?;
+        let dw = all.narrow(0, len, w.elem_count())?.reshape(w.shape())?;
+        let db = all.narrow(0, len + w.elem_count(), self.h)?;
+        Ok((Some(dctx), Some(dw), Some(db)))
+    }
+}
+
+/// The gradients of the context, W and b, packed `[B C N D + H C D + H]`.
+struct ContextLinearGrad(ContextLinear);
+
+impl CustomOp3 for ContextLinearGrad {
+    fn name(&self) -> &'static str {
+        "moravec-context-linear-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let op = &self.0;
+        let (ctx, w, g) = (
+            contiguous(s1, l1)?,
+            contiguous(s2, l2)?,
+            contiguous(s3, l3)?,
+        );
+        let out = gradients(op, ctx, &[], w, g);
+        let len = out.len();
+        Ok((CpuStorage::F32(out), Shape::from(len)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Var};
+
+    use super::*;
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    fn var(shape: &[usize], std: f32) -> Var {
+        Var::from_tensor(&Tensor::randn(0f32, std, shape, &Device::Cpu).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn matches_the_permuted_linear_layer_and_its_gradients() {
+        let (ctx, w, b) = (var(&[3, 4, 5, 6], 1.0), var(&[7, 24], 0.3), var(&[7], 0.3));
+        let up = Tensor::randn(0f32, 1.0, (3, 5, 7), &Device::Cpu).unwrap();
+        let ours = context_linear(&ctx, &w, &b).unwrap();
+        let x = ctx
+            .permute((0, 2, 1, 3))
+            .unwrap()
+            .contiguous()
+            .unwrap()
+            .reshape((3, 5, 24))
+            .unwrap();
+        let theirs = x
+            .broadcast_matmul(&w.t().unwrap())
+            .unwrap()
+            .broadcast_add(&b)
+            .unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &up)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, v) in [("ctx", &ctx), ("w", &w), ("b", &b)] {
+            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
+            assert!(diff < 1e-4, "gradient of {name} differs by {diff}");
+        }
+    }
+
+    #[test]
+    fn window_linear_matches_the_built_window_and_its_gradients() {
+        for k in [1, 3, 4] {
+            let (ctx, preds) = (var(&[2, 4, 5, 3], 1.0), var(&[2, k, 5, 3], 1.0));
+            let (w, b) = (var(&[7, 12], 0.3), var(&[7], 0.3));
+            let up = Tensor::randn(0f32, 1.0, (2, 5, 7), &Device::Cpu).unwrap();
+            let ours = window_linear(&ctx, &preds, &w, &b).unwrap();
+            let window =
+                Tensor::cat(&[&ctx.narrow(1, k, 4 - k).unwrap(), preds.as_tensor()], 1).unwrap();
+            let theirs = context_linear(&window, &w, &b).unwrap();
+            assert_eq!(max_diff(&ours, &theirs), 0.0, "forward, k = {k}");
+            let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = (theirs * &up)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            for (name, v) in [("ctx", &ctx), ("preds", &preds), ("w", &w), ("b", &b)] {
+                let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
+                assert!(diff < 1e-5, "gradient of {name} differs by {diff}, k = {k}");
+            }
+        }
+        let (ctx, w, b) = (var(&[2, 4, 5, 3], 1.0), var(&[7, 12], 0.3), var(&[7], 0.3));
+        let too_many = var(&[2, 5, 5, 3], 1.0);
+        assert!(window_linear(&ctx, &too_many, &w, &b).is_err());
+    }
+}
