@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::gemm::{View, gemm_into};
 use super::rows::sum_middle_cpu;
-use super::{contiguous, fused};
+use super::{contiguous, fused, repeat_rows};
 use crate::error::Result;
 
 /// `ctx [B, C, N, D]` to `[B, N, H]`: `W [H, C D]` applied to each token's context row
@@ -46,6 +46,7 @@ pub fn context_linear(ctx: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
             d,
             h,
             k: 0,
+            inputs: true,
         },
     )?)
 }
@@ -89,16 +90,14 @@ pub fn window_linear(ctx: &Tensor, preds: &Tensor, w: &Tensor, b: &Tensor) -> Re
             d,
             h,
             k,
+            inputs: true,
         }),
     )?)
 }
 
 /// `W rows + b` from gathered rows.
 fn project(op: &ContextLinear, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
-    let mut y = Vec::with_capacity(op.rows() * op.h);
-    for _ in 0..op.rows() {
-        y.extend_from_slice(b);
-    }
+    let mut y = repeat_rows(b, op.rows());
     gemm_into(
         &mut y,
         View::rows(x, op.rows(), op.c * op.d),
@@ -108,14 +107,18 @@ fn project(op: &ContextLinear, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     y
 }
 
-/// The gradients of the window's frames (scattered), of W and of b, packed.
+/// The gradients of the window's frames (scattered, when `op.inputs`), of W and of b, packed.
 fn gradients(op: &ContextLinear, ctx: &[f32], preds: &[f32], w: &[f32], g: &[f32]) -> Vec<f32> {
     let (rows, cd, h) = (op.rows(), op.c * op.d, op.h);
     let x = op.gather(ctx, preds);
-    let mut dx = vec![0f32; rows * cd];
-    gemm_into(&mut dx, View::rows(g, rows, h), View::rows(w, h, cd), false);
-    let mut out = op.scatter(&dx);
-    drop(dx);
+    let params = h * cd + h;
+    let mut out = if op.inputs {
+        let mut dx = vec![0f32; rows * cd];
+        gemm_into(&mut dx, View::rows(g, rows, h), View::rows(w, h, cd), false);
+        op.scatter(&dx, params)
+    } else {
+        Vec::with_capacity(params)
+    };
     let mut dw = vec![0f32; h * cd];
     gemm_into(
         &mut dw,
@@ -166,12 +169,28 @@ impl CustomOp3 for WindowLinear {
         // The gradient op needs four inputs: the parameters and the incoming gradient travel
         // together (both as small as one step's hidden layer).
         let tail = Tensor::cat(&[packed, &grad.flatten_all()?], 0)?;
-        let all = ctx.apply_op3_no_bwd(preds, &tail, &WindowLinearGrad(self.0))?;
-        let (lc, lp) = (ctx.elem_count(), preds.elem_count());
-        let dctx = all.narrow(0, 0, lc)?.reshape(ctx.shape())?;
-        let dpreds = all.narrow(0, lc, lp)?.reshape(preds.shape())?;
+        let op = ContextLinear {
+            inputs: ctx.track_op() || preds.track_op(),
+            ..self.0
+        };
+        let all = ctx.apply_op3_no_bwd(preds, &tail, &WindowLinearGrad(op))?;
+        let (lc, lp) = match op.inputs {
+            true => (ctx.elem_count(), preds.elem_count()),
+            false => (0, 0),
+        };
         let dpacked = all.narrow(0, lc + lp, packed.elem_count())?;
-        Ok((Some(dctx), Some(dpreds), Some(dpacked)))
+        if !op.inputs {
+            return Ok((None, None, Some(dpacked)));
+        }
+        // Untracked inputs (pixels) get no gradient: candle would add it into a zeroed one.
+        let dctx = ctx.track_op().then(|| all.narrow(0, 0, lc)).transpose()?;
+        let dctx = dctx.map(|t| t.reshape(ctx.shape())).transpose()?;
+        let dpreds = preds
+            .track_op()
+            .then(|| all.narrow(0, lc, lp))
+            .transpose()?;
+        let dpreds = dpreds.map(|t| t.reshape(preds.shape())).transpose()?;
+        Ok((dctx, dpreds, Some(dpacked)))
     }
 }
 
@@ -215,6 +234,8 @@ struct ContextLinear {
     d: usize,
     h: usize,
     k: usize,
+    /// Whether the gradient of the window's frames is wanted (not for pixels, say).
+    inputs: bool,
 }
 
 impl ContextLinear {
@@ -248,11 +269,14 @@ impl ContextLinear {
     }
 
     /// Rows `[B, N, C D]` back to the gradients of the context `[B, C, N, D]` (zero for the
-    /// frames outside the window) and of the predictions `[B, k, N, D]`, one after the other.
-    fn scatter(&self, rows: &[f32]) -> Vec<f32> {
+    /// frames outside the window) and of the predictions `[B, k, N, D]`, one after the other,
+    /// with room for `spare` more numbers.
+    fn scatter(&self, rows: &[f32], spare: usize) -> Vec<f32> {
         let (c, n, d, k) = (self.c, self.n, self.d, self.k);
         let ctx_len = self.batch * c * n * d;
-        let mut out = vec![0f32; ctx_len + self.batch * k * n * d];
+        let len = ctx_len + self.batch * k * n * d;
+        let mut out = Vec::with_capacity(len + spare);
+        out.resize(len, 0f32);
         let (dctx, dpreds) = out.split_at_mut(ctx_len);
         let fill = |(dctx, dpreds): (&mut [f32], &mut [f32]), rows: &[f32]| {
             for t in 0..c {
@@ -318,12 +342,19 @@ impl CustomOp3 for ContextLinear {
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let all = ctx.apply_op3_no_bwd(w, &grad.contiguous()?, &ContextLinearGrad(*self))?;
-        let len = ctx.elem_count();
-        let dctx = all.narrow(0, 0, len)?.reshape(ctx.shape())?;
+        let op = ContextLinear {
+            inputs: ctx.track_op(),
+            ..*self
+        };
+        let all = ctx.apply_op3_no_bwd(w, &grad.contiguous()?, &ContextLinearGrad(op))?;
+        let len = if op.inputs { ctx.elem_count() } else { 0 };
         let dw = all.narrow(0, len, w.elem_count())?.reshape(w.shape())?;
         let db = all.narrow(0, len + w.elem_count(), self.h)?;
-        Ok((Some(dctx), Some(dw), Some(db)))
+        let dctx = match op.inputs {
+            true => Some(all.narrow(0, 0, len)?.reshape(ctx.shape())?),
+            false => None,
+        };
+        Ok((dctx, Some(dw), Some(db)))
     }
 }
 
@@ -431,6 +462,51 @@ mod tests {
             for (name, v) in [("ctx", &ctx), ("preds", &preds), ("w", &w), ("b", &b)] {
                 let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
                 assert!(diff < 1e-5, "gradient of {name} differs by {diff}, k = {k}");
+            }
+        }
+        // Pixels as the context: no gradient for them, the same for the rest.
+        let (pixels, preds) = (
+            Tensor::randn(0f32, 1.0, (2, 4, 5, 3), &Device::Cpu).unwrap(),
+            var(&[2, 2, 5, 3], 1.0),
+        );
+        let (w, b) = (var(&[7, 12], 0.3), var(&[7], 0.3));
+        let up = Tensor::randn(0f32, 1.0, (2, 5, 7), &Device::Cpu).unwrap();
+        for k in [0, 2] {
+            let (ours, theirs) = if k == 0 {
+                let rows = pixels
+                    .permute((0, 2, 1, 3))
+                    .unwrap()
+                    .contiguous()
+                    .unwrap()
+                    .reshape((2, 5, 12))
+                    .unwrap();
+                let unfused = rows
+                    .broadcast_matmul(&w.t().unwrap())
+                    .unwrap()
+                    .broadcast_add(&b)
+                    .unwrap();
+                (context_linear(&pixels, &w, &b).unwrap(), unfused)
+            } else {
+                let window =
+                    Tensor::cat(&[&pixels.narrow(1, 2, 2).unwrap(), preds.as_tensor()], 1).unwrap();
+                (
+                    window_linear(&pixels, &preds, &w, &b).unwrap(),
+                    context_linear(&window, &w, &b).unwrap(),
+                )
+            };
+            let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = (theirs * &up)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            assert!(g1.get(&pixels).is_none(), "pixels got a gradient, k = {k}");
+            for v in [&w, &b] {
+                assert!(max_diff(g1.get(v).unwrap(), g2.get(v).unwrap()) < 1e-5);
+            }
+            if k > 0 {
+                assert!(max_diff(g1.get(&preds).unwrap(), g2.get(&preds).unwrap()) < 1e-5);
             }
         }
         let (ctx, w, b) = (var(&[2, 4, 5, 3], 1.0), var(&[7, 12], 0.3), var(&[7], 0.3));

@@ -12,7 +12,7 @@ use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 
 use super::gemm::{View, gemm_into};
 use super::rows::SumMiddle;
-use super::{contiguous, fused};
+use super::{contiguous, fused, repeat_rows};
 use crate::error::Result;
 
 /// `x [..., in] W^T + b`, with `weight [out, in]` and `bias [out]`, or `bias [T, out]` whose
@@ -89,10 +89,7 @@ impl CustomOp3 for Linear {
             contiguous(s3, l3)?,
         );
         let (rows, inp, out) = (self.rows, self.inp, self.out);
-        let mut y = Vec::with_capacity(rows * out);
-        for _ in 0..rows / self.period {
-            y.extend_from_slice(b);
-        }
+        let mut y = repeat_rows(b, rows / self.period);
         gemm_into(
             &mut y,
             View::rows(x, rows, inp),
@@ -112,15 +109,21 @@ impl CustomOp3 for Linear {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (rows, inp, out) = (self.rows, self.inp, self.out);
         let grad = grad.contiguous()?;
-        let dx = grad.apply_op2_no_bwd(
-            w,
-            &InputGrad {
-                rows,
-                inp,
-                out,
-                shape: x.shape().clone(),
-            },
-        )?;
+        // An input that carries no gradient (pixels, say) gets none: candle would add it into
+        // a zeroed tensor, after a product as large as the layer's own.
+        let dx = if x.track_op() {
+            Some(grad.apply_op2_no_bwd(
+                w,
+                &InputGrad {
+                    rows,
+                    inp,
+                    out,
+                    shape: x.shape().clone(),
+                },
+            )?)
+        } else {
+            None
+        };
         let dw = grad.apply_op2_no_bwd(x, &WeightGrad { rows, inp, out })?;
         let period = self.period;
         let db = grad
@@ -130,7 +133,7 @@ impl CustomOp3 for Linear {
                 r: period * out,
             })?
             .reshape(b.shape())?;
-        Ok((Some(dx), Some(dw), Some(db)))
+        Ok((dx, Some(dw), Some(db)))
     }
 }
 
@@ -309,6 +312,31 @@ mod tests {
             linear(&x, &w, &bad).is_err(),
             "35 rows do not repeat a bias of 6"
         );
+    }
+
+    #[test]
+    fn an_input_without_gradient_gets_none_and_the_weights_theirs() {
+        let dev = Device::Cpu;
+        let x = Tensor::randn(0f32, 1.0, (50, 6), &dev).unwrap();
+        let w = Var::from_tensor(&Tensor::randn(0f32, 0.3, (4, 6), &dev).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 0.3, 4, &dev).unwrap()).unwrap();
+        let up = Tensor::randn(0f32, 1.0, (50, 4), &dev).unwrap();
+        let ours = linear(&x, &w, &b).unwrap();
+        let theirs = x
+            .matmul(&w.t().unwrap())
+            .unwrap()
+            .broadcast_add(&b)
+            .unwrap();
+        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &up)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert!(g1.get(&x).is_none(), "pixels got a gradient");
+        assert!(max_diff(g1.get(&w).unwrap(), g2.get(&w).unwrap()) < 1e-4);
+        assert!(max_diff(g1.get(&b).unwrap(), g2.get(&b).unwrap()) < 1e-4);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::gelu::{derivative, forward};
 use super::gemm::{View, gemm_into};
 use super::rows::sum_middle_cpu;
-use super::{CHUNK, contiguous, fused};
+use super::{CHUNK, contiguous, fused, repeat_rows};
 use crate::error::Result;
 
 /// `W2 gelu(W1 x + b1) + b2` over the last dimension of `x`, plus `x` itself when `residual`
@@ -106,15 +106,6 @@ struct Mlp {
     saved: Saved,
 }
 
-/// `rows` copies of `bias` (then the product is accumulated onto them).
-fn bias_rows(bias: &[f32], rows: usize) -> Vec<f32> {
-    let mut v = Vec::with_capacity(rows * bias.len());
-    for _ in 0..rows {
-        v.extend_from_slice(bias);
-    }
-    v
-}
-
 impl CustomOp2 for Mlp {
     fn name(&self) -> &'static str {
         "moravec-mlp"
@@ -136,7 +127,7 @@ impl CustomOp2 for Mlp {
             residual,
         } = self.dims;
         let (w1, b1, w2, b2) = self.dims.split(p);
-        let mut pre = bias_rows(b1, rows);
+        let mut pre = repeat_rows(b1, rows);
         gemm_into(
             &mut pre,
             View::rows(x, rows, d),
@@ -147,7 +138,7 @@ impl CustomOp2 for Mlp {
         act.par_chunks_mut(CHUNK)
             .zip(pre.par_chunks(CHUNK))
             .for_each(|(a, p)| a.iter_mut().zip(p).for_each(|(a, &p)| *a = forward(p)));
-        let mut y = bias_rows(b2, rows);
+        let mut y = repeat_rows(b2, rows);
         if residual {
             y.par_chunks_mut(CHUNK)
                 .zip(x.par_chunks(CHUNK))
