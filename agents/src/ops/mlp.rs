@@ -134,10 +134,11 @@ impl CustomOp2 for Mlp {
             View::rows(w1, h, d).t(),
             true,
         );
-        let mut act = vec![0f32; rows * h];
-        act.par_chunks_mut(CHUNK)
-            .zip(pre.par_chunks(CHUNK))
-            .for_each(|(a, p)| a.iter_mut().zip(p).for_each(|(a, &p)| *a = forward(p)));
+        let act: Vec<f32> = pre
+            .par_iter()
+            .with_min_len(CHUNK)
+            .map(|&p| forward(p))
+            .collect();
         let mut y = repeat_rows(b2, rows);
         if residual {
             y.par_chunks_mut(CHUNK)
