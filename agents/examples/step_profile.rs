@@ -1,5 +1,5 @@
-//! Times the parts of one jepa-vicreg training step at batch 64 (forward, backward, update):
-//! `cargo run --release -p moravec-agents --example step_profile`.
+//! Times the parts of one training step at batch 64 (forward, backward, update), medians of
+//! nine: `cargo run --release -p moravec-agents --example step_profile [MODEL]`.
 
 use std::time::Instant;
 
@@ -24,7 +24,8 @@ fn main() -> anyhow::Result<()> {
         frames: Tensor::rand(0f32, 1f32, (64, w, 3, 64, 64), &Device::Cpu)?,
         actions: Tensor::rand(-1f32, 1f32, (64, w, 2), &Device::Cpu)?,
     };
-    for _ in 0..3 {
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for _ in 0..9 {
         let t0 = Instant::now();
         let z = model.encode(&b.frames)?;
         let t1 = Instant::now();
@@ -35,13 +36,24 @@ fn main() -> anyhow::Result<()> {
         opt.update(&grads, 1e-4)?;
         let t4 = Instant::now();
         drop(z);
-        println!(
-            "encode {:.0} ms | loss forward {:.0} ms | backward {:.0} ms | update {:.0} ms",
-            (t1 - t0).as_secs_f64() * 1e3,
-            (t2 - t1).as_secs_f64() * 1e3,
-            (t3 - t2).as_secs_f64() * 1e3,
-            (t4 - t3).as_secs_f64() * 1e3
-        );
+        for (v, (a, b)) in times
+            .iter_mut()
+            .zip([(t0, t1), (t1, t2), (t2, t3), (t3, t4)])
+        {
+            v.push((b - a).as_secs_f64() * 1e3);
+        }
     }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let [e, f, b, u] = &mut times;
+    println!(
+        "{name} (median of 9): encode {:.0} ms | loss forward {:.0} ms | backward {:.0} ms | update {:.0} ms",
+        median(e),
+        median(f),
+        median(b),
+        median(u)
+    );
     Ok(())
 }

@@ -119,9 +119,9 @@ class PixelAe(nn.Module):
     def loss(self, frames, actions):
         b, l = frames.shape[:2]
         pixels = patchify(frames.reshape(b * l, 3, SIZE, SIZE)).reshape(b, l, TOKENS, PATCH_DIM)
-        z = self.encoder(frames)
-        pred = self.decoder(self.predictor.rollout(z[:, :CONTEXT], actions[:, :CONTEXT + HORIZON - 1], HORIZON))
-        return F.mse_loss(pred, pixels[:, CONTEXT:]) + F.mse_loss(self.decoder(z[:, :CONTEXT]), pixels[:, :CONTEXT])
+        z = self.encoder(frames[:, :CONTEXT])  # only the context: the targets are pixels
+        pred = self.decoder(self.predictor.rollout(z, actions[:, :CONTEXT + HORIZON - 1], HORIZON))
+        return F.mse_loss(pred, pixels[:, CONTEXT:]) + F.mse_loss(self.decoder(z), pixels[:, :CONTEXT])
 
 
 class PixelVideo(nn.Module):

@@ -76,17 +76,19 @@ impl WorldModel for JepaVicreg {
 
     fn loss(&self, batch: &Batch) -> Result<Losses> {
         let (c, k) = (self.config.context, self.config.horizon);
-        let z = self.encode(&batch.frames)?;
-        let (b, _, n, d) = z.dims4()?;
-        let context = z.narrow(1, 0, c)?;
-        let target = z.narrow(1, c, k)?;
+        // Context and targets encoded apart (the encoder works frame by frame, so the values
+        // are the same): slicing one encoding would cost a full-size padded gradient per slice.
+        let context = self.encode(&batch.frames.narrow(1, 0, c)?)?;
+        let target = self.encode(&batch.frames.narrow(1, c, k)?)?;
+        let (b, _, n, d) = context.dims4()?;
         let actions = batch.actions.narrow(1, 0, c + k - 1)?;
         let pred = self.rollout(&context, &actions, k)?;
-        let prediction = (pred - target)?.sqr()?.mean_all()?;
-        let branch =
-            |t: usize| -> Result<Tensor> { self.expand(&z.narrow(1, t, 1)?.reshape((b * n, d))?) };
-        let (var_x, cov_x) = variance_covariance(&branch(c - 1)?)?;
-        let (var_y, cov_y) = variance_covariance(&branch(c + k - 1)?)?;
+        let prediction = (pred - &target)?.sqr()?.mean_all()?;
+        let branch = |z: &Tensor, t: usize| -> Result<Tensor> {
+            self.expand(&z.narrow(1, t, 1)?.reshape((b * n, d))?)
+        };
+        let (var_x, cov_x) = variance_covariance(&branch(&context, c - 1)?)?;
+        let (var_y, cov_y) = variance_covariance(&branch(&target, k - 1)?)?;
         let variance = ((var_x + var_y)? * 0.5)?;
         let covariance = (cov_x + cov_y)?;
         let total =

@@ -95,9 +95,9 @@ impl WorldModel for PixelAe {
 
     fn loss(&self, batch: &Batch) -> Result<Losses> {
         let (c, k) = (self.config.context, self.config.horizon);
-        let z = self.encode(&batch.frames)?;
+        // Only the context is encoded: the targets are pixels.
+        let context = self.encode(&batch.frames.narrow(1, 0, c)?)?;
         let pixels = self.pixels(&batch.frames)?;
-        let context = z.narrow(1, 0, c)?;
         let future = self.predict_targets(&context, &batch.actions.narrow(1, 0, c + k - 1)?, k)?;
         let prediction = (future - pixels.narrow(1, c, k)?)?.sqr()?.mean_all()?;
         let reconstruction = (self.decode(&context)? - pixels.narrow(1, 0, c)?)?
