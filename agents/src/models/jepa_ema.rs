@@ -77,7 +77,7 @@ impl WorldModel for JepaEma {
         let context = self.encode(&batch.frames.narrow(1, 0, c)?)?;
         let target = self.targets(&batch.frames.narrow(1, c, k)?)?;
         let pred = self.rollout(&context, &batch.actions.narrow(1, 0, c + k - 1)?, k)?;
-        let l1 = (pred - target)?.abs()?.mean_all()?;
+        let l1 = crate::ops::l1(&pred, &target)?;
         Ok(Losses {
             total: l1.clone(),
             terms: vec![("prediction", l1)],

@@ -83,7 +83,7 @@ impl WorldModel for JepaVicreg {
         let (b, _, n, d) = context.dims4()?;
         let actions = batch.actions.narrow(1, 0, c + k - 1)?;
         let pred = self.rollout(&context, &actions, k)?;
-        let prediction = (pred - &target)?.sqr()?.mean_all()?;
+        let prediction = crate::ops::mse(&pred, &target)?;
         let branch = |z: &Tensor, t: usize| -> Result<Tensor> {
             self.expand(&z.narrow(1, t, 1)?.reshape((b * n, d))?)
         };

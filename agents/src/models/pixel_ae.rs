@@ -10,6 +10,7 @@ use super::encoder::per_frame;
 use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel, patchify};
 use crate::data::Batch;
 use crate::error::Result;
+use crate::ops::mse;
 
 /// The model's registry name.
 pub const NAME: &str = "pixel-ae";
@@ -99,10 +100,8 @@ impl WorldModel for PixelAe {
         let context = self.encode(&batch.frames.narrow(1, 0, c)?)?;
         let pixels = self.pixels(&batch.frames)?;
         let future = self.predict_targets(&context, &batch.actions.narrow(1, 0, c + k - 1)?, k)?;
-        let prediction = (future - pixels.narrow(1, c, k)?)?.sqr()?.mean_all()?;
-        let reconstruction = (self.decode(&context)? - pixels.narrow(1, 0, c)?)?
-            .sqr()?
-            .mean_all()?;
+        let prediction = mse(&future, &pixels.narrow(1, c, k)?)?;
+        let reconstruction = mse(&self.decode(&context)?, &pixels.narrow(1, 0, c)?)?;
         Ok(Losses {
             total: (&prediction + &reconstruction)?,
             terms: vec![

@@ -63,7 +63,7 @@ impl WorldModel for PixelVideo {
             &batch.actions.narrow(1, 0, c + k - 1)?,
             k,
         )?;
-        let mse = (pred - x.narrow(1, c, k)?)?.sqr()?.mean_all()?;
+        let mse = crate::ops::mse(&pred, &x.narrow(1, c, k)?)?;
         Ok(Losses {
             total: mse.clone(),
             terms: vec![("prediction", mse)],

@@ -10,6 +10,7 @@
 //! threads. On other devices each falls back to the plain candle expression.
 
 mod context_linear;
+mod distance;
 mod gelu;
 mod gemm;
 mod layer_norm;
@@ -19,6 +20,7 @@ mod rows;
 mod token_mix;
 
 pub use context_linear::{context_linear, window_linear};
+pub use distance::{l1, mse};
 pub use gelu::gelu;
 pub use layer_norm::{layer_norm, normalise};
 pub use linear::linear;
