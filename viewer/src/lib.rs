@@ -1,0 +1,19 @@
+//! The Moravec viewer: a bevy app that steps `sim`'s own world (one physics truth: bevy only
+//! mirrors the bodies' poses), drives the pusher from the keyboard, and shows the model
+//! camera's view beside the 3D view. Run it with
+//! `cargo run -p moravec-viewer --release -- --scene cart_platform --seed 3`.
+//!
+//! The logic ([`SimPlugin`]) runs without rendering, so tests drive it with bevy's
+//! `MinimalPlugins`; [`app::build`] adds the window or the headless image target.
+
+pub mod app;
+pub mod args;
+pub mod bodies;
+pub mod capture;
+pub mod controls;
+pub mod model_view;
+pub mod orbit;
+pub mod sim;
+
+pub use args::Args;
+pub use sim::{BodyLink, SimPlugin, SimSet, SimState};

@@ -1,0 +1,214 @@
+//! The simulation as a bevy resource: `sim`'s environment, stepped once per frame with the
+//! pusher action of the keyboard, and every body mirrored into an entity's `Transform`.
+
+use std::sync::Mutex;
+
+use bevy::prelude::*;
+use moravec_sim::{BodyId, BodyKind, Environment, Frame, SCENES, SceneSpec};
+
+/// The stepping and mirroring systems: what shows the world runs after them.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SimSet;
+
+/// Links an entity to the `sim` body whose pose it mirrors.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLink(pub BodyId);
+
+/// The running simulation and what the controls set.
+#[derive(Resource)]
+pub struct SimState {
+    env: Mutex<Box<dyn Environment>>,
+    spec: &'static SceneSpec,
+    /// The seed of the current episode.
+    pub seed: u64,
+    /// Side of the model camera's image.
+    pub size: usize,
+    /// No stepping while paused (N still steps once).
+    pub paused: bool,
+    /// Step once while paused.
+    pub step_once: bool,
+    /// The pusher action for the next step (empty for scenes without pusher).
+    pub action: Vec<f32>,
+    /// The model camera's latest image.
+    pub frame: Frame,
+    /// Frames stepped since the last reset.
+    pub frames: u64,
+    /// The pusher's body, if the scene has one.
+    pub pusher: Option<BodyId>,
+    /// Bumped whenever the world is rebuilt (reset, seed, scene): body entities are respawned.
+    pub generation: u64,
+    /// The world was rebuilt this frame: show its initial state before stepping it.
+    fresh: bool,
+}
+
+impl SimState {
+    /// The scene `spec` at episode `seed`, rendering `size` x `size` model images.
+    pub fn new(spec: &'static SceneSpec, seed: u64, size: usize) -> moravec_sim::Result<Self> {
+        let mut env = spec.make(size)?;
+        let obs = env.reset(seed);
+        let mut state = Self {
+            pusher: None,
+            env: Mutex::new(env),
+            spec,
+            seed,
+            size,
+            paused: false,
+            step_once: false,
+            action: vec![0.0; spec.action_dim],
+            frame: obs.frame,
+            frames: 0,
+            generation: 0,
+            fresh: true,
+        };
+        state.pusher = state.find_pusher();
+        Ok(state)
+    }
+
+    /// The scene shown.
+    pub fn spec(&self) -> &'static SceneSpec {
+        self.spec
+    }
+
+    /// The environment, for reading the world.
+    pub fn env(&mut self) -> &mut dyn Environment {
+        self.env
+            .get_mut()
+            .expect("the environment lock is never poisoned")
+            .as_mut()
+    }
+
+    /// Starts the current seed's episode again.
+    pub fn reset(&mut self) {
+        let seed = self.seed;
+        let obs = self.env().reset(seed);
+        self.frame = obs.frame;
+        self.frames = 0;
+        self.action.iter_mut().for_each(|a| *a = 0.0);
+        self.pusher = self.find_pusher();
+        self.generation += 1;
+        self.fresh = true;
+    }
+
+    /// Shows another seed.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.reset();
+    }
+
+    /// Shows the next scene of the registry (after the last, the first).
+    pub fn next_scene(&mut self) -> moravec_sim::Result<()> {
+        let i = SCENES
+            .iter()
+            .position(|s| s.name == self.spec.name)
+            .unwrap_or(0);
+        let spec = SCENES[(i + 1) % SCENES.len()];
+        *self.env.get_mut().expect("not poisoned") = spec.make(self.size)?;
+        self.spec = spec;
+        self.action = vec![0.0; spec.action_dim];
+        self.reset();
+        Ok(())
+    }
+
+    /// One frame of physics with the current action.
+    pub fn step(&mut self) -> moravec_sim::Result<()> {
+        let action = self.action.clone();
+        let step = self.env().step(&action)?;
+        self.frame = step.obs.frame;
+        self.frames += 1;
+        if step.terminated || step.truncated {
+            self.reset();
+        }
+        Ok(())
+    }
+
+    /// The kinematic body at the pusher's planar position.
+    fn find_pusher(&mut self) -> Option<BodyId> {
+        let env = self.env();
+        let [x, z] = env.pusher_xz()?;
+        let world = env.world();
+        world.body_ids().find(|&id| {
+            let p = world.position(id);
+            world.kind(id) == BodyKind::Kinematic && p[0] == x && p[2] == z
+        })
+    }
+}
+
+/// The logic of the viewer, without rendering: stepping, mirroring, controls.
+pub struct SimPlugin {
+    /// The scene to start with.
+    pub spec: &'static SceneSpec,
+    /// Its seed.
+    pub seed: u64,
+    /// Side of the model camera's image.
+    pub size: usize,
+}
+
+impl Plugin for SimPlugin {
+    fn build(&self, app: &mut App) {
+        let state = SimState::new(self.spec, self.seed, self.size)
+            .expect("the scene and size were checked when the arguments were read");
+        app.insert_resource(state)
+            .init_resource::<ButtonInput<KeyCode>>()
+            .add_systems(
+                Update,
+                (
+                    crate::controls::keyboard,
+                    step,
+                    respawn_bodies,
+                    mirror_poses,
+                )
+                    .chain()
+                    .in_set(SimSet),
+            );
+    }
+}
+
+/// Steps the physics once per frame unless paused.
+fn step(mut sim: ResMut<SimState>) {
+    if std::mem::take(&mut sim.fresh) {
+        return;
+    }
+    if sim.paused && !sim.step_once {
+        return;
+    }
+    sim.step_once = false;
+    if let Err(e) = sim.step() {
+        error!("step failed: {e}");
+        sim.paused = true;
+    }
+}
+
+/// Gives every body of a newly built world an entity (and removes the old world's).
+fn respawn_bodies(
+    mut commands: Commands,
+    mut sim: ResMut<SimState>,
+    linked: Query<Entity, With<BodyLink>>,
+    mut built: Local<Option<u64>>,
+) {
+    if *built == Some(sim.generation) {
+        return;
+    }
+    for entity in &linked {
+        commands.entity(entity).despawn();
+    }
+    let world = sim.env().world();
+    for id in world.body_ids() {
+        commands.spawn((BodyLink(id), pose(world, id)));
+    }
+    *built = Some(sim.generation);
+}
+
+/// The `Transform` of body `id`: its position and orientation in the world.
+pub fn pose(world: &moravec_sim::World, id: BodyId) -> Transform {
+    let s = world.body_state(id);
+    Transform::from_translation(Vec3::new(s[0], s[1], s[2]))
+        .with_rotation(Quat::from_xyzw(s[3], s[4], s[5], s[6]))
+}
+
+/// Copies every body's pose into its entity.
+fn mirror_poses(mut sim: ResMut<SimState>, mut bodies: Query<(&BodyLink, &mut Transform)>) {
+    let world = sim.env().world();
+    for (link, mut transform) in &mut bodies {
+        *transform = pose(world, link.0);
+    }
+}

@@ -1,0 +1,261 @@
+//! The viewer's logic without rendering, as bevy's own tests drive apps (`MinimalPlugins`, no
+//! window), and the `view` binary: its headless screenshot and its bad input.
+
+use std::process::Command;
+
+use bevy::prelude::*;
+use moravec_sim::scene::find;
+use moravec_sim::{BodyId, BodyState};
+use moravec_viewer::sim::pose;
+use moravec_viewer::{BodyLink, SimPlugin, SimState};
+
+fn app(scene: &str, seed: u64) -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(SimPlugin {
+        spec: find(scene).unwrap(),
+        seed,
+        size: 32,
+    });
+    app
+}
+
+/// Every body's state, as bits.
+fn bits(world: &moravec_sim::World) -> Vec<(BodyId, Vec<u32>)> {
+    world
+        .body_ids()
+        .map(|id| {
+            let s: BodyState = world.body_state(id);
+            (id, s.iter().map(|v| v.to_bits()).collect())
+        })
+        .collect()
+}
+
+fn transforms(app: &mut App) -> Vec<(BodyId, Transform)> {
+    let mut q = app.world_mut().query::<(&BodyLink, &Transform)>();
+    let mut v: Vec<_> = q.iter(app.world()).map(|(l, t)| (l.0, *t)).collect();
+    v.sort_by_key(|(id, _)| *id);
+    v
+}
+
+#[test]
+fn mirrored_transforms_equal_the_sim_bodies_poses() {
+    // Balls fly in the collision scene, so the poses change from frame to frame.
+    let mut app = app("collision", 5);
+    app.update();
+    let first = transforms(&mut app);
+    for _ in 0..10 {
+        app.update();
+    }
+    let later = transforms(&mut app);
+    let mut sim = app.world_mut().resource_mut::<SimState>();
+    assert_eq!(
+        sim.frames, 10,
+        "one physics step per update after the first"
+    );
+    let world = sim.env().world();
+    assert_eq!(later.len(), world.len(), "one entity per body");
+    for (id, transform) in &later {
+        assert_eq!(*transform, pose(world, *id), "body {id:?}");
+    }
+    assert!(
+        first.iter().zip(&later).any(|(a, b)| a.1 != b.1),
+        "nothing moved in ten frames"
+    );
+}
+
+#[test]
+fn a_key_press_changes_the_pushers_velocity() {
+    let mut app = app("cart_platform", 3);
+    app.update();
+    app.update();
+    let pusher = {
+        let mut sim = app.world_mut().resource_mut::<SimState>();
+        let pusher = sim.pusher.expect("the cart scene has a pusher");
+        assert_eq!(
+            sim.env().world().linvel(pusher),
+            [0.0; 3],
+            "at rest without keys"
+        );
+        pusher
+    };
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .press(KeyCode::ArrowRight);
+    app.update();
+    let mut sim = app.world_mut().resource_mut::<SimState>();
+    let max = sim.spec().max_action;
+    let v = sim.env().world().linvel(pusher);
+    assert!(v[0] > 0.5 * max, "the pusher moves right: {v:?}");
+    assert!(v[2].abs() < 1e-6, "and only right: {v:?}");
+}
+
+#[test]
+fn reset_restores_the_seeds_initial_state() {
+    let spec = find("cart_platform").unwrap();
+    let mut fresh = spec.make(32).unwrap();
+    fresh.reset(7);
+    let initial = bits(fresh.world());
+    let mut app = app("cart_platform", 7);
+    app.update();
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .press(KeyCode::ArrowUp);
+    for _ in 0..20 {
+        app.update();
+    }
+    {
+        let mut sim = app.world_mut().resource_mut::<SimState>();
+        assert_ne!(
+            bits(sim.env().world()),
+            initial,
+            "twenty frames of pushing changed nothing"
+        );
+    }
+    let mut keys = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
+    keys.release(KeyCode::ArrowUp);
+    keys.clear();
+    keys.press(KeyCode::KeyR);
+    app.update();
+    {
+        let mut sim = app.world_mut().resource_mut::<SimState>();
+        assert_eq!(sim.frames, 0);
+        assert_eq!(bits(sim.env().world()), initial);
+    }
+    // The mirrored entities show the initial state too.
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .clear();
+    let shown = transforms(&mut app);
+    let world = fresh.world();
+    for (id, transform) in shown {
+        assert_eq!(transform, pose(world, id));
+    }
+}
+
+#[test]
+fn seed_and_scene_keys_rebuild_the_world() {
+    let mut app = app("cart_platform", 3);
+    app.update();
+    let press = |app: &mut App, key| {
+        let mut keys = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
+        keys.clear();
+        keys.release_all();
+        keys.press(key);
+        app.update();
+    };
+    press(&mut app, KeyCode::BracketRight);
+    assert_eq!(app.world().resource::<SimState>().seed, 4);
+    press(&mut app, KeyCode::BracketLeft);
+    assert_eq!(app.world().resource::<SimState>().seed, 3);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.world().resource::<SimState>().spec().name, "occlusion");
+    app.update();
+    let n = transforms(&mut app).len();
+    let mut sim = app.world_mut().resource_mut::<SimState>();
+    assert_eq!(
+        n,
+        sim.env().world().len(),
+        "the new scene's bodies, and only them"
+    );
+}
+
+#[test]
+fn bad_arguments_name_the_value_and_fail() {
+    let out = Command::new(env!("CARGO_BIN_EXE_view"))
+        .args(["--scene", "no_such_scene", "--headless"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no_such_scene") && err.contains("cart_platform"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_view"))
+        .args(["--size", "7", "--headless"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--size"));
+    let out = Command::new(env!("CARGO_BIN_EXE_view"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a window without a display");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--headless"));
+}
+
+/// Renders with no display at all (Mesa's software Vulkan in CI) and checks the picture: not
+/// one colour, and the cart's colour where the cart projects.
+#[test]
+fn headless_screenshot_shows_the_cart() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("out.png");
+    let (w, h) = (320usize, 240usize);
+    let out = Command::new(env!("CARGO_BIN_EXE_view"))
+        .args([
+            "--scene",
+            "cart_platform",
+            "--seed",
+            "3",
+            "--headless",
+            "--frames",
+            "30",
+        ])
+        .args(["--width", &w.to_string(), "--height", &h.to_string()])
+        .arg("--screenshot")
+        .arg(&png)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "view failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = image::open(&png).unwrap().to_rgb8();
+    assert_eq!((image.width() as usize, image.height() as usize), (w, h));
+    let first = image.get_pixel(0, 0);
+    assert!(image.pixels().any(|p| p != first), "a single colour");
+
+    // Where the cart is after those frames (no keys: the pusher stays, the cart rests).
+    let spec = find("cart_platform").unwrap();
+    let mut env = spec.make(64).unwrap();
+    let obs = env.reset(3);
+    let slot = spec.slots.iter().position(|s| *s == "cart").unwrap();
+    for _ in 0..30 {
+        env.step(&vec![0.0; spec.action_dim]).unwrap();
+    }
+    let start = obs.states[slot].unwrap();
+    let world = env.world();
+    let cart = world
+        .body_ids()
+        .find(|&id| {
+            let p = world.position(id);
+            world.kind(id) == moravec_sim::BodyKind::Dynamic
+                && (p[0] - start[0]).abs() < 0.05
+                && (p[2] - start[2]).abs() < 0.05
+        })
+        .expect("the cart");
+    let colour = world.color(cart).to_u8();
+    let camera = env.camera().clone().with_size(w, h).unwrap();
+    let [x, y] = camera.project(world.position(cart)).expect("in view");
+    let near = |p: &image::Rgb<u8>| (0..3).all(|c| (p[c] as i32 - colour[c] as i32).abs() <= 4);
+    let (cx, cy) = (x as i64, y as i64);
+    let found = (-4..=4).any(|dy| {
+        (-4..=4).any(|dx| {
+            let (px, py) = (cx + dx, cy + dy);
+            px >= 0
+                && py >= 0
+                && (px as usize) < w
+                && (py as usize) < h
+                && near(image.get_pixel(px as u32, py as u32))
+        })
+    });
+    assert!(
+        found,
+        "no pixel of the cart's colour {colour:?} near ({x:.0}, {y:.0})"
+    );
+}
