@@ -389,26 +389,10 @@ impl CustomOp3 for ContextLinearGrad {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Var};
+    use candle_core::Device;
 
     use super::*;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
-
-    fn var(shape: &[usize], std: f32) -> Var {
-        Var::from_tensor(&Tensor::randn(0f32, std, shape, &Device::Cpu).unwrap()).unwrap()
-    }
+    use crate::ops::testing::{max_diff, var};
 
     #[test]
     fn matches_the_permuted_linear_layer_and_its_gradients() {

@@ -169,19 +169,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
+    use crate::ops::testing::{max_diff, with_threads};
 
     #[test]
     fn match_the_unfused_losses_and_their_gradients() {
@@ -217,12 +205,6 @@ mod tests {
         let a = Tensor::randn(0f32, 1.0, 100_000, &Device::Cpu).unwrap();
         let b = Tensor::zeros(100_000, candle_core::DType::F32, &Device::Cpu).unwrap();
         let run = || mse(&a, &b).unwrap().to_scalar::<f32>().unwrap().to_bits();
-        let pool = |n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .unwrap()
-        };
-        assert_eq!(pool(1).install(run), pool(2).install(run));
+        assert_eq!(with_threads(1, run), with_threads(2, run));
     }
 }

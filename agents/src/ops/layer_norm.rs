@@ -190,19 +190,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
+    use crate::ops::testing::{bits, max_diff, with_threads};
 
     #[test]
     fn matches_the_tensor_op_layer_norm_and_its_gradients() {
@@ -250,22 +238,9 @@ mod tests {
                 .unwrap()
                 .backward()
                 .unwrap();
-            let bits = |t: &Tensor| -> Vec<u32> {
-                t.flatten_all()
-                    .unwrap()
-                    .to_vec1::<f32>()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.to_bits())
-                    .collect()
-            };
             (bits(g.get(&x).unwrap()), bits(g.get(&w).unwrap()))
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(run);
+        let one = with_threads(1, run);
         assert_eq!(one, run());
     }
 }

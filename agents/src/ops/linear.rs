@@ -205,19 +205,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
+    use crate::ops::testing::{bits, max_diff, with_threads};
 
     #[test]
     fn matches_candles_linear_and_its_gradients() {
@@ -255,10 +243,6 @@ mod tests {
         let w = Var::from_tensor(&Tensor::randn(0f32, 0.1, (256, 64), &dev).unwrap()).unwrap();
         let b = Var::from_tensor(&Tensor::randn(0f32, 0.1, 256, &dev).unwrap()).unwrap();
         let up = Tensor::randn(0f32, 1.0, (3000, 256), &dev).unwrap();
-        let bits = |t: &Tensor| -> Vec<u32> {
-            let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            v.iter().map(|v| v.to_bits()).collect()
-        };
         let run = || {
             let y = linear(&x, &w, &b).unwrap();
             let g = (&y * &up).unwrap().sum_all().unwrap().backward().unwrap();
@@ -269,16 +253,8 @@ mod tests {
                 bits(g.get(&b).unwrap()),
             ]
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(run);
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap()
-            .install(run);
+        let one = with_threads(1, run);
+        let two = with_threads(2, run);
         assert!(one == two, "linear depends on the thread count");
     }
 

@@ -258,26 +258,10 @@ impl CustomOp3 for MlpGrad {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Var};
+    use candle_core::Device;
 
     use super::*;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
-
-    fn var(shape: &[usize], std: f32) -> Var {
-        Var::from_tensor(&Tensor::randn(0f32, std, shape, &Device::Cpu).unwrap()).unwrap()
-    }
+    use crate::ops::testing::{bits, max_diff, var, with_threads};
 
     #[test]
     fn matches_the_unfused_layers_and_their_gradients() {
@@ -336,10 +320,6 @@ mod tests {
         let (w1, b1) = (var(&[256, 64], 0.1), var(&[256], 0.1));
         let (w2, b2) = (var(&[64, 256], 0.1), var(&[64], 0.1));
         let up = Tensor::randn(0f32, 1.0, (4000, 64), &Device::Cpu).unwrap();
-        let bits = |t: &Tensor| -> Vec<u32> {
-            let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            v.iter().map(|v| v.to_bits()).collect()
-        };
         let run = || {
             let y = mlp(&x, (&w1, &b1), (&w2, &b2), true).unwrap();
             let g = (&y * &up).unwrap().sum_all().unwrap().backward().unwrap();
@@ -347,14 +327,8 @@ mod tests {
             all.extend([&x, &w1, &b1, &w2, &b2].map(|v| bits(g.get(v).unwrap())));
             all
         };
-        let pool = |n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .unwrap()
-        };
         assert!(
-            pool(1).install(run) == pool(2).install(run),
+            with_threads(1, run) == with_threads(2, run),
             "mlp depends on the thread count"
         );
     }

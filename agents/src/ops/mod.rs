@@ -17,6 +17,8 @@ mod layer_norm;
 mod linear;
 mod mlp;
 mod rows;
+#[cfg(test)]
+mod testing;
 mod token_mix;
 
 pub use context_linear::{context_linear, window_linear};

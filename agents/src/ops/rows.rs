@@ -179,19 +179,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
+    use crate::ops::testing::{max_diff, with_threads};
 
     #[test]
     fn add_rows_and_its_gradients_match_candles_broadcast() {
@@ -226,11 +214,7 @@ mod tests {
         let ours = column_sum(&z).unwrap();
         assert!(max_diff(&ours, &z.sum(0).unwrap()) < 1e-3);
         assert!(max_diff(&column_mean(&z).unwrap(), &z.mean(0).unwrap()) < 1e-5);
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(|| column_sum(&z).unwrap());
+        let one = with_threads(1, || column_sum(&z).unwrap());
         let a: Vec<u32> = ours
             .to_vec1::<f32>()
             .unwrap()

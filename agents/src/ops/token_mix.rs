@@ -181,26 +181,10 @@ impl CustomOp3 for MixGrad {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Var};
+    use candle_core::Device;
 
     use super::*;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
-
-    fn var(shape: &[usize], std: f32) -> Var {
-        Var::from_tensor(&Tensor::randn(0f32, std, shape, &Device::Cpu).unwrap()).unwrap()
-    }
+    use crate::ops::testing::{bits, max_diff, var, with_threads};
 
     #[test]
     fn matches_the_unfused_layers_and_their_gradients() {
@@ -240,10 +224,6 @@ mod tests {
             var(&[64], 0.1),
         );
         let up = Tensor::randn(0f32, 1.0, (16, 64, 256), &Device::Cpu).unwrap();
-        let bits = |t: &Tensor| -> Vec<u32> {
-            let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            v.iter().map(|v| v.to_bits()).collect()
-        };
         let run = || {
             let y = token_mix(&h, &w, &b).unwrap();
             let g = (&y * &up).unwrap().sum_all().unwrap().backward().unwrap();
@@ -251,12 +231,6 @@ mod tests {
             all.extend([&h, &w, &b].map(|v| bits(g.get(v).unwrap())));
             all
         };
-        let pool = |n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .unwrap()
-        };
-        assert!(pool(1).install(run) == pool(2).install(run));
+        assert!(with_threads(1, run) == with_threads(2, run));
     }
 }
