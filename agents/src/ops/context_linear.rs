@@ -392,7 +392,7 @@ mod tests {
     use candle_core::Device;
 
     use super::*;
-    use crate::ops::testing::{max_diff, var};
+    use crate::ops::testing::{assert_same_gradients, max_diff, var};
 
     #[test]
     fn matches_the_permuted_linear_layer_and_its_gradients() {
@@ -412,17 +412,13 @@ mod tests {
             .broadcast_add(&b)
             .unwrap();
         assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &up)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, v) in [("ctx", &ctx), ("w", &w), ("b", &b)] {
-            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-            assert!(diff < 1e-4, "gradient of {name} differs by {diff}");
-        }
+        assert_same_gradients(
+            ours,
+            theirs,
+            &up,
+            &[("ctx", &ctx), ("w", &w), ("b", &b)],
+            1e-4,
+        );
     }
 
     #[test]
@@ -436,17 +432,13 @@ mod tests {
                 Tensor::cat(&[&ctx.narrow(1, k, 4 - k).unwrap(), preds.as_tensor()], 1).unwrap();
             let theirs = context_linear(&window, &w, &b).unwrap();
             assert_eq!(max_diff(&ours, &theirs), 0.0, "forward, k = {k}");
-            let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
-            let g2 = (theirs * &up)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
-            for (name, v) in [("ctx", &ctx), ("preds", &preds), ("w", &w), ("b", &b)] {
-                let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-                assert!(diff < 1e-5, "gradient of {name} differs by {diff}, k = {k}");
-            }
+            assert_same_gradients(
+                ours,
+                theirs,
+                &up,
+                &[("ctx", &ctx), ("preds", &preds), ("w", &w), ("b", &b)],
+                1e-5,
+            );
         }
         // Pixels as the context: no gradient for them, the same for the rest.
         let (pixels, preds) = (

@@ -190,7 +190,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-    use crate::ops::testing::{bits, max_diff, with_threads};
+    use crate::ops::testing::{assert_same_gradients, bits, max_diff, with_threads};
 
     #[test]
     fn matches_the_tensor_op_layer_norm_and_its_gradients() {
@@ -208,17 +208,13 @@ mod tests {
             .broadcast_add(&b)
             .unwrap();
         assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &up)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, v) in [("x", &x), ("weight", &w), ("bias", &b)] {
-            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-            assert!(diff < 1e-3, "gradient of {name} differs by {diff}");
-        }
+        assert_same_gradients(
+            ours,
+            theirs,
+            &up,
+            &[("x", &x), ("weight", &w), ("bias", &b)],
+            1e-3,
+        );
         let n = normalise(&x).unwrap();
         assert!(max_diff(&n, &normalise_ops(&x).unwrap()) < 1e-5);
     }

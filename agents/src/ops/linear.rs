@@ -205,7 +205,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-    use crate::ops::testing::{bits, max_diff, with_threads};
+    use crate::ops::testing::{assert_same_gradients, bits, max_diff, with_threads};
 
     #[test]
     fn matches_candles_linear_and_its_gradients() {
@@ -222,17 +222,13 @@ mod tests {
             .broadcast_add(&b)
             .unwrap();
         assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &up)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, v) in [("x", &x), ("weight", &w), ("bias", &b)] {
-            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-            assert!(diff < 1e-4, "gradient of {name} differs by {diff}");
-        }
+        assert_same_gradients(
+            ours,
+            theirs,
+            &up,
+            &[("x", &x), ("weight", &w), ("bias", &b)],
+            1e-4,
+        );
     }
 
     #[test]
@@ -272,17 +268,13 @@ mod tests {
             .broadcast_add(&b)
             .unwrap();
         assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &up)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, v) in [("x", &x), ("weight", &w), ("bias", &b)] {
-            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-            assert!(diff < 1e-4, "gradient of {name} differs by {diff}");
-        }
+        assert_same_gradients(
+            ours,
+            theirs,
+            &up,
+            &[("x", &x), ("weight", &w), ("bias", &b)],
+            1e-4,
+        );
         let bad = Tensor::zeros((6, 4), candle_core::DType::F32, &dev).unwrap();
         assert!(
             linear(&x, &w, &bad).is_err(),

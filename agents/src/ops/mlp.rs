@@ -261,7 +261,7 @@ mod tests {
     use candle_core::Device;
 
     use super::*;
-    use crate::ops::testing::{bits, max_diff, var, with_threads};
+    use crate::ops::testing::{assert_same_gradients, bits, max_diff, var, with_threads};
 
     #[test]
     fn matches_the_unfused_layers_and_their_gradients() {
@@ -291,26 +291,19 @@ mod tests {
                 max_diff(&ours, &theirs) < 1e-4,
                 "forward (residual {residual})"
             );
-            let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
-            let g2 = (theirs * &up)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
-            for (name, v) in [
-                ("x", &x),
-                ("w1", &w1),
-                ("b1", &b1),
-                ("w2", &w2),
-                ("b2", &b2),
-            ] {
-                let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-                assert!(
-                    diff < 1e-3,
-                    "gradient of {name} differs by {diff} (residual {residual})"
-                );
-            }
+            assert_same_gradients(
+                ours,
+                theirs,
+                &up,
+                &[
+                    ("x", &x),
+                    ("w1", &w1),
+                    ("b1", &b1),
+                    ("w2", &w2),
+                    ("b2", &b2),
+                ],
+                1e-3,
+            );
         }
     }
 

@@ -184,7 +184,7 @@ mod tests {
     use candle_core::Device;
 
     use super::*;
-    use crate::ops::testing::{bits, max_diff, var, with_threads};
+    use crate::ops::testing::{assert_same_gradients, bits, max_diff, var, with_threads};
 
     #[test]
     fn matches_the_unfused_layers_and_their_gradients() {
@@ -203,17 +203,7 @@ mod tests {
         let theirs =
             (h.as_tensor() + crate::ops::gelu(&mixed.contiguous().unwrap()).unwrap()).unwrap();
         assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (theirs * &up)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for (name, v) in [("h", &h), ("w", &w), ("b", &b)] {
-            let diff = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
-            assert!(diff < 1e-3, "gradient of {name} differs by {diff}");
-        }
+        assert_same_gradients(ours, theirs, &up, &[("h", &h), ("w", &w), ("b", &b)], 1e-3);
     }
 
     #[test]
