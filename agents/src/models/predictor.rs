@@ -81,7 +81,13 @@ impl Predictor {
     }
 
     /// `steps` autoregressive steps from context `[B, C, N, D]` with actions `[B, C + K - 1, A]`.
+    /// A context of batch 1 with actions of batch S > 1 (a planner's samples from one
+    /// observation) is shared: its part of the temporal layer is computed once, not S times.
     pub fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
+        let (cb, ab) = (context.dim(0)?, actions.dim(0)?);
+        if cb == 1 && ab > 1 {
+            return self.rollout_shared(context, actions, steps);
+        }
         let c = self.context;
         let mut preds: Vec<Tensor> = Vec::with_capacity(steps);
         for k in 0..steps {
@@ -103,6 +109,61 @@ impl Predictor {
                     self.finish(h, &preds[k - 1], &acts)?
                 }
             };
+            preds.push(next);
+        }
+        Ok(Tensor::stack(&preds, 1)?)
+    }
+
+    /// [`Predictor::rollout`] of S action sequences from one context `[1, C, N, D]`: at step k
+    /// the temporal layer is the context's last C - k grids through their columns of W (once)
+    /// plus the samples' k predictions through theirs.
+    fn rollout_shared(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
+        let (c, s) = (self.context, actions.dim(0)?);
+        let (_, _, n, d) = context.dims4()?;
+        let w = self.temporal.weight();
+        let hidden = w.dim(0)?;
+        let zeros = Tensor::zeros(hidden, w.dtype(), w.device())?;
+        let last_context = context
+            .narrow(1, c - 1, 1)?
+            .squeeze(1)?
+            .broadcast_as((s, n, d))?
+            .contiguous()?;
+        let mut preds: Vec<Tensor> = Vec::with_capacity(steps);
+        for k in 0..steps {
+            let acts = actions.narrow(1, k, c)?;
+            let m = k.min(c);
+            let shared = match c - m {
+                0 => None,
+                kept => Some(context_linear(
+                    &context.narrow(1, m, kept)?,
+                    &w.narrow(1, 0, kept * d)?,
+                    self.temporal_bias(),
+                )?),
+            };
+            let own = match m {
+                0 => None,
+                _ => Some(context_linear(
+                    &Tensor::stack(&preds[k - m..], 1)?,
+                    &w.narrow(1, (c - m) * d, m * d)?,
+                    if shared.is_some() {
+                        &zeros
+                    } else {
+                        self.temporal_bias()
+                    },
+                )?),
+            };
+            let h = match (shared, own) {
+                (Some(shared), None) => shared.broadcast_as((s, n, hidden))?.contiguous()?,
+                (None, Some(own)) => own,
+                (Some(shared), Some(own)) => add_rows(
+                    &own.reshape((1, s, n * hidden))?,
+                    &shared.reshape((1, n * hidden))?,
+                )?
+                .reshape((s, n, hidden))?,
+                (None, None) => unreachable!("a window has at least one grid"),
+            };
+            let last = if k == 0 { &last_context } else { &preds[k - 1] };
+            let next = self.finish(h, last, &acts)?;
             preds.push(next);
         }
         Ok(Tensor::stack(&preds, 1)?)
@@ -146,5 +207,36 @@ mod tests {
             )
             .unwrap();
         }
+    }
+
+    #[test]
+    fn a_shared_context_gives_the_broadcast_rollout() {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let (c, n, d) = (3, 4, 5);
+        let predictor = Predictor::new(c, n, d, 16, 2, vb).unwrap();
+        let context = Tensor::randn(0f32, 1.0, (1, c, n, d), &Device::Cpu).unwrap();
+        let steps = 5;
+        let actions = Tensor::randn(0f32, 1.0, (6, c + steps - 1, 2), &Device::Cpu).unwrap();
+        let shared = predictor.rollout(&context, &actions, steps).unwrap();
+        let full = context
+            .broadcast_as((6, c, n, d))
+            .unwrap()
+            .contiguous()
+            .unwrap();
+        let broadcast = predictor.rollout(&full, &actions, steps).unwrap();
+        let max_abs = |t: &Tensor| {
+            t.abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        // The same sums split in two: equal up to rounding, relative to the values' size.
+        let diff = max_abs(&(&shared - &broadcast).unwrap()) / max_abs(&broadcast);
+        assert!(diff < 1e-5, "differs by {diff} of the largest value");
     }
 }

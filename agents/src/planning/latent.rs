@@ -97,11 +97,11 @@ impl Objective for LatentObjective<'_> {
 impl Differentiable for LatentObjective<'_> {
     fn cost_tensor(&self, actions: &Tensor) -> Result<Tensor> {
         let (s, h, a) = actions.dims3()?;
-        let (_, c, n, d) = self.context.dims4()?;
-        let context = self.context.broadcast_as((s, c, n, d))?.contiguous()?;
+        let c = self.context.dim(1)?;
         let past = self.past.broadcast_as((s, c - 1, a))?.contiguous()?;
         let all = Tensor::cat(&[&past, actions], 1)?;
-        let predicted = self.model.predict_targets(&context, &all, h)?;
+        // One context for all samples: the predictor computes its part once.
+        let predicted = self.model.predict_targets(&self.context, &all, h)?;
         let scored = if self.all_steps {
             predicted
         } else {
