@@ -13,23 +13,22 @@ use crate::ops::{linear, mlp};
 
 /// `layer` applied to the last dimension of `x`, leading dimensions folded into rows.
 pub(crate) fn dense(layer: &Linear, x: &Tensor) -> Result<Tensor> {
+    linear(x, layer.weight(), &bias(layer)?)
+}
+
+/// The layer's bias, or zeros for a layer without one.
+fn bias(layer: &Linear) -> Result<Tensor> {
     match layer.bias() {
-        Some(bias) => linear(x, layer.weight(), bias),
+        Some(b) => Ok(b.clone()),
         None => {
-            let zeros = Tensor::zeros(layer.weight().dim(0)?, x.dtype(), x.device())?;
-            linear(x, layer.weight(), &zeros)
+            let w = layer.weight();
+            Ok(Tensor::zeros(w.dim(0)?, w.dtype(), w.device())?)
         }
     }
 }
 
 /// `[x +] fc2(gelu(fc1(x)))` as one fused node ([`crate::ops::mlp`]).
 pub(crate) fn perceptron(fc1: &Linear, fc2: &Linear, x: &Tensor, residual: bool) -> Result<Tensor> {
-    let bias = |l: &Linear| -> Result<Tensor> {
-        match l.bias() {
-            Some(b) => Ok(b.clone()),
-            None => Ok(Tensor::zeros(l.weight().dim(0)?, x.dtype(), x.device())?),
-        }
-    };
     mlp(
         x,
         (fc1.weight(), &bias(fc1)?),

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::gemm::{View, gemm_into};
 use super::rows::sum_middle_cpu;
-use super::{contiguous, fused, repeat_rows};
+use super::{contiguous3, fused, repeat_rows};
 use crate::error::Result;
 
 /// `ctx [B, C, N, D]` to `[B, N, H]`: `W [H, C D]` applied to each token's context row
@@ -148,11 +148,7 @@ impl CustomOp3 for WindowLinear {
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let op = &self.0;
-        let (ctx, preds, p) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (ctx, preds, p) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let (w, b) = p.split_at(op.h * op.c * op.d);
         let y = project(op, &op.gather(ctx, preds), w, b);
         Ok((CpuStorage::F32(y), Shape::from((op.batch, op.n, op.h))))
@@ -212,11 +208,7 @@ impl CustomOp3 for WindowLinearGrad {
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let op = &self.0;
-        let (ctx, preds, tail) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (ctx, preds, tail) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let (w, rest) = tail.split_at(op.h * op.c * op.d);
         let out = gradients(op, ctx, preds, w, &rest[op.h..]);
         let len = out.len();
@@ -322,11 +314,7 @@ impl CustomOp3 for ContextLinear {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (ctx, w, b) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (ctx, w, b) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let y = project(self, &self.gather(ctx, &[]), w, b);
         Ok((
             CpuStorage::F32(y),
@@ -376,11 +364,7 @@ impl CustomOp3 for ContextLinearGrad {
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let op = &self.0;
-        let (ctx, w, g) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (ctx, w, g) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let out = gradients(op, ctx, &[], w, g);
         let len = out.len();
         Ok((CpuStorage::F32(out), Shape::from(len)))

@@ -9,7 +9,7 @@
 use candle_core::{CpuStorage, CustomOp3, D, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::{BLOCK, contiguous, fused};
+use super::{BLOCK, contiguous3, fused};
 use crate::error::Result;
 
 /// Added to the variance before its square root, as in PyTorch.
@@ -80,11 +80,7 @@ impl CustomOp3 for LayerNorm {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (x, w, b) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let d = self.d;
         let mut out = vec![0f32; x.len()];
         out.par_chunks_mut(BLOCK * d)
@@ -137,11 +133,7 @@ impl CustomOp3 for LayerNormGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (x, w, g) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (x, w, g) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let (rows, d) = (self.rows, self.d);
         let blocks = rows.div_ceil(BLOCK).max(1);
         let mut packed = vec![0f32; rows * d + 2 * d];

@@ -12,7 +12,7 @@ use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 
 use super::gemm::{View, gemm_into};
 use super::rows::SumMiddle;
-use super::{contiguous, fused, repeat_rows};
+use super::{contiguous, contiguous3, fused, repeat_rows};
 use crate::error::Result;
 
 /// `x [..., in] W^T + b`, with `weight [out, in]` and `bias [out]`, or `bias [T, out]` whose
@@ -83,11 +83,7 @@ impl CustomOp3 for Linear {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (x, w, b) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let (rows, inp, out) = (self.rows, self.inp, self.out);
         let mut y = repeat_rows(b, rows / self.period);
         gemm_into(

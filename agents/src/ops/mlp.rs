@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::gelu::{derivative, forward};
 use super::gemm::{View, gemm_into};
 use super::rows::sum_middle_cpu;
-use super::{CHUNK, contiguous, fused, repeat_rows};
+use super::{CHUNK, contiguous, contiguous3, fused, repeat_rows};
 use crate::error::Result;
 
 /// `W2 gelu(W1 x + b1) + b2` over the last dimension of `x`, plus `x` itself when `residual`
@@ -197,11 +197,7 @@ impl CustomOp3 for MlpGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (x, p, g) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (x, p, g) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let Dims {
             rows,
             d,

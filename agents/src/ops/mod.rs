@@ -50,6 +50,19 @@ pub(crate) fn contiguous<'a>(
     Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
+/// The `f32` elements of the three contiguous inputs of a `CustomOp3`.
+pub(crate) fn contiguous3<'a>(
+    (s1, l1): (&'a CpuStorage, &Layout),
+    (s2, l2): (&'a CpuStorage, &Layout),
+    (s3, l3): (&'a CpuStorage, &Layout),
+) -> candle_core::Result<(&'a [f32], &'a [f32], &'a [f32])> {
+    Ok((
+        contiguous(s1, l1)?,
+        contiguous(s2, l2)?,
+        contiguous(s3, l3)?,
+    ))
+}
+
 /// Whether the fused CPU kernels apply to these tensors.
 pub(crate) fn fused(tensors: &[&Tensor]) -> bool {
     tensors

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::gelu::{derivative, forward};
 use super::gemm::{View, gemm_serial};
-use super::{contiguous, fused};
+use super::{contiguous, contiguous3, fused};
 use crate::error::Result;
 
 /// `h + gelu(W h_b + b)` for every batch entry `h_b [N, H]` of `h [B, N, H]`, with
@@ -132,11 +132,7 @@ impl CustomOp3 for MixGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (h, p, g) = (
-            contiguous(s1, l1)?,
-            contiguous(s2, l2)?,
-            contiguous(s3, l3)?,
-        );
+        let (h, p, g) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let (batch, n, hid) = self.dims;
         let w = &p[..n * n];
         let saved = self.saved.lock().expect("token_mix: poisoned");
