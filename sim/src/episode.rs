@@ -5,6 +5,7 @@ use crate::error::{Result, SimError};
 use crate::policy::Explorer;
 use crate::scene::SceneSpec;
 use crate::seed::EpisodeKey;
+use crate::stage::Stage;
 use crate::world::STATE_DIM;
 
 /// Largest number of frames an episode may have.
@@ -50,6 +51,27 @@ pub fn run_episode(
     key: &EpisodeKey<'_>,
     frames: usize,
 ) -> Result<Episode> {
+    run(env, key, frames, None)
+}
+
+/// Runs one episode and records its [`Stage`] too (every body's pose per frame), for a 3D
+/// replay: the episode is bit for bit the one [`run_episode`] gives.
+pub fn run_episode_staged(
+    env: &mut dyn Environment,
+    key: &EpisodeKey<'_>,
+    frames: usize,
+) -> Result<(Episode, Stage)> {
+    let mut stage = Stage::default();
+    let episode = run(env, key, frames, Some(&mut stage))?;
+    Ok((episode, stage))
+}
+
+fn run(
+    env: &mut dyn Environment,
+    key: &EpisodeKey<'_>,
+    frames: usize,
+    mut stage: Option<&mut Stage>,
+) -> Result<Episode> {
     check_frames(frames)?;
     let spec = env.spec();
     let seeds = key.seeds();
@@ -64,8 +86,14 @@ pub fn run_episode(
         body_mask: Vec::new(),
     };
     let mut obs = env.reset(seeds.env);
+    if let Some(stage) = stage.as_deref_mut() {
+        *stage = Stage::of_world(env.world());
+    }
     ep.body_mask = obs.states.iter().map(|s| u8::from(s.is_some())).collect();
     for t in 0..frames {
+        if let Some(stage) = stage.as_deref_mut() {
+            stage.record(env.world());
+        }
         ep.frames.extend_from_slice(&obs.frame.data);
         for state in &obs.states {
             ep.states

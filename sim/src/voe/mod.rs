@@ -298,6 +298,8 @@ pub struct Member {
     pub possible: bool,
     /// Its frames, actions and states, shaped as a dataset episode.
     pub episode: Episode,
+    /// Every body's pose per frame (both worlds' bodies for a spliced movie), for 3D replay.
+    pub stage: crate::stage::Stage,
 }
 
 /// One matched set of possible and impossible movies.

@@ -80,10 +80,12 @@ fn finish(req: &SetRequest, possible: Recording, impossible: Recording) -> Optio
             Member {
                 possible: true,
                 episode: possible.episode,
+                stage: possible.stage,
             },
             Member {
                 possible: false,
                 episode: impossible.episode,
+                stage: impossible.stage,
             },
         ],
     })

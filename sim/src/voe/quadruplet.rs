@@ -21,6 +21,7 @@ use crate::scene::occlusion::{
     ObjectLayout, Occlusion, OcclusionLayout, ScreenLayout, ScreenMotion, object_shape,
 };
 use crate::scene::parts::{sign, uniform};
+use crate::stage::Stage;
 
 /// Layouts drawn before giving up on a request.
 const MAX_TRIES: usize = 400;
@@ -45,7 +46,13 @@ pub(super) fn build(req: &SetRequest) -> Result<VoeSet> {
         let (ea, eb) = (a.episode, b.episode);
         let c = splice(&ea, &eb, t, req.frames);
         let d = splice(&eb, &ea, t, req.frames);
-        let member = |possible, episode| Member { possible, episode };
+        let (sa, sb) = (a.stage, b.stage);
+        let (sc, sd) = (Stage::splice(&sa, &sb, t), Stage::splice(&sb, &sa, t));
+        let member = |possible, episode, stage| Member {
+            possible,
+            episode,
+            stage,
+        };
         return Ok(VoeSet {
             request: *req,
             kind: Kind::Quadruplet,
@@ -53,10 +60,10 @@ pub(super) fn build(req: &SetRequest) -> Result<VoeSet> {
             occlusion_frames,
             object_share,
             members: vec![
-                member(true, ea),
-                member(true, eb),
-                member(false, c),
-                member(false, d),
+                member(true, ea, sa),
+                member(true, eb, sb),
+                member(false, c, sc),
+                member(false, d, sd),
             ],
         });
     }

@@ -1,0 +1,283 @@
+//! One recorded movie of a dataset, ready to replay in 3D: its frames from the file and its
+//! [`Stage`] (every body's shape and pose) from regenerating it.
+//!
+//! A dataset keeps only the tracked bodies' states, not the floors, screens or the shapes of a
+//! VoE layout, so the stage comes from running the movie again from its seeds. Generation is
+//! deterministic, and the regenerated frames are checked bit for bit against the file's: a
+//! replay never shows a world other than the one whose pictures the dataset holds.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::dataset::read::{read_meta, read_shard};
+use crate::episode::{Episode, run_episode_staged};
+use crate::error::{Result, SimError};
+use crate::scene::{self, SceneSpec};
+use crate::seed::{EpisodeKey, Split};
+use crate::stage::Stage;
+use crate::voe::{Condition, Property, SetRequest, SuiteMeta, generate_set, set_seed};
+
+/// Where a VoE movie sits in its suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VoeMovie {
+    /// The property it tests.
+    pub property: Property,
+    /// Occluded or visible.
+    pub condition: Condition,
+    /// Its set's id in `sets.csv`.
+    pub set_id: u64,
+    /// Its place in the set (A, B, C, D for quadruplets; possible, impossible for pairs).
+    pub member: usize,
+    /// Whether it obeys physics.
+    pub possible: bool,
+    /// The first frame where the set's impossible movies differ from the possible ones.
+    pub violation_frame: usize,
+}
+
+/// A movie to replay.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    /// The dataset directory it comes from.
+    pub dir: PathBuf,
+    /// Its episode index in the dataset.
+    pub episode: u64,
+    /// Its scene.
+    pub scene: &'static SceneSpec,
+    /// Frames in the movie.
+    pub frames: usize,
+    /// Image side, pixels.
+    pub size: usize,
+    /// The movie as the dataset holds it.
+    pub movie: Episode,
+    /// Every body's pose per frame.
+    pub stage: Stage,
+    /// Its set, for a movie of the VoE suite.
+    pub voe: Option<VoeMovie>,
+}
+
+impl Replay {
+    /// Frame `t` of the movie, RGB rows.
+    pub fn frame(&self, t: usize) -> &[u8] {
+        let len = self.size * self.size * 3;
+        &self.movie.frames[t * len..(t + 1) * len]
+    }
+}
+
+/// Loads episode `episode` of the dataset at `dir` (a training split, or one property's
+/// directory of a VoE suite) and regenerates its stage.
+pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
+    let meta = read_meta(dir)?;
+    let spec = scene::find(&meta.scene)?;
+    if episode >= meta.episodes {
+        return Err(SimError::OutOfRange {
+            what: "episode",
+            value: episode.to_string(),
+            expected: format!(
+                "0 to {} ({} holds {} episodes)",
+                meta.episodes.saturating_sub(1),
+                dir.display(),
+                meta.episodes
+            ),
+        });
+    }
+    let info = meta
+        .shards
+        .iter()
+        .find(|s| (s.first_episode..s.first_episode + s.episodes).contains(&episode))
+        .ok_or_else(|| SimError::BadDataset {
+            path: dir.join("meta.json"),
+            reason: format!("no shard holds episode {episode}"),
+        })?;
+    let shard = read_shard(dir, &meta, info)?;
+    let i = (episode - info.first_episode) as usize;
+    let per = |len: usize| len / shard.episodes;
+    let take_u8 = |v: &[u8]| v[i * per(v.len())..(i + 1) * per(v.len())].to_vec();
+    let take_f32 = |v: &[f32]| v[i * per(v.len())..(i + 1) * per(v.len())].to_vec();
+    let movie = Episode {
+        frames: take_u8(&shard.frames),
+        actions: take_f32(&shard.actions),
+        states: take_f32(&shard.states),
+        body_mask: take_u8(&shard.body_mask),
+    };
+
+    let (regenerated, stage, voe) = if meta.split == Split::Voe {
+        regenerate_voe(dir, episode)?
+    } else {
+        let key = EpisodeKey {
+            seed: meta.seed,
+            scene: spec.name,
+            split: meta.split,
+            index: episode,
+        };
+        let mut env = spec.make(meta.size)?;
+        let (ep, stage) = run_episode_staged(env.as_mut(), &key, meta.frames)?;
+        (ep, stage, None)
+    };
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    if regenerated.frames != movie.frames || bits(&regenerated.states) != bits(&movie.states) {
+        return Err(SimError::BadDataset {
+            path: dir.to_owned(),
+            reason: format!(
+                "episode {episode} does not regenerate bit for bit (written by {}, this is \
+                 moravec-sim {}): a 3D replay would not show its frames",
+                meta.generator,
+                env!("CARGO_PKG_VERSION")
+            ),
+        });
+    }
+    Ok(Replay {
+        dir: dir.to_owned(),
+        episode,
+        scene: spec,
+        frames: meta.frames,
+        size: meta.size,
+        movie,
+        stage,
+        voe,
+    })
+}
+
+/// A row of the suite's `sets.csv`.
+#[derive(Deserialize)]
+struct SetRow {
+    set_id: u64,
+    property: Property,
+    condition: Condition,
+    member: usize,
+    possible: bool,
+    violation_frame: usize,
+    seed: u64,
+    episode: u64,
+}
+
+/// Regenerates movie `episode` of one property's directory of a VoE suite.
+fn regenerate_voe(dir: &Path, episode: u64) -> Result<(Episode, Stage, Option<VoeMovie>)> {
+    let suite = dir.parent().unwrap_or(Path::new("."));
+    let meta_path = suite.join("meta.json");
+    let text = std::fs::read_to_string(&meta_path)
+        .map_err(|e| SimError::io("cannot read", &meta_path, e))?;
+    let suite_meta: SuiteMeta = serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
+        path: meta_path.clone(),
+        reason: format!("a VoE dataset's parent must hold the suite's meta.json: {e}"),
+    })?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let property = suite_meta
+        .properties
+        .iter()
+        .find(|p| p.dir == name)
+        .ok_or_else(|| SimError::BadDataset {
+            path: meta_path.clone(),
+            reason: format!("the suite lists no property in directory {name:?}"),
+        })?
+        .property;
+    let sets_path = suite.join("sets.csv");
+    let mut reader = csv::Reader::from_path(&sets_path)
+        .map_err(|e| SimError::io("cannot read", &sets_path, std::io::Error::other(e)))?;
+    let bad = |reason: String| SimError::BadDataset {
+        path: sets_path.clone(),
+        reason,
+    };
+    let mut found = None;
+    for row in reader.deserialize::<SetRow>() {
+        let row = row.map_err(|e| bad(format!("not a Moravec sets.csv: {e}")))?;
+        if row.property == property && row.episode == episode {
+            found = Some(row);
+            break;
+        }
+    }
+    let row = found.ok_or_else(|| bad(format!("no row for {property} episode {episode}")))?;
+    let index = (0..suite_meta.sets_per_cell)
+        .find(|&i| set_seed(suite_meta.seed, property, row.condition, i) == row.seed)
+        .ok_or_else(|| bad(format!("set seed {} is not one of the suite's", row.seed)))?;
+    let mut set = generate_set(&SetRequest {
+        property,
+        condition: row.condition,
+        seed: row.seed,
+        index,
+        frames: suite_meta.frames,
+        size: suite_meta.size,
+    })?;
+    if row.member >= set.members.len() {
+        return Err(bad(format!(
+            "member {} of a set of {}",
+            row.member,
+            set.members.len()
+        )));
+    }
+    let member = set.members.swap_remove(row.member);
+    let voe = VoeMovie {
+        property: row.property,
+        condition: row.condition,
+        set_id: row.set_id,
+        member: row.member,
+        possible: row.possible,
+        violation_frame: row.violation_frame,
+    };
+    Ok((member.episode, member.stage, Some(voe)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::write::{GenerateConfig, write_dataset};
+    use crate::voe::{SuiteConfig, write_suite};
+
+    #[test]
+    fn a_training_episode_regenerates_with_its_stage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d");
+        let config = GenerateConfig {
+            scene: "cart_platform".into(),
+            split: Split::Train,
+            episodes: 3,
+            frames: 6,
+            seed: 5,
+            size: 16,
+            shard_episodes: Some(2),
+        };
+        write_dataset(&config, &dir, false, &|| {}).unwrap();
+        let r = load(&dir, 2).unwrap();
+        assert_eq!((r.frames, r.size, r.episode), (6, 16, 2));
+        assert_eq!(r.stage.frames(), 6);
+        assert!(r.voe.is_none());
+        // The stage holds more than the tracked slots: the platform and floor too.
+        assert!(r.stage.bodies().len() > r.movie.body_mask.len());
+        assert!(matches!(
+            load(&dir, 3),
+            Err(SimError::OutOfRange {
+                what: "episode",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_voe_movie_regenerates_with_both_worlds_of_its_splice() {
+        let tmp = tempfile::tempdir().unwrap();
+        let suite = tmp.path().join("voe");
+        let config = SuiteConfig {
+            seed: 1,
+            sets: 1,
+            frames: 48,
+            size: 32,
+        };
+        write_suite(&config, &suite, false, &|| {}).unwrap();
+        // Permanence occluded: A, B, C, D are episodes 0 to 3; C = A[..t] + B[t..].
+        let a = load(&suite.join("permanence"), 0).unwrap();
+        let c = load(&suite.join("permanence"), 2).unwrap();
+        let voe = c.voe.unwrap();
+        assert_eq!(voe.property, Property::Permanence);
+        assert_eq!(voe.member, 2);
+        assert!(!voe.possible);
+        let t = voe.violation_frame;
+        let n = a.stage.bodies().len();
+        assert_eq!(c.stage.bodies().len(), n + a.stage.bodies().len() - 1);
+        assert_eq!(c.stage.pose(t - 1, 0), a.stage.pose(t - 1, 0));
+        assert_eq!(c.stage.pose(t, 0), None);
+        assert_eq!(c.frame(0), a.frame(0));
+    }
+}
