@@ -524,11 +524,26 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let decidable_max = arch.context + arch.horizon - 2;
     let mut voe_rows: Vec<VoeRow> = Vec::new();
     let mut score_rows = Vec::new();
+    let mut curve_rows = Vec::new();
     let mut examples = Vec::new();
     for (name, stage) in &scorers {
         let mut curves = BTreeMap::new();
         for p in &suite.meta.properties {
             curves.insert(p.property, score::read_curves(&stage.dir, p.property)?);
+        }
+        for (property, episodes) in &curves {
+            for (episode, curve) in episodes.iter().enumerate() {
+                for (frame, v) in curve {
+                    curve_rows.push(vec![
+                        run_id.clone(),
+                        name.clone(),
+                        property.to_string(),
+                        episode.to_string(),
+                        frame.to_string(),
+                        results::num(*v),
+                    ]);
+                }
+            }
         }
         let movie_scores = report::movie_scores(&suite, &curves);
         voe_rows.extend(report::voe_rows(
@@ -554,6 +569,11 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &out.join("scores.csv"),
         &results::SCORES_HEADER,
         &score_rows,
+    )?;
+    write_csv(
+        &out.join("curves.csv"),
+        &results::CURVES_HEADER,
+        &curve_rows,
     )?;
 
     let mut training_rows = Vec::new();

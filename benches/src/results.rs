@@ -39,6 +39,15 @@ pub const VOE_KEYS: [&str; 6] = [
 pub const TRAINING_HEADER: [&str; 5] = ["run", "model", "step", "term", "value"];
 /// Columns of `throughput.csv`.
 pub const THROUGHPUT_HEADER: [&str; 6] = ["run", "stage", "item", "metric", "value", "cached"];
+/// Columns of `curves.csv`: every window's surprise, the curves the viewer draws under a replay.
+pub const CURVES_HEADER: [&str; 6] = [
+    "run",
+    "model",
+    "property",
+    "episode",
+    "target_frame",
+    "surprise",
+];
 /// Columns of `scores.csv`.
 pub const SCORES_HEADER: [&str; 11] = [
     "run",

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use moravec_bench::results::{
-    RESULTS_SCHEMA, SCORES_HEADER, THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER,
+    CURVES_HEADER, RESULTS_SCHEMA, SCORES_HEADER, THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER,
 };
 
 fn run_bin(bin: &str, args: &[&str], cwd: &Path) -> Output {
@@ -129,6 +129,29 @@ fn a_smoke_run_writes_every_result_file() {
     let (h, rows) = read_csv(&out.join("scores.csv"));
     assert_eq!(h, SCORES_HEADER);
     assert_eq!(column(&h, &rows, "model").len(), models.len());
+    // Every movie's curve, window by window: the first permanence movie's mean and window count
+    // are those of its row in scores.csv (episodes count a property's sets and members in order).
+    let (hc, curves) = read_csv(&out.join("curves.csv"));
+    assert_eq!(hc, CURVES_HEADER);
+    assert_eq!(column(&hc, &curves, "model"), column(&h, &rows, "model"));
+    for model in models {
+        let first = rows
+            .iter()
+            .find(|r| r[1] == model && r[2] == "permanence" && r[4] == "0" && r[5] == "0")
+            .unwrap();
+        let curve: Vec<f64> = curves
+            .iter()
+            .filter(|r| r[1] == model && r[2] == "permanence" && r[3] == "0")
+            .map(|r| r[5].parse().unwrap())
+            .collect();
+        assert_eq!(curve.len().to_string(), first[8], "{model}");
+        let mean = curve.iter().sum::<f64>() / curve.len() as f64;
+        let expected: f64 = first[9].parse().unwrap();
+        assert!(
+            (mean - expected).abs() <= 1e-9 * expected.abs().max(1e-12),
+            "{model}: {mean} vs {expected}"
+        );
+    }
     let (h, rows) = read_csv(&out.join("training.csv"));
     assert_eq!(h, TRAINING_HEADER);
     assert_eq!(
