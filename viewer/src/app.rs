@@ -16,17 +16,26 @@ use bevy::winit::{WinitPlugin, WinitSettings};
 use crate::args::Args;
 use crate::capture::{Capture, capture};
 use crate::controls::HELP;
+use crate::movie::Movie;
 use crate::orbit::{Orbit, orbit};
 use crate::sim::{SimPlugin, SimState};
-use crate::{bodies, model_view};
+use crate::{bodies, curve, model_view};
+use moravec_sim::SceneSpec;
 
 /// Frames a headless run renders when neither --frames nor a screenshot asks for more.
 const HEADLESS_FRAMES: u32 = 30;
 
 /// The app the arguments ask for, or an error naming the bad argument.
 pub fn build(args: &Args) -> anyhow::Result<App> {
-    let spec =
-        moravec_sim::scene::find(&args.scene).with_context(|| format!("--scene {}", args.scene))?;
+    let movie = match &args.replay {
+        Some(dir) => Some(replay(args, dir)?),
+        None => None,
+    };
+    let spec = match &movie {
+        Some((spec, _)) => *spec,
+        None => moravec_sim::scene::find(&args.scene)
+            .with_context(|| format!("--scene {}", args.scene))?,
+    };
     moravec_sim::camera::check_size("--size", args.size)?;
     if args.width == 0 || args.height == 0 || args.width > 8192 || args.height > 8192 {
         bail!(
@@ -83,6 +92,7 @@ pub fn build(args: &Args) -> anyhow::Result<App> {
         seed: args.seed,
         size: args.size,
     })
+    .add_systems(Update, show_status.after(crate::sim::SimSet))
     .insert_resource(ClearColor(background(spec)?))
     .insert_resource(ViewTarget(target.clone()))
     .add_systems(Startup, setup_camera)
@@ -91,6 +101,7 @@ pub fn build(args: &Args) -> anyhow::Result<App> {
         (
             bodies::dress_bodies,
             model_view::update_image,
+            curve::update_image,
             orbit,
             follow_scene,
         )
@@ -107,8 +118,53 @@ pub fn build(args: &Args) -> anyhow::Result<App> {
         })
         .add_systems(Last, capture);
     }
+    if let Some((_, movie)) = movie {
+        app.world_mut().resource_mut::<SimState>().play(movie);
+    }
     println!("{HELP}");
     Ok(app)
+}
+
+/// The movie `--replay` asks for, with the curve `--run` asks for.
+fn replay(args: &Args, dir: &std::path::Path) -> anyhow::Result<(&'static SceneSpec, Movie)> {
+    let what = || format!("--replay {} --episode {}", dir.display(), args.episode);
+    let replay = moravec_sim::replay::load(dir, args.episode).with_context(what)?;
+    let curve = match &args.run {
+        None => None,
+        Some(run) => {
+            let Some(voe) = &replay.voe else {
+                bail!(
+                    "--run {}: surprise curves exist for the VoE suite's movies only, and {} \
+                     is a {} split",
+                    run.display(),
+                    dir.display(),
+                    replay.scene.name
+                );
+            };
+            Some(curve::load(
+                run,
+                args.model.as_deref(),
+                voe.property,
+                args.episode,
+            )?)
+        }
+    };
+    Ok((replay.scene, Movie::from_replay(replay, curve)))
+}
+
+/// Shows what is on screen in the window's title, and prints it when a movie starts.
+fn show_status(sim: Res<SimState>, mut windows: Query<&mut Window>, mut shown: Local<String>) {
+    let status = sim.status();
+    if *shown == status {
+        return;
+    }
+    if sim.movie.as_ref().is_some_and(|m| m.t == 0) {
+        println!("{status}");
+    }
+    for mut window in &mut windows {
+        window.title = format!("moravec view: {status} | {HELP}");
+    }
+    *shown = status;
 }
 
 /// Where the camera renders: the window, or this image.
@@ -168,6 +224,15 @@ fn setup_camera(
         camera.insert(RenderTarget::Image(image.clone().into()));
     }
     let camera = camera.id();
+    if sim.movie.as_ref().is_some_and(|m| m.curve.is_some()) {
+        curve::spawn_panel(
+            &mut commands,
+            camera,
+            &mut images,
+            &mut meshes,
+            &mut materials,
+        );
+    }
     let size = sim.size;
     model_view::spawn_panel(
         &mut commands,

@@ -6,7 +6,9 @@ use clap::Parser;
 
 /// Look at Moravec's scenes: orbit with the mouse (left drag, wheel), drive the pusher with the
 /// arrow keys or WASD, space pauses, N single-steps, R resets, [ and ] change the seed, Tab
-/// cycles the scenes.
+/// cycles the scenes, V steps through the scene's VoE variants (possible and impossible movies
+/// of one set) and P picks the property they test. `--replay` plays a dataset's episode instead,
+/// and `--run` draws a model's surprise along it.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "view", version)]
 pub struct Args {
@@ -34,4 +36,18 @@ pub struct Args {
     /// Height of the window or of the headless image, pixels.
     #[arg(long, default_value_t = 720)]
     pub height: u32,
+    /// Play an episode of this dataset (a training split, or a property's directory of a VoE
+    /// suite) instead of the live scene; its scene replaces --scene.
+    #[arg(long, value_name = "DATASET", conflicts_with_all = ["scene", "seed"])]
+    pub replay: Option<PathBuf>,
+    /// The episode of --replay to play.
+    #[arg(long, default_value_t = 0, requires = "replay")]
+    pub episode: u64,
+    /// A results directory of `bench run` (results/<run-id>): draw a model's surprise curve
+    /// along the replayed VoE movie, with a cursor at the frame shown.
+    #[arg(long, value_name = "RESULTS", requires = "replay")]
+    pub run: Option<PathBuf>,
+    /// The model whose curve --run draws (default jepa-vicreg, else the first in the run).
+    #[arg(long, requires = "run")]
+    pub model: Option<String>,
 }

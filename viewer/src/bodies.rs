@@ -2,24 +2,23 @@
 //! dataset renderer (unlit, so that a pixel of the view has the body's own colour).
 
 use bevy::prelude::*;
-use moravec_sim::ShapeDesc;
+use moravec_sim::{Rgb, ShapeDesc};
 
+use crate::movie::StageLink;
 use crate::sim::{BodyLink, SimState};
 
-/// Gives each newly spawned body entity its mesh and material.
+/// Gives each newly spawned body entity (of the live world or of a movie's stage) its mesh and
+/// material.
 pub fn dress_bodies(
     mut commands: Commands,
     mut sim: ResMut<SimState>,
-    added: Query<(Entity, &BodyLink), Added<BodyLink>>,
+    live: Query<(Entity, &BodyLink), Added<BodyLink>>,
+    staged: Query<(Entity, &StageLink), Added<StageLink>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
-    if added.is_empty() {
-        return;
-    }
-    let world = sim.env().world();
-    for (entity, link) in &added {
-        let mesh = match world.shape(link.0) {
+    let mut dress = |entity: Entity, shape: ShapeDesc, color: Rgb| {
+        let mesh = match shape {
             ShapeDesc::Ball { radius } => meshes.add(Sphere::new(radius).mesh().uv(32, 18)),
             ShapeDesc::Cuboid { half } => {
                 meshes.add(Cuboid::new(2.0 * half[0], 2.0 * half[1], 2.0 * half[2]))
@@ -29,7 +28,7 @@ pub fn dress_bodies(
                 radius,
             } => meshes.add(Cylinder::new(radius, 2.0 * half_height)),
         };
-        let [r, g, b] = world.color(link.0).0;
+        let [r, g, b] = color.0;
         let material = materials.add(StandardMaterial {
             base_color: Color::srgb(r, g, b),
             unlit: true,
@@ -38,5 +37,19 @@ pub fn dress_bodies(
         commands
             .entity(entity)
             .insert((Mesh3d(mesh), MeshMaterial3d(material)));
+    };
+    if let Some(movie) = &sim.movie {
+        let bodies = movie.stage.bodies();
+        for (entity, link) in &staged {
+            if let Some(b) = bodies.get(link.0) {
+                dress(entity, b.shape, b.color);
+            }
+        }
+    }
+    if !live.is_empty() {
+        let world = sim.env().world();
+        for (entity, link) in &live {
+            dress(entity, world.shape(link.0), world.color(link.0));
+        }
     }
 }

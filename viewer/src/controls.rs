@@ -1,16 +1,22 @@
 //! The keyboard: arrows or WASD drive the pusher, space pauses, N single-steps, R resets,
-//! [ and ] change the seed, Tab cycles the scenes.
+//! [ and ] change the seed, Tab cycles the scenes, V cycles the scene's VoE variants and P the
+//! property they test.
 
 use bevy::prelude::*;
 
 use crate::sim::SimState;
+use crate::variants::Variants;
 
 /// The help line shown in the window's title and printed at start.
 pub const HELP: &str = "arrows/WASD push | space pause | N step | R reset | [ ] seed | Tab scene | \
-                        mouse: left drag orbit, wheel zoom";
+                        V VoE variant | P VoE property | mouse: left drag orbit, wheel zoom";
 
 /// Applies the keys pressed this frame to the simulation.
-pub fn keyboard(keys: Res<ButtonInput<KeyCode>>, mut sim: ResMut<SimState>) {
+pub fn keyboard(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut sim: ResMut<SimState>,
+    mut variants: ResMut<Variants>,
+) {
     if keys.just_pressed(KeyCode::Space) {
         sim.paused = !sim.paused;
     }
@@ -21,18 +27,27 @@ pub fn keyboard(keys: Res<ButtonInput<KeyCode>>, mut sim: ResMut<SimState>) {
     if keys.just_pressed(KeyCode::KeyR) {
         sim.reset();
     }
-    if keys.just_pressed(KeyCode::BracketRight) {
-        let seed = sim.seed.wrapping_add(1);
-        sim.set_seed(seed);
+    for (key, delta) in [
+        (KeyCode::BracketRight, 1u64),
+        (KeyCode::BracketLeft, u64::MAX),
+    ] {
+        if keys.just_pressed(key) {
+            let seed = sim.seed.wrapping_add(delta);
+            sim.set_seed(seed);
+            variants.refresh(&mut sim);
+        }
     }
-    if keys.just_pressed(KeyCode::BracketLeft) {
-        let seed = sim.seed.wrapping_sub(1);
-        sim.set_seed(seed);
+    if keys.just_pressed(KeyCode::Tab) {
+        variants.leave();
+        if let Err(e) = sim.next_scene() {
+            error!("cannot switch scenes: {e}");
+        }
     }
-    if keys.just_pressed(KeyCode::Tab)
-        && let Err(e) = sim.next_scene()
-    {
-        error!("cannot switch scenes: {e}");
+    if keys.just_pressed(KeyCode::KeyV) {
+        variants.cycle(&mut sim);
+    }
+    if keys.just_pressed(KeyCode::KeyP) {
+        variants.next_test(&mut sim);
     }
     let action = drive(&keys, sim.spec().max_action);
     for (a, v) in sim.action.iter_mut().zip(action) {

@@ -21,10 +21,15 @@ pub struct ModelPanel;
 
 /// An empty `size` x `size` image sampled without smoothing (pixels stay square).
 pub fn blank(size: usize) -> Image {
+    blank_rect(size, size)
+}
+
+/// An empty `width` x `height` image sampled without smoothing.
+pub fn blank_rect(width: usize, height: usize) -> Image {
     let mut image = Image::new_fill(
         Extent3d {
-            width: size as u32,
-            height: size as u32,
+            width: width as u32,
+            height: height as u32,
             depth_or_array_layers: 1,
         },
         TextureDimension::D2,

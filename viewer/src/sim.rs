@@ -1,10 +1,13 @@
 //! The simulation as a bevy resource: `sim`'s environment, stepped once per frame with the
-//! pusher action of the keyboard, and every body mirrored into an entity's `Transform`.
+//! pusher action of the keyboard, and every body mirrored into an entity's `Transform`; or, in
+//! its place, a recorded [`Movie`] played frame by frame.
 
 use std::sync::Mutex;
 
 use bevy::prelude::*;
 use moravec_sim::{BodyId, BodyKind, Environment, Frame, SCENES, SceneSpec};
+
+use crate::movie::{Movie, StageLink};
 
 /// The stepping and mirroring systems: what shows the world runs after them.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,6 +40,8 @@ pub struct SimState {
     pub pusher: Option<BodyId>,
     /// Bumped whenever the world is rebuilt (reset, seed, scene): body entities are respawned.
     pub generation: u64,
+    /// The movie played instead of the live world, if any.
+    pub movie: Option<Movie>,
     /// The world was rebuilt this frame: show its initial state before stepping it.
     fresh: bool,
 }
@@ -58,6 +63,7 @@ impl SimState {
             frame: obs.frame,
             frames: 0,
             generation: 0,
+            movie: None,
             fresh: true,
         };
         state.pusher = state.find_pusher();
@@ -77,8 +83,15 @@ impl SimState {
             .as_mut()
     }
 
-    /// Starts the current seed's episode again.
+    /// Starts the current seed's episode again, or the movie from its first frame.
     pub fn reset(&mut self) {
+        if let Some(movie) = &mut self.movie {
+            movie.t = 0;
+            self.frame = movie.frame();
+            self.frames = 0;
+            self.fresh = true;
+            return;
+        }
         let seed = self.seed;
         let obs = self.env().reset(seed);
         self.frame = obs.frame;
@@ -89,10 +102,43 @@ impl SimState {
         self.fresh = true;
     }
 
-    /// Shows another seed.
+    /// Shows another seed, live.
     pub fn set_seed(&mut self, seed: u64) {
         self.seed = seed;
+        self.movie = None;
         self.reset();
+    }
+
+    /// Plays `movie` in place of the live world, from its first frame.
+    pub fn play(&mut self, movie: Movie) {
+        self.frame = movie.frame();
+        self.movie = Some(movie);
+        self.frames = 0;
+        self.generation += 1;
+        self.fresh = true;
+    }
+
+    /// Ends the movie: the live world again, from the seed's initial state.
+    pub fn stop_movie(&mut self) {
+        self.movie = None;
+        self.reset();
+    }
+
+    /// What is shown, for the title: the scene and seed, or the movie and its frame.
+    pub fn status(&self) -> String {
+        match &self.movie {
+            None => format!("{} seed {}", self.spec.name, self.seed),
+            Some(m) => {
+                let mut s = format!("{}: frame {}/{}", m.label, m.t, m.len);
+                if let Some(c) = &m.curve {
+                    match c.at(m.t) {
+                        Some(v) => s += &format!(", {} surprise {v:.4}", c.model),
+                        None => s += &format!(", {} surprise: no window yet", c.model),
+                    }
+                }
+                s
+            }
+        }
     }
 
     /// Shows the next scene of the registry (after the last, the first).
@@ -104,13 +150,20 @@ impl SimState {
         let spec = SCENES[(i + 1) % SCENES.len()];
         *self.env.get_mut().expect("not poisoned") = spec.make(self.size)?;
         self.spec = spec;
+        self.movie = None;
         self.action = vec![0.0; spec.action_dim];
         self.reset();
         Ok(())
     }
 
-    /// One frame of physics with the current action.
+    /// One frame of physics with the current action, or the movie's next frame.
     pub fn step(&mut self) -> moravec_sim::Result<()> {
+        if let Some(movie) = &mut self.movie {
+            movie.advance();
+            self.frame = movie.frame();
+            self.frames = movie.t as u64;
+            return Ok(());
+        }
         let action = self.action.clone();
         let step = self.env().step(&action)?;
         self.frame = step.obs.frame;
@@ -149,6 +202,7 @@ impl Plugin for SimPlugin {
             .expect("the scene and size were checked when the arguments were read");
         app.insert_resource(state)
             .init_resource::<ButtonInput<KeyCode>>()
+            .init_resource::<crate::variants::Variants>()
             .add_systems(
                 Update,
                 (
@@ -156,6 +210,7 @@ impl Plugin for SimPlugin {
                     step,
                     respawn_bodies,
                     mirror_poses,
+                    mirror_stage,
                 )
                     .chain()
                     .in_set(SimSet),
@@ -178,11 +233,14 @@ fn step(mut sim: ResMut<SimState>) {
     }
 }
 
+/// Entities that show a body: of the live world, or of a movie's stage.
+type Linked = Or<(With<BodyLink>, With<StageLink>)>;
+
 /// Gives every body of a newly built world an entity (and removes the old world's).
 fn respawn_bodies(
     mut commands: Commands,
     mut sim: ResMut<SimState>,
-    linked: Query<Entity, With<BodyLink>>,
+    linked: Query<Entity, Linked>,
     mut built: Local<Option<u64>>,
 ) {
     if *built == Some(sim.generation) {
@@ -191,11 +249,18 @@ fn respawn_bodies(
     for entity in &linked {
         commands.entity(entity).despawn();
     }
+    *built = Some(sim.generation);
+    if let Some(movie) = &sim.movie {
+        for i in 0..movie.stage.bodies().len() {
+            let (transform, visibility) = stage_pose(movie, i);
+            commands.spawn((StageLink(i), transform, visibility));
+        }
+        return;
+    }
     let world = sim.env().world();
     for id in world.body_ids() {
         commands.spawn((BodyLink(id), pose(world, id)));
     }
-    *built = Some(sim.generation);
 }
 
 /// The `Transform` of body `id`: its position and orientation in the world.
@@ -210,5 +275,28 @@ fn mirror_poses(mut sim: ResMut<SimState>, mut bodies: Query<(&BodyLink, &mut Tr
     let world = sim.env().world();
     for (link, mut transform) in &mut bodies {
         *transform = pose(world, link.0);
+    }
+}
+
+/// Where stage body `i` of `movie` is in the frame shown, and whether it is in that frame.
+pub fn stage_pose(movie: &Movie, i: usize) -> (Transform, Visibility) {
+    match movie.stage.pose(movie.t, i) {
+        Some(p) => (
+            Transform::from_translation(Vec3::new(p[0], p[1], p[2]))
+                .with_rotation(Quat::from_xyzw(p[3], p[4], p[5], p[6])),
+            Visibility::Inherited,
+        ),
+        None => (Transform::default(), Visibility::Hidden),
+    }
+}
+
+/// Poses the movie's bodies for the frame shown.
+fn mirror_stage(
+    sim: Res<SimState>,
+    mut bodies: Query<(&StageLink, &mut Transform, &mut Visibility)>,
+) {
+    let Some(movie) = &sim.movie else { return };
+    for (link, mut transform, mut visibility) in &mut bodies {
+        (*transform, *visibility) = stage_pose(movie, link.0);
     }
 }

@@ -5,9 +5,13 @@ use std::process::Command;
 
 use bevy::prelude::*;
 use moravec_sim::scene::find;
+use moravec_sim::voe::{
+    Condition, DEFAULT_FRAMES, Property, SetRequest, SuiteConfig, generate_set, set_seed,
+    write_suite,
+};
 use moravec_sim::{BodyId, BodyState};
-use moravec_viewer::sim::pose;
-use moravec_viewer::{BodyLink, SimPlugin, SimState};
+use moravec_viewer::sim::{pose, stage_pose};
+use moravec_viewer::{BodyLink, Movie, SimPlugin, SimState, StageLink};
 
 fn app(scene: &str, seed: u64) -> App {
     let mut app = App::new();
@@ -258,4 +262,260 @@ fn headless_screenshot_shows_the_cart() {
         found,
         "no pixel of the cart's colour {colour:?} near ({x:.0}, {y:.0})"
     );
+}
+
+fn press(app: &mut App, key: KeyCode) {
+    let mut keys = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
+    keys.clear();
+    keys.release_all();
+    keys.press(key);
+    app.update();
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .clear();
+}
+
+/// The stage entities' transforms and visibility, by stage body.
+fn staged(app: &mut App) -> Vec<(usize, Transform, Visibility)> {
+    let mut q = app
+        .world_mut()
+        .query::<(&StageLink, &Transform, &Visibility)>();
+    let mut v: Vec<_> = q
+        .iter(app.world())
+        .map(|(l, t, vis)| (l.0, *t, *vis))
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}
+
+/// Checks that every stage entity shows its body's pose in the movie's current frame (hidden
+/// where the body is not in it), and that the model panel's frame is the movie's.
+fn shows_the_movie(app: &mut App) {
+    let shown = staged(app);
+    let sim = app.world().resource::<SimState>();
+    let movie = sim.movie.as_ref().expect("a movie plays");
+    assert_eq!(
+        shown.len(),
+        movie.stage.bodies().len(),
+        "one entity per body"
+    );
+    for (i, transform, visibility) in shown {
+        assert_eq!((transform, visibility), stage_pose(movie, i), "body {i}");
+    }
+    assert_eq!(sim.frame, movie.frame());
+}
+
+#[test]
+fn v_steps_through_the_scenes_voe_variants_then_back_to_live() {
+    let mut app = app("occlusion", 2);
+    app.update();
+    let mut frames = Vec::new();
+    for (member, possible) in [(0, true), (1, true), (2, false), (3, false)] {
+        press(&mut app, KeyCode::KeyV);
+        for _ in 0..5 {
+            app.update();
+        }
+        shows_the_movie(&mut app);
+        let sim = app.world().resource::<SimState>();
+        let movie = sim.movie.as_ref().unwrap();
+        assert_eq!(movie.t, 5, "one frame per update after the first");
+        let status = sim.status();
+        assert!(status.contains("permanence occluded"), "{status}");
+        let name = ['A', 'B', 'C', 'D'][member];
+        assert!(status.contains(&format!("movie {name} of 4")), "{status}");
+        assert!(
+            status.contains(if possible { ", possible" } else { "impossible" }),
+            "{status}"
+        );
+        frames.push(movie.frame().data);
+    }
+    // The set's movies, generated for the seed shown: A and B differ (the object is gone).
+    let set = generate_set(&SetRequest {
+        property: Property::Permanence,
+        condition: Condition::Occluded,
+        seed: set_seed(0, Property::Permanence, Condition::Occluded, 2),
+        index: 2,
+        frames: DEFAULT_FRAMES,
+        size: 32,
+    })
+    .unwrap();
+    let len = 32 * 32 * 3;
+    for (m, shown) in frames.iter().enumerate() {
+        assert_eq!(shown, &set.members[m].episode.frames[5 * len..6 * len]);
+    }
+    assert_ne!(frames[0], frames[1]);
+    // The impossible C, after the splice: the bodies of A's world are hidden, B's shown.
+    press(&mut app, KeyCode::KeyP); // next test: permanence visible, movie A
+    press(&mut app, KeyCode::KeyV);
+    press(&mut app, KeyCode::KeyV);
+    let t = {
+        let mut sim = app.world_mut().resource_mut::<SimState>();
+        let movie = sim.movie.as_mut().unwrap();
+        assert!(
+            movie.label.contains("permanence visible"),
+            "{}",
+            movie.label
+        );
+        assert!(movie.label.contains("movie C"), "{}", movie.label);
+        movie.t = movie.violation.unwrap();
+        movie.t
+    };
+    app.update(); // steps to t + 1
+    shows_the_movie(&mut app);
+    let hidden = staged(&mut app)
+        .iter()
+        .filter(|x| x.2 == Visibility::Hidden)
+        .count();
+    assert!(hidden > 0, "A's bodies are hidden after the splice at {t}");
+    // After the last movie, V goes back to the live scene and its bodies.
+    press(&mut app, KeyCode::KeyV);
+    press(&mut app, KeyCode::KeyV);
+    app.update();
+    assert!(app.world().resource::<SimState>().movie.is_none());
+    assert!(staged(&mut app).is_empty());
+    let n = transforms(&mut app).len();
+    let mut sim = app.world_mut().resource_mut::<SimState>();
+    assert_eq!(n, sim.env().world().len());
+}
+
+/// A small VoE suite on disk and a run's curves for its first permanence movies.
+fn suite_and_run(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let suite = dir.join("voe");
+    let config = SuiteConfig {
+        seed: 1,
+        sets: 1,
+        frames: 48,
+        size: 32,
+    };
+    write_suite(&config, &suite, false, &|| {}).unwrap();
+    let run = dir.join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    let mut csv = String::from("run,model,property,episode,target_frame,surprise\n");
+    for model in ["pixel-ae", "jepa-vicreg"] {
+        for episode in 0..4 {
+            for frame in 8..44 {
+                let v = if model == "jepa-vicreg" {
+                    0.01 * frame as f64
+                } else {
+                    1.0
+                };
+                csv += &format!("r,{model},permanence,{episode},{frame},{v}\n");
+            }
+        }
+    }
+    std::fs::write(run.join("curves.csv"), csv).unwrap();
+    (suite, run)
+}
+
+#[test]
+fn a_replayed_voe_movie_shows_its_frames_bodies_and_curve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (suite, run) = suite_and_run(tmp.path());
+    let replay = moravec_sim::replay::load(&suite.join("permanence"), 2).unwrap();
+    let curve = moravec_viewer::curve::load(&run, None, Property::Permanence, 2).unwrap();
+    assert_eq!(curve.model, "jepa-vicreg", "the default model");
+    assert_eq!(curve.points.len(), 36);
+    let frame7 = replay.frame(7).to_vec();
+    let mut app = app("occlusion", 0);
+    app.update();
+    app.world_mut()
+        .resource_mut::<SimState>()
+        .play(Movie::from_replay(replay, Some(curve)));
+    for _ in 0..8 {
+        app.update();
+    }
+    shows_the_movie(&mut app);
+    let sim = app.world().resource::<SimState>();
+    assert_eq!(sim.frame.data, frame7);
+    let status = sim.status();
+    assert!(status.contains("frame 7/48"), "{status}");
+    assert!(status.contains("set 0 movie C, impossible"), "{status}");
+    assert!(status.contains("surprise: no window yet"), "{status}");
+    app.update();
+    let status = app.world().resource::<SimState>().status();
+    assert!(status.contains("jepa-vicreg surprise 0.0800"), "{status}");
+    // R starts the movie again; space pauses it.
+    press(&mut app, KeyCode::KeyR);
+    press(&mut app, KeyCode::Space);
+    app.update();
+    let t = app.world().resource::<SimState>().movie.as_ref().unwrap().t;
+    assert!(t <= 1, "restarted and paused at {t}");
+    shows_the_movie(&mut app);
+}
+
+#[test]
+fn view_replays_an_episode_headless_and_names_bad_replay_arguments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (suite, run) = suite_and_run(tmp.path());
+    let png = tmp.path().join("replay.png");
+    let view = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_view"))
+            .args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .unwrap()
+    };
+    let permanence = suite.join("permanence");
+    let (permanence, run, png_s) = (
+        permanence.to_str().unwrap(),
+        run.to_str().unwrap(),
+        png.to_str().unwrap(),
+    );
+    let out = view(&[
+        "--headless",
+        "--replay",
+        permanence,
+        "--episode",
+        "3",
+        "--run",
+        run,
+        "--model",
+        "pixel-ae",
+        "--frames",
+        "12",
+        "--width",
+        "200",
+        "--height",
+        "150",
+        "--screenshot",
+        png_s,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("episode 3 (permanence"), "{stdout}");
+    let image = image::open(&png).unwrap().to_rgb8();
+    assert_eq!((image.width(), image.height()), (200, 150));
+
+    let fails = |args: &[&str], needle: &str| {
+        let out = view(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    fails(
+        &["--headless", "--replay", permanence, "--episode", "99"],
+        "episode",
+    );
+    fails(
+        &[
+            "--headless",
+            "--replay",
+            permanence,
+            "--run",
+            run,
+            "--model",
+            "nope",
+        ],
+        "--model nope",
+    );
+    fails(
+        &["--headless", "--replay", "/nonexistent/dataset"],
+        "/nonexistent/dataset",
+    );
+    fails(&["--headless", "--run", run], "--replay");
 }
