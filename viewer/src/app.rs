@@ -76,7 +76,7 @@ pub fn build(args: &Args) -> anyhow::Result<App> {
     } else {
         app.add_plugins(DefaultPlugins.set(WindowPlugin {
             primary_window: Some(Window {
-                title: format!("moravec view: {HELP}"),
+                title: "moravec view".into(),
                 resolution: WindowResolution::new(args.width, args.height),
                 present_mode: PresentMode::AutoNoVsync,
                 ..default()
@@ -152,8 +152,18 @@ fn replay(args: &Args, dir: &std::path::Path) -> anyhow::Result<(&'static SceneS
     Ok((replay.scene, Movie::from_replay(replay, curve)))
 }
 
-/// Shows what is on screen in the window's title, and prints it when a movie starts.
-fn show_status(sim: Res<SimState>, mut windows: Query<&mut Window>, mut shown: Local<String>) {
+/// The text in the top left corner: what is shown, and the help line.
+#[derive(Component)]
+struct StatusText;
+
+/// Shows what is on screen (the scene and seed, or the movie, its frame and the model's
+/// surprise) above the help line and in the window's title, and prints it when a movie starts.
+fn show_status(
+    sim: Res<SimState>,
+    mut windows: Query<&mut Window>,
+    mut texts: Query<&mut Text, With<StatusText>>,
+    mut shown: Local<String>,
+) {
     let status = sim.status();
     if *shown == status {
         return;
@@ -162,7 +172,10 @@ fn show_status(sim: Res<SimState>, mut windows: Query<&mut Window>, mut shown: L
         println!("{status}");
     }
     for mut window in &mut windows {
-        window.title = format!("moravec view: {status} | {HELP}");
+        window.title = format!("moravec view: {status}");
+    }
+    for mut text in &mut texts {
+        text.0 = format!("{status}\n{HELP}");
     }
     *shown = status;
 }
@@ -224,6 +237,19 @@ fn setup_camera(
         camera.insert(RenderTarget::Image(image.clone().into()));
     }
     let camera = camera.id();
+    commands.spawn((
+        Text::new(format!("{}\n{HELP}", sim.status())),
+        TextFont::from_font_size(FontSize::Px(14.0)),
+        TextColor(Color::WHITE),
+        Node {
+            position_type: PositionType::Absolute,
+            top: Val::Px(6.0),
+            left: Val::Px(8.0),
+            ..default()
+        },
+        UiTargetCamera(camera),
+        StatusText,
+    ));
     if sim.movie.as_ref().is_some_and(|m| m.curve.is_some()) {
         curve::spawn_panel(
             &mut commands,
