@@ -30,6 +30,33 @@ pub enum Command {
     Train(TrainArgs),
     /// Plan on a task with a trained model (or the simulator oracle, or random actions).
     Plan(PlanArgs),
+    /// Run a preset on the CPU and on another device (the GPU) and compare: first losses
+    /// (within a tolerance), throughput, accuracy.
+    DeviceCheck(DeviceCheckArgs),
+}
+
+/// Options of `bench device-check`.
+#[derive(Debug, Args)]
+pub struct DeviceCheckArgs {
+    /// The device compared with the CPU: cuda, auto, or cpu (a second CPU run, which must
+    /// agree bit for bit).
+    #[arg(long, default_value = "cuda", value_parser = ["cpu", "cuda", "auto"])]
+    pub device: String,
+    /// The preset both runs use.
+    #[arg(long, default_value = "smoke")]
+    pub preset: String,
+    /// Where both runs cache their stages (one folder per device).
+    #[arg(long, default_value = "runs/device-check")]
+    pub work: PathBuf,
+    /// Where both runs' results and `device-check.csv` go.
+    #[arg(long, default_value = "results/device-check")]
+    pub out: PathBuf,
+    /// Training steps whose total loss is compared.
+    #[arg(long, default_value_t = 3)]
+    pub steps: u64,
+    /// Largest relative difference of a compared loss that passes.
+    #[arg(long, default_value_t = 1e-3)]
+    pub tolerance: f64,
 }
 
 /// Options of `bench run`.

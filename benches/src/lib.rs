@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod config;
+pub mod device_check;
 pub mod error;
 pub mod metrics;
 pub mod output;

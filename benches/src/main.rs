@@ -30,5 +30,6 @@ fn run() -> anyhow::Result<()> {
         Some(cli::Command::Throughput(args)) => commands::throughput::run(&args).map(|_| ()),
         Some(cli::Command::Train(args)) => commands::train::run(&args),
         Some(cli::Command::Plan(args)) => commands::plan::run(&args),
+        Some(cli::Command::DeviceCheck(args)) => commands::device_check::run(&args),
     }
 }

@@ -147,6 +147,10 @@ struct VoeStage {
 struct TrainStage<'a> {
     train: &'a TrainConfig,
     data: &'a [String],
+    /// Where it ran, if not on the CPU: a GPU run must not reuse CPU checkpoints (nor the
+    /// reverse), and CPU stages keep the keys they had before devices were keyed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
 }
 
 /// A planning stage's config.
@@ -159,6 +163,9 @@ struct PlanStage<'a> {
     plan: &'a crate::planning::PlanConfig,
     seed: u64,
     size: usize,
+    /// Where the model ran, if not on the CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
 }
 
 /// A scoring stage's config.
@@ -170,6 +177,14 @@ struct ScoreStage<'a> {
     stride: usize,
     context: usize,
     horizon: usize,
+    /// Where the model ran, if not on the CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
+}
+
+/// A device as stage keys name it: `None` for the CPU (whose keys predate devices in keys).
+fn device_key(device: &Device) -> Option<&'static str> {
+    if device.is_cpu() { None } else { Some("cuda") }
 }
 
 /// Runs everything `options` asks for.
@@ -312,6 +327,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             &TrainStage {
                 train: &tc,
                 data: &data_hashes,
+                device: device_key(&device),
             },
         );
         runner.stage(&stage, |stage| {
@@ -359,6 +375,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                 stride: config.score.stride,
                 context: arch.context,
                 horizon: arch.horizon,
+                device: device_key(&device),
             },
         );
         runner.stage(&stage, |stage| {
@@ -393,6 +410,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                 stride: config.score.stride,
                 context: arch.context,
                 horizon: arch.horizon,
+                device: None,
             },
         );
         runner.stage(&stage, |stage| {
@@ -455,6 +473,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                     plan: &config.plan,
                     seed: config.seed,
                     size: config.size,
+                    device: k.and(device_key(&device)),
                 },
             );
             runner.stage(&stage, |stage| {
@@ -773,4 +792,45 @@ fn write_text(path: &Path, text: &str) -> Result<()> {
         path: path.to_owned(),
         message: format!("{e:#}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_stages_are_keyed_apart_and_cpu_keys_are_unchanged() {
+        #[derive(Serialize)]
+        struct Before<'a> {
+            train: &'a TrainConfig,
+            data: &'a [String],
+        }
+        let tc = TrainConfig::new("jepa-vicreg", "tiny", 10);
+        let data = vec!["abc".to_owned()];
+        let key = |device| {
+            Stage::new(
+                Path::new("w"),
+                StageKind::Train,
+                "m",
+                &TrainStage {
+                    train: &tc,
+                    data: &data,
+                    device,
+                },
+            )
+            .hash
+        };
+        let before = Stage::new(
+            Path::new("w"),
+            StageKind::Train,
+            "m",
+            &Before {
+                train: &tc,
+                data: &data,
+            },
+        )
+        .hash;
+        assert_eq!(key(device_key(&Device::Cpu)), before);
+        assert_ne!(key(Some("cuda")), before);
+    }
 }

@@ -381,3 +381,53 @@ fn compare_refuses_missing_and_foreign_runs() {
     assert!(text(&o).contains("train.steps: 10 -> 11"), "{}", text(&o));
     assert!(text(&o).contains("regressed"), "{}", text(&o));
 }
+
+/// The GPU check's CPU-only path: two CPU runs of the smoke preset agree bit for bit, so every
+/// compared loss differs by exactly 0 (on a GPU machine the same command compares with CUDA).
+#[test]
+fn device_check_compares_two_runs_and_writes_its_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bench(
+        &[
+            "device-check",
+            "--device",
+            "cpu",
+            "--work",
+            "w",
+            "--out",
+            "r",
+            "--steps",
+            "3",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (h, rows) = read_csv(&tmp.path().join("r").join("device-check.csv"));
+    assert_eq!(h, moravec_bench::device_check::CHECK_HEADER);
+    let losses: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[2].starts_with("loss_step_"))
+        .collect();
+    assert_eq!(
+        losses.len(),
+        4 * 3,
+        "three steps of each trained model: {rows:?}"
+    );
+    for r in &losses {
+        assert_eq!((r[5].as_str(), r[7].as_str()), ("0", "true"), "{r:?}");
+    }
+    assert!(rows.iter().any(|r| r[2] == "train_samples_per_s"));
+    assert!(rows.iter().any(|r| r[2] == "score_movies_per_s"));
+    assert!(rows.iter().any(|r| r[2] == "run_seconds"));
+    assert!(tmp.path().join("r/cpu-again/voe.csv").exists());
+
+    let o = bench(
+        &["device-check", "--device", "cpu", "--tolerance=-1"],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--tolerance -1"), "{}", text(&o));
+    let o = bench(&["device-check", "--device", "tpu"], tmp.path());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("tpu"), "{}", text(&o));
+}

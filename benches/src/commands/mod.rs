@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod device_check;
 pub mod generate;
 pub mod plan;
 pub mod preview;
