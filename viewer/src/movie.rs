@@ -38,7 +38,12 @@ pub struct Movie {
 impl Movie {
     /// A dataset episode.
     pub fn from_replay(replay: Replay, curve: Option<Curve>) -> Self {
-        let mut label = format!("replay {} episode {}", replay.dir.display(), replay.episode);
+        let name = replay
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| replay.dir.display().to_string());
+        let mut label = format!("replay {name} episode {}", replay.episode);
         if let Some(v) = &replay.voe {
             label += &format!(
                 " ({} {}, set {} movie {}, {})",
