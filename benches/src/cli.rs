@@ -230,7 +230,7 @@ pub struct TrainArgs {
 /// Options of `bench plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Task: reach, cart_push, table_clear.
+    /// Task: reach, cart_push, block_push, table_clear.
     #[arg(long)]
     pub task: String,
     /// Model: a checkpoint's model (with --checkpoint), `oracle` or `random`.
