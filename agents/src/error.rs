@@ -30,7 +30,7 @@ pub enum AgentError {
         reason: String,
     },
     /// Reading or writing a file failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}", path.display())]
     Io {
         /// What we were doing.
         action: &'static str,

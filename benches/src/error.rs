@@ -32,7 +32,7 @@ pub enum HarnessError {
         message: String,
     },
     /// A file-system operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         /// What was being done.
         action: &'static str,

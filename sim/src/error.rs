@@ -39,7 +39,7 @@ pub enum SimError {
         path: PathBuf,
     },
     /// Reading or writing a file failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}", path.display())]
     Io {
         /// What we were doing ("cannot create", "cannot write", ...).
         action: &'static str,
