@@ -49,13 +49,12 @@ impl Variants {
         self.show(sim, 0);
     }
 
-    /// The seed or scene changed: rebuild the set if a variant is shown.
+    /// The seed changed: the set is built again, and shown from its first movie if a variant
+    /// was shown.
     pub fn refresh(&mut self, sim: &mut SimState) {
         self.set = None;
         if self.member.is_some() {
             self.show(sim, 0);
-        } else {
-            self.test = 0;
         }
     }
 
