@@ -15,6 +15,7 @@ use moravec_agents::train::AdamW;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    moravec_agents::allocator::retain_freed_memory();
     divan::main();
 }
 

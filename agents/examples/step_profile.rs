@@ -13,6 +13,7 @@ use moravec_agents::train::AdamW;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
+    moravec_agents::allocator::retain_freed_memory();
     let name = std::env::args().nth(1).unwrap_or("jepa-vicreg".into());
     let config = ModelConfig::preset("small", 64, 2)?;
     let varmap = VarMap::new();

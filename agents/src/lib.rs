@@ -2,6 +2,7 @@
 //! exact checkpoints, and (in later issues) pixel baselines and surprise.
 #![warn(missing_docs)]
 
+pub mod allocator;
 pub mod data;
 pub mod ema;
 pub mod error;

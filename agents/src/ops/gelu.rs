@@ -9,6 +9,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::simd::vectorised;
 use super::{CHUNK, contiguous, fused};
 use crate::error::Result;
 
@@ -87,7 +88,9 @@ impl CustomOp1 for Gelu {
         let mut out = vec![0f32; x.len()];
         out.par_chunks_mut(CHUNK)
             .zip(x.par_chunks(CHUNK))
-            .for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &x)| *o = forward(x)));
+            .for_each(|(o, x)| {
+                vectorised(|| o.iter_mut().zip(x).for_each(|(o, &x)| *o = forward(x)))
+            });
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
 
@@ -122,9 +125,11 @@ impl CustomOp2 for GeluGrad {
         out.par_chunks_mut(CHUNK)
             .zip(x.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
             .for_each(|(o, (x, g))| {
-                for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
-                    *o = derivative(x) * g;
-                }
+                vectorised(|| {
+                    for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
+                        *o = derivative(x) * g;
+                    }
+                })
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }

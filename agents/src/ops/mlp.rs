@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use super::gelu::{derivative, forward};
 use super::gemm::{View, gemm_into};
 use super::rows::sum_middle_cpu;
+use super::simd::vectorised;
 use super::{CHUNK, contiguous, contiguous3, fused, repeat_rows};
 use crate::error::Result;
 
@@ -134,16 +135,17 @@ impl CustomOp2 for Mlp {
             View::rows(w1, h, d).t(),
             true,
         );
-        let act: Vec<f32> = pre
-            .par_iter()
-            .with_min_len(CHUNK)
-            .map(|&p| forward(p))
-            .collect();
+        let mut act = vec![0f32; pre.len()];
+        act.par_chunks_mut(CHUNK)
+            .zip(pre.par_chunks(CHUNK))
+            .for_each(|(a, p)| {
+                vectorised(|| a.iter_mut().zip(p).for_each(|(a, &p)| *a = forward(p)))
+            });
         let mut y = repeat_rows(b2, rows);
         if residual {
             y.par_chunks_mut(CHUNK)
                 .zip(x.par_chunks(CHUNK))
-                .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(y, &x)| *y += x));
+                .for_each(|(y, x)| vectorised(|| y.iter_mut().zip(x).for_each(|(y, &x)| *y += x)));
         }
         gemm_into(
             &mut y,
@@ -229,9 +231,11 @@ impl CustomOp3 for MlpGrad {
         da.par_chunks_mut(CHUNK)
             .zip(pre.par_chunks(CHUNK))
             .for_each(|(da, p)| {
-                da.iter_mut()
-                    .zip(p)
-                    .for_each(|(da, &p)| *da *= derivative(p))
+                vectorised(|| {
+                    da.iter_mut()
+                        .zip(p)
+                        .for_each(|(da, &p)| *da *= derivative(p))
+                })
             });
         gemm_into(
             dw1,

@@ -17,6 +17,7 @@ mod layer_norm;
 mod linear;
 mod mlp;
 mod rows;
+mod simd;
 #[cfg(test)]
 mod testing;
 mod token_mix;

@@ -8,6 +8,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::simd::vectorised;
 use super::{BLOCK, CHUNK, contiguous, fused};
 use crate::error::Result;
 
@@ -78,12 +79,14 @@ impl CustomOp2 for AddRows {
             .enumerate()
             .for_each(|(task, (o, x))| {
                 let first = task * rows_per_task;
-                for (i, (o, x)) in o.chunks_mut(r).zip(x.chunks(r)).enumerate() {
-                    let b = &b[((first + i) / q) * r..][..r];
-                    for ((o, &x), &b) in o.iter_mut().zip(x).zip(b) {
-                        *o = x + b;
+                vectorised(|| {
+                    for (i, (o, x)) in o.chunks_mut(r).zip(x.chunks(r)).enumerate() {
+                        let b = &b[((first + i) / q) * r..][..r];
+                        for ((o, &x), &b) in o.iter_mut().zip(x).zip(b) {
+                            *o = x + b;
+                        }
                     }
-                }
+                })
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
@@ -121,12 +124,14 @@ pub(crate) fn sum_middle_cpu(x: &[f32], p: usize, q: usize, r: usize) -> Vec<f32
         .enumerate()
         .for_each(|(i, acc)| {
             let (pi, bi) = (i / blocks, i % blocks);
-            for qi in bi * BLOCK..((bi + 1) * BLOCK).min(q) {
-                let row = &x[(pi * q + qi) * r..][..r];
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += v;
+            vectorised(|| {
+                for qi in bi * BLOCK..((bi + 1) * BLOCK).min(q) {
+                    let row = &x[(pi * q + qi) * r..][..r];
+                    for (a, &v) in acc.iter_mut().zip(row) {
+                        *a += v;
+                    }
                 }
-            }
+            })
         });
     if blocks == 1 {
         return partial;

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use super::gelu::{derivative, forward};
 use super::gemm::{View, gemm_serial};
+use super::simd::vectorised;
 use super::{contiguous, contiguous3, fused};
 use crate::error::Result;
 
@@ -82,9 +83,11 @@ impl CustomOp2 for Mix {
                     row.fill(bias);
                 }
                 gemm_serial(pre, View::rows(w, n, n), View::rows(h, n, hid), true);
-                for ((o, &p), &h) in out.iter_mut().zip(pre.iter()).zip(h) {
-                    *o = h + forward(p);
-                }
+                vectorised(|| {
+                    for ((o, &p), &h) in out.iter_mut().zip(pre.iter()).zip(h) {
+                        *o = h + forward(p);
+                    }
+                });
             });
         *self.saved.lock().expect("token_mix: poisoned") = Some(pre);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
@@ -148,11 +151,12 @@ impl CustomOp3 for MixGrad {
             .zip(h.par_chunks(n * hid))
             .zip(g.par_chunks(n * hid).zip(pre.par_chunks(n * hid)))
             .for_each(|(((dh, part), h), (g, pre))| {
-                let da: Vec<f32> = g
-                    .iter()
-                    .zip(pre)
-                    .map(|(&g, &p)| g * derivative(p))
-                    .collect();
+                let mut da = vec![0f32; g.len()];
+                vectorised(|| {
+                    for ((da, &g), &p) in da.iter_mut().zip(g).zip(pre) {
+                        *da = g * derivative(p);
+                    }
+                });
                 dh.copy_from_slice(g);
                 gemm_serial(dh, View::rows(w, n, n).t(), View::rows(&da, n, hid), true);
                 let (dw, db) = part.split_at_mut(n * n);
