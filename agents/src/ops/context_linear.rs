@@ -47,6 +47,7 @@ pub fn context_linear(ctx: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
             h,
             k: 0,
             inputs: true,
+            context: true,
         },
     )?)
 }
@@ -91,6 +92,7 @@ pub fn window_linear(ctx: &Tensor, preds: &Tensor, w: &Tensor, b: &Tensor) -> Re
             h,
             k,
             inputs: true,
+            context: true,
         }),
     )?)
 }
@@ -112,7 +114,20 @@ fn gradients(op: &ContextLinear, ctx: &[f32], preds: &[f32], w: &[f32], g: &[f32
     let (rows, cd, h) = (op.rows(), op.c * op.d, op.h);
     let x = op.gather(ctx, preds);
     let params = h * cd + h;
-    let mut out = if op.inputs {
+    let mut out = if op.inputs && !op.context && op.k > 0 {
+        // The context frames take no gradient (pixels): only the predictions' columns of W.
+        let kd = op.k * op.d;
+        let mut dx = vec![0f32; rows * kd];
+        let w_predictions = View {
+            data: &w[(op.c - op.k) * op.d..],
+            rows: h,
+            cols: kd,
+            rs: cd,
+            cs: 1,
+        };
+        gemm_into(&mut dx, View::rows(g, rows, h), w_predictions, false);
+        op.scatter_predictions(&dx, params)
+    } else if op.inputs {
         let mut dx = vec![0f32; rows * cd];
         gemm_into(&mut dx, View::rows(g, rows, h), View::rows(w, h, cd), false);
         op.scatter(&dx, params)
@@ -167,12 +182,14 @@ impl CustomOp3 for WindowLinear {
         let tail = Tensor::cat(&[packed, &grad.flatten_all()?], 0)?;
         let op = ContextLinear {
             inputs: ctx.track_op() || preds.track_op(),
+            context: ctx.track_op(),
             ..self.0
         };
         let all = ctx.apply_op3_no_bwd(preds, &tail, &WindowLinearGrad(op))?;
-        let (lc, lp) = match op.inputs {
-            true => (ctx.elem_count(), preds.elem_count()),
-            false => (0, 0),
+        let (lc, lp) = match (op.inputs, op.context) {
+            (true, true) => (ctx.elem_count(), preds.elem_count()),
+            (true, false) => (0, preds.elem_count()),
+            (false, _) => (0, 0),
         };
         let dpacked = all.narrow(0, lc + lp, packed.elem_count())?;
         if !op.inputs {
@@ -228,6 +245,9 @@ struct ContextLinear {
     k: usize,
     /// Whether the gradient of the window's frames is wanted (not for pixels, say).
     inputs: bool,
+    /// Whether the context's frames want it too (with `inputs` but not `context`, only the
+    /// predictions get one: a pixel predictor's rollout, where the context is pixels).
+    context: bool,
 }
 
 impl ContextLinear {
@@ -295,6 +315,26 @@ impl ContextLinear {
         out
     }
 
+    /// The predictions' columns of the rows, `[B, N, k D]`, to the predictions' gradient
+    /// `[B, k, N, D]`, with room for `spare` more numbers.
+    fn scatter_predictions(&self, rows: &[f32], spare: usize) -> Vec<f32> {
+        let (n, d, k) = (self.n, self.d, self.k);
+        let len = self.batch * k * n * d;
+        let mut out = Vec::with_capacity(len + spare);
+        out.resize(len, 0f32);
+        out.par_chunks_mut(k * n * d)
+            .zip(rows.par_chunks(n * k * d))
+            .for_each(|(dpreds, rows)| {
+                for f in 0..k {
+                    for tok in 0..n {
+                        dpreds[(f * n + tok) * d..][..d]
+                            .copy_from_slice(&rows[(tok * k + f) * d..][..d]);
+                    }
+                }
+            });
+        out
+    }
+
     fn rows(&self) -> usize {
         self.batch * self.n
     }
@@ -332,6 +372,7 @@ impl CustomOp3 for ContextLinear {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let op = ContextLinear {
             inputs: ctx.track_op(),
+            context: ctx.track_op(),
             ..*self
         };
         let all = ctx.apply_op3_no_bwd(w, &grad.contiguous()?, &ContextLinearGrad(op))?;
@@ -425,13 +466,11 @@ mod tests {
             );
         }
         // Pixels as the context: no gradient for them, the same for the rest.
-        let (pixels, preds) = (
-            Tensor::randn(0f32, 1.0, (2, 4, 5, 3), &Device::Cpu).unwrap(),
-            var(&[2, 2, 5, 3], 1.0),
-        );
+        let pixels = Tensor::randn(0f32, 1.0, (2, 4, 5, 3), &Device::Cpu).unwrap();
         let (w, b) = (var(&[7, 12], 0.3), var(&[7], 0.3));
         let up = Tensor::randn(0f32, 1.0, (2, 5, 7), &Device::Cpu).unwrap();
-        for k in [0, 2] {
+        for k in [0, 1, 2, 4] {
+            let preds = var(&[2, k.max(1), 5, 3], 1.0);
             let (ours, theirs) = if k == 0 {
                 let rows = pixels
                     .permute((0, 2, 1, 3))
@@ -447,8 +486,11 @@ mod tests {
                     .unwrap();
                 (context_linear(&pixels, &w, &b).unwrap(), unfused)
             } else {
-                let window =
-                    Tensor::cat(&[&pixels.narrow(1, 2, 2).unwrap(), preds.as_tensor()], 1).unwrap();
+                let window = Tensor::cat(
+                    &[&pixels.narrow(1, k, 4 - k).unwrap(), preds.as_tensor()],
+                    1,
+                )
+                .unwrap();
                 (
                     window_linear(&pixels, &preds, &w, &b).unwrap(),
                     context_linear(&window, &w, &b).unwrap(),
