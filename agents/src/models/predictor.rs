@@ -8,7 +8,7 @@ use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::{dense, perceptron};
 use crate::error::Result;
-use crate::ops::{add_rows, context_linear, gelu, token_mix, window_linear};
+use crate::ops::{add_rows, context_linear, gelu, gelu_add_rows, token_mix, window_linear};
 
 /// Latent dynamics.
 pub struct Predictor {
@@ -64,13 +64,15 @@ impl Predictor {
 
     /// The rest of a step from the temporal layer's output `[B, N, H]` and the window's last
     /// grid `[B, N, D]`.
-    fn finish(&self, mut h: Tensor, last: &Tensor, actions: &Tensor) -> Result<Tensor> {
+    fn finish(&self, h: Tensor, last: &Tensor, actions: &Tensor) -> Result<Tensor> {
         let (b, c) = (h.dim(0)?, self.context);
-        if let Some(action) = &self.action {
-            let a = dense(action, &actions.reshape((b, c * self.action_dim))?)?;
-            h = add_rows(&h, &a)?;
-        }
-        let h = gelu(&h)?;
+        let h = match &self.action {
+            Some(action) => {
+                let a = dense(action, &actions.reshape((b, c * self.action_dim))?)?;
+                gelu_add_rows(&h, &a)?
+            }
+            None => gelu(&h)?,
+        };
         let h = token_mix(
             &h,
             self.mix.weight(),

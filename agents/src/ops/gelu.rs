@@ -6,11 +6,12 @@
 //! element, in parallel over chunks (each element alone, so the thread count changes no bit).
 //! On devices other than the CPU it falls back to candle's.
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::rows::SumMiddle;
 use super::simd::vectorised;
-use super::{CHUNK, contiguous, fused};
+use super::{CHUNK, contiguous, contiguous3, fused};
 use crate::error::Result;
 
 /// sqrt(2 / pi).
@@ -144,6 +145,131 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// `gelu(x + b)` for `x [P, Q, R]` and rows `b [P, R]` added to each of the Q rows of their P:
+/// the predictor's action term and activation as one node of the graph. The same numbers as
+/// `gelu(add_rows(x, b))` to the bit, forward and backward, without the sum as a tensor of its
+/// own (one pass over the widest activations less each way, and no gradient of it to
+/// accumulate).
+pub fn gelu_add_rows(x: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (p, q, r) = x.dims3()?;
+    if b.dims2()? != (p, r) {
+        return Err(candle_core::Error::Msg(format!(
+            "gelu_add_rows: rows of shape {:?} added to [{p}, {q}, {r}]",
+            b.dims()
+        ))
+        .into());
+    }
+    if !fused(&[x, b]) {
+        return gelu(&super::add_rows(x, b)?);
+    }
+    Ok(x.contiguous()?
+        .apply_op2(&b.contiguous()?, GeluAddRows { p, q, r })?)
+}
+
+/// `[P, Q, R]` and `[P, R]`; the rows handed to one task.
+#[derive(Clone, Copy)]
+struct GeluAddRows {
+    p: usize,
+    q: usize,
+    r: usize,
+}
+
+impl GeluAddRows {
+    /// `out = f(x + b, extra)` row by row, in parallel over tasks of whole rows.
+    fn map(
+        &self,
+        x: &[f32],
+        b: &[f32],
+        extra: &[f32],
+        f: impl Fn(f32, f32) -> f32 + Sync,
+    ) -> Vec<f32> {
+        let (q, r) = (self.q, self.r);
+        let rows_per_task = (CHUNK / r.max(1)).max(1);
+        let mut out = vec![0f32; x.len()];
+        let extra = if extra.is_empty() { x } else { extra };
+        out.par_chunks_mut(rows_per_task * r)
+            .zip(
+                x.par_chunks(rows_per_task * r)
+                    .zip(extra.par_chunks(rows_per_task * r)),
+            )
+            .enumerate()
+            .for_each(|(task, (o, (x, e)))| {
+                let first = task * rows_per_task;
+                vectorised(|| {
+                    for (i, ((o, x), e)) in o
+                        .chunks_mut(r)
+                        .zip(x.chunks(r))
+                        .zip(e.chunks(r))
+                        .enumerate()
+                    {
+                        let b = &b[((first + i) / q) * r..][..r];
+                        for (((o, &x), &e), &b) in o.iter_mut().zip(x).zip(e).zip(b) {
+                            *o = f(x + b, e);
+                        }
+                    }
+                })
+            });
+        out
+    }
+}
+
+impl CustomOp2 for GeluAddRows {
+    fn name(&self) -> &'static str {
+        "moravec-gelu-add-rows"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, b) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
+        let out = self.map(x, b, &[], |pre, _| forward(pre));
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let dpre = x.apply_op3_no_bwd(b, &grad.contiguous()?, &GeluAddRowsGrad(*self))?;
+        let db = dpre.apply_op1_no_bwd(&SumMiddle {
+            p: self.p,
+            q: self.q,
+            r: self.r,
+        })?;
+        Ok((Some(dpre), Some(db)))
+    }
+}
+
+/// `gelu'(x + b) * grad`, the gradient of both x and (summed over Q) b.
+struct GeluAddRowsGrad(GeluAddRows);
+
+impl CustomOp3 for GeluAddRowsGrad {
+    fn name(&self) -> &'static str {
+        "moravec-gelu-add-rows-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, b, g) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
+        let out = self.0.map(x, b, g, |pre, g| derivative(pre) * g);
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Var};
@@ -189,5 +315,34 @@ mod tests {
         assert!(worst < 5e-7, "relative error {worst}");
         assert_eq!(exp(-200.0), exp(-87.0), "clamped below");
         assert!(exp(200.0).is_finite());
+    }
+
+    #[test]
+    fn gelu_add_rows_gives_the_bits_of_gelu_after_add_rows() {
+        use crate::ops::add_rows;
+        let dev = Device::Cpu;
+        // 700 rows: several tasks and blocks, the last ones partial.
+        for (p, q, r) in [(2, 700, 33), (3, 5, 7)] {
+            let x = Var::from_tensor(&Tensor::randn(0f32, 2.0, (p, q, r), &dev).unwrap()).unwrap();
+            let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, (p, r), &dev).unwrap()).unwrap();
+            let w = Tensor::randn(0f32, 1.0, (p, q, r), &dev).unwrap();
+            let ours = gelu_add_rows(&x, &b).unwrap();
+            let theirs = gelu(&add_rows(&x, &b).unwrap()).unwrap();
+            let bits = crate::ops::testing::bits;
+            assert_eq!(bits(&ours), bits(&theirs), "forward [{p}, {q}, {r}]");
+            let g1 = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = (theirs * &w)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            for v in [&x, &b] {
+                assert_eq!(bits(g1.get(v).unwrap()), bits(g2.get(v).unwrap()));
+            }
+        }
+        let x = Tensor::zeros((2, 3, 4), candle_core::DType::F32, &dev).unwrap();
+        let wrong = Tensor::zeros((3, 4), candle_core::DType::F32, &dev).unwrap();
+        assert!(gelu_add_rows(&x, &wrong).is_err());
     }
 }

@@ -24,7 +24,7 @@ mod token_mix;
 
 pub use context_linear::{context_linear, window_linear};
 pub use distance::{l1, mse};
-pub use gelu::gelu;
+pub use gelu::{gelu, gelu_add_rows};
 pub use layer_norm::{layer_norm, normalise};
 pub use linear::linear;
 pub use mlp::mlp;
