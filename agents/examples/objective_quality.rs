@@ -1,0 +1,224 @@
+//! Does a model's distance to the goal image order states as the task's true distance does?
+//! Planning can only succeed where it does. Walks planning episodes of a task (seeds as `bench
+//! plan` uses them) with the simulator oracle's actions (CEM at a tenth of DINO-WM's budget, so
+//! the states approach the goal), every other action random, and at every step compares the
+//! true distance to the
+//! goal (the task's judge, which planners never see) with the model's L2 distance between the
+//! encodings of the frame and of the goal image, and with the plain pixel distance:
+//! Then, every fifth step, the planner's question itself: for 64 random action sequences over the
+//! task's horizon, does the model's planning cost (L2 to the goal over the predicted steps, as
+//! `bench plan` scores them) order them as the simulator's own distances do?
+//! `cargo run --release -p moravec-agents --example objective_quality -- CHECKPOINT [TASK] [EPISODES]`.
+//! Prints Spearman's rank correlations.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use candle_core::{Device, Tensor};
+use moravec_agents::planning::{
+    Cem, CemConfig, Distance, LatentObjective, Objective, Oracle, Planner, Privileged,
+};
+use moravec_agents::train::load_checkpoint;
+use moravec_sim::render::Frame;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> anyhow::Result<()> {
+    moravec_agents::allocator::retain_freed_memory();
+    let mut args = std::env::args().skip(1);
+    let Some(checkpoint) = args.next().map(PathBuf::from) else {
+        bail!("usage: objective_quality CHECKPOINT [TASK] [EPISODES]");
+    };
+    let task = moravec_sim::task::find(&args.next().unwrap_or("cart_push".into()))?;
+    let episodes: u64 = match args.next() {
+        Some(n) => n
+            .parse()
+            .with_context(|| format!("EPISODES {n}: expected a count"))?,
+        None => 10,
+    };
+    let device = Device::Cpu;
+    let built = load_checkpoint(&checkpoint, &device)
+        .with_context(|| format!("cannot load {}", checkpoint.display()))?;
+    let model = &*built.model;
+    let size = built.config.size;
+    // (episode, true distance, model distance, pixel distance) per step.
+    let mut rows: Vec<(u64, f32, f32, f32)> = Vec::new();
+    // Spearman rho between model and simulator costs of random sequences, per probed state.
+    let mut sequence_rhos: Vec<f64> = Vec::new();
+    let c = built.config.context;
+    for i in 0..episodes {
+        let mut e = task.episode(0, i, size)?;
+        let goal = model.targets(&frames_tensor(e.goal(), &device)?)?;
+        let goal_pixels = pixels(e.goal());
+        let mut rng = ChaCha8Rng::seed_from_u64(i);
+        let (a, max) = (e.action_dim(), e.max_action());
+        let cem = Cem::new(CemConfig {
+            samples: 30,
+            iterations: 3,
+            elites: 3,
+            seed: i,
+            ..CemConfig::dino_wm()
+        })?;
+        let mut oracle = Oracle::new(Planner::Cem(cem), task.horizon);
+        let mut frame = e.frame();
+        let (mut seen, mut taken): (Vec<Frame>, Vec<Vec<f32>>) = (Vec::new(), Vec::new());
+        let goal_frames = frames_tensor(e.goal(), &device)?;
+        for t in 0..=task.budget {
+            seen.push(frame.clone());
+            if t % 5 == 0 {
+                // The controller's context: the last C frames (the first standing in for those
+                // not yet seen) and the C - 1 actions between them (zero before the start).
+                let n = seen.len();
+                let context: Vec<&Frame> =
+                    (0..c).map(|k| &seen[(n + k).saturating_sub(c)]).collect();
+                let mut past = Vec::with_capacity((c - 1) * a);
+                for k in 0..c - 1 {
+                    match (taken.len() + k + 1)
+                        .checked_sub(c)
+                        .and_then(|j| taken.get(j))
+                    {
+                        Some(act) => past.extend_from_slice(act),
+                        None => past.extend(std::iter::repeat_n(0.0, a)),
+                    }
+                }
+                let frames = Tensor::cat(
+                    &context
+                        .iter()
+                        .map(|f| frames_tensor(f, &device))
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                    1,
+                )?;
+                let past = Tensor::from_vec(past, (1, c - 1, a), &device)?;
+                let mut objective = LatentObjective::new(
+                    model,
+                    &frames,
+                    &past,
+                    &goal_frames,
+                    task.horizon,
+                    (-max, max),
+                    Distance::L2,
+                    true,
+                )?;
+                let samples = 64;
+                let sequences: Vec<f32> = (0..samples * task.horizon * a)
+                    .map(|_| rng.random_range(-max..=max))
+                    .collect();
+                let predicted = objective.costs(&sequences, samples)?;
+                let simulated = e.imagine_distances(&sequences, samples);
+                sequence_rhos.push(spearman(&simulated, &predicted));
+            }
+            let z = model.targets(&frames_tensor(&frame, &device)?)?;
+            let latent = (z - &goal)?.sqr()?.mean_all()?.to_scalar::<f32>()?;
+            let pix = pixels(&frame)
+                .iter()
+                .zip(&goal_pixels)
+                .map(|(p, g)| (p - g) * (p - g))
+                .sum::<f32>()
+                / goal_pixels.len() as f32;
+            rows.push((i, e.judge().distance, latent, pix));
+            let action: Vec<f32> = if t % 2 == 0 {
+                oracle.act(&mut *e)?
+            } else {
+                (0..a).map(|_| rng.random_range(-max..=max)).collect()
+            };
+            frame = e.step(&action)?;
+            taken.push(action);
+        }
+    }
+    let column = |k: usize, rows: &[(u64, f32, f32, f32)]| -> Vec<f32> {
+        rows.iter()
+            .map(|r| match k {
+                1 => r.1,
+                2 => r.2,
+                _ => r.3,
+            })
+            .collect()
+    };
+    let within = |k: usize| {
+        let per: Vec<f64> = (0..episodes)
+            .map(|i| {
+                let ep: Vec<_> = rows.iter().copied().filter(|r| r.0 == i).collect();
+                spearman(&column(1, &ep), &column(k, &ep))
+            })
+            .filter(|r| r.is_finite())
+            .collect();
+        per.iter().sum::<f64>() / per.len().max(1) as f64
+    };
+    println!(
+        "{} on {} ({} episodes x {} steps, oracle and random actions): Spearman rho with the true distance",
+        model.name(),
+        task.name,
+        episodes,
+        task.budget + 1
+    );
+    for (name, k) in [("model latent L2", 2), ("pixel L2", 3)] {
+        println!(
+            "  {name:16} all steps {:+.3}   within episodes (mean) {:+.3}",
+            spearman(&column(1, &rows), &column(k, &rows)),
+            within(k)
+        );
+    }
+    let finite: Vec<f64> = sequence_rhos
+        .iter()
+        .copied()
+        .filter(|r| r.is_finite())
+        .collect();
+    let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+    let positive = finite.iter().filter(|&&r| r > 0.0).count();
+    println!(
+        "  planning cost of 64 random {}-step sequences vs the simulator's: mean rho {mean:+.3} over {} states ({positive} positive)",
+        task.horizon,
+        finite.len()
+    );
+    Ok(())
+}
+
+/// A frame as `[1, 1, 3, H, W]` in `[0, 1]`, as the planners see it.
+fn frames_tensor(frame: &Frame, device: &Device) -> anyhow::Result<Tensor> {
+    let t = Tensor::from_vec(
+        frame.data.clone(),
+        (1, 1, frame.height, frame.width, 3),
+        device,
+    )?
+    .permute((0, 1, 4, 2, 3))?
+    .to_dtype(candle_core::DType::F32)?;
+    Ok((t / 255.0)?)
+}
+
+fn pixels(frame: &Frame) -> Vec<f32> {
+    frame.data.iter().map(|&v| f32::from(v) / 255.0).collect()
+}
+
+/// Spearman's rank correlation (average ranks for ties); NaN when either side is constant.
+fn spearman(x: &[f32], y: &[f32]) -> f64 {
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = rx.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f64 = ry.iter().map(|b| (b - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+fn ranks(v: &[f32]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0f64; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0;
+        for &k in &order[i..=j] {
+            r[k] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
