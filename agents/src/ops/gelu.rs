@@ -9,7 +9,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::rows::SumMiddle;
+use super::rows::{SumMiddle, map_added_rows};
 use super::simd::vectorised;
 use super::{CHUNK, contiguous, contiguous3, fused};
 use crate::error::Result;
@@ -174,45 +174,6 @@ struct GeluAddRows {
     r: usize,
 }
 
-impl GeluAddRows {
-    /// `out = f(x + b, extra)` row by row, in parallel over tasks of whole rows.
-    fn map(
-        &self,
-        x: &[f32],
-        b: &[f32],
-        extra: &[f32],
-        f: impl Fn(f32, f32) -> f32 + Sync,
-    ) -> Vec<f32> {
-        let (q, r) = (self.q, self.r);
-        let rows_per_task = (CHUNK / r.max(1)).max(1);
-        let mut out = vec![0f32; x.len()];
-        let extra = if extra.is_empty() { x } else { extra };
-        out.par_chunks_mut(rows_per_task * r)
-            .zip(
-                x.par_chunks(rows_per_task * r)
-                    .zip(extra.par_chunks(rows_per_task * r)),
-            )
-            .enumerate()
-            .for_each(|(task, (o, (x, e)))| {
-                let first = task * rows_per_task;
-                vectorised(|| {
-                    for (i, ((o, x), e)) in o
-                        .chunks_mut(r)
-                        .zip(x.chunks(r))
-                        .zip(e.chunks(r))
-                        .enumerate()
-                    {
-                        let b = &b[((first + i) / q) * r..][..r];
-                        for (((o, &x), &e), &b) in o.iter_mut().zip(x).zip(e).zip(b) {
-                            *o = f(x + b, e);
-                        }
-                    }
-                })
-            });
-        out
-    }
-}
-
 impl CustomOp2 for GeluAddRows {
     fn name(&self) -> &'static str {
         "moravec-gelu-add-rows"
@@ -226,7 +187,7 @@ impl CustomOp2 for GeluAddRows {
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, b) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
-        let out = self.map(x, b, &[], |pre, _| forward(pre));
+        let out = map_added_rows(x, b, None, (self.q, self.r), |pre, _| forward(pre));
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 
@@ -265,7 +226,9 @@ impl CustomOp3 for GeluAddRowsGrad {
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, b, g) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
-        let out = self.0.map(x, b, g, |pre, g| derivative(pre) * g);
+        let out = map_added_rows(x, b, Some(g), (self.0.q, self.0.r), |pre, g| {
+            derivative(pre) * g
+        });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }

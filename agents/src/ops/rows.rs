@@ -52,6 +52,44 @@ pub fn column_mean(z: &Tensor) -> Result<Tensor> {
     Ok((column_sum(z)? / n as f64)?)
 }
 
+/// `out = f(x + b, extra)` element by element, for `x [P, Q, R]` with the rows `b [P, R]` added
+/// to each of the Q rows of their P, and `extra` shaped as `x` (`x` itself when `None`); in
+/// parallel over tasks of whole rows, each loop compiled for the CPU's vector unit.
+pub(crate) fn map_added_rows(
+    x: &[f32],
+    b: &[f32],
+    extra: Option<&[f32]>,
+    (q, r): (usize, usize),
+    f: impl Fn(f32, f32) -> f32 + Sync,
+) -> Vec<f32> {
+    let rows_per_task = (CHUNK / r.max(1)).max(1);
+    let extra = extra.unwrap_or(x);
+    let mut out = vec![0f32; x.len()];
+    out.par_chunks_mut(rows_per_task * r)
+        .zip(
+            x.par_chunks(rows_per_task * r)
+                .zip(extra.par_chunks(rows_per_task * r)),
+        )
+        .enumerate()
+        .for_each(|(task, (o, (x, e)))| {
+            let first = task * rows_per_task;
+            vectorised(|| {
+                for (i, ((o, x), e)) in o
+                    .chunks_mut(r)
+                    .zip(x.chunks(r))
+                    .zip(e.chunks(r))
+                    .enumerate()
+                {
+                    let b = &b[((first + i) / q) * r..][..r];
+                    for (((o, &x), &e), &b) in o.iter_mut().zip(x).zip(e).zip(b) {
+                        *o = f(x + b, e);
+                    }
+                }
+            })
+        });
+    out
+}
+
 struct AddRows {
     p: usize,
     q: usize,
@@ -71,23 +109,7 @@ impl CustomOp2 for AddRows {
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, b) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
-        let (q, r) = (self.q, self.r);
-        let rows_per_task = (CHUNK / r.max(1)).max(1);
-        let mut out = vec![0f32; x.len()];
-        out.par_chunks_mut(rows_per_task * r)
-            .zip(x.par_chunks(rows_per_task * r))
-            .enumerate()
-            .for_each(|(task, (o, x))| {
-                let first = task * rows_per_task;
-                vectorised(|| {
-                    for (i, (o, x)) in o.chunks_mut(r).zip(x.chunks(r)).enumerate() {
-                        let b = &b[((first + i) / q) * r..][..r];
-                        for ((o, &x), &b) in o.iter_mut().zip(x).zip(b) {
-                            *o = x + b;
-                        }
-                    }
-                })
-            });
+        let out = map_added_rows(x, b, None, (self.q, self.r), |sum, _| sum);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 
