@@ -49,6 +49,10 @@ fn main() -> anyhow::Result<()> {
     let mut rows: Vec<(u64, f32, f32, f32)> = Vec::new();
     // Spearman rho between model and simulator costs of random sequences, per probed state.
     let mut sequence_rhos: Vec<f64> = Vec::new();
+    // The same cost on the encodings of the frames the sequences really produce: against the
+    // simulator's distances (how well the objective could rank them with a perfect predictor),
+    // and against the predicted cost (how well the predictor reproduces it).
+    let (mut ceiling_rhos, mut fidelity_rhos): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let c = built.config.context;
     for i in 0..episodes {
         let mut e = task.episode(0, i, size)?;
@@ -109,7 +113,12 @@ fn main() -> anyhow::Result<()> {
                     .collect();
                 let predicted = objective.costs(&sequences, samples)?;
                 let simulated = e.imagine_distances(&sequences, samples);
+                let seen_cost = encoded_truth(
+                    model, task, i, size, &taken, &sequences, samples, &goal, &device,
+                )?;
                 sequence_rhos.push(spearman(&simulated, &predicted));
+                ceiling_rhos.push(spearman(&simulated, &seen_cost));
+                fidelity_rhos.push(spearman(&seen_cost, &predicted));
             }
             let z = model.targets(&frames_tensor(&frame, &device)?)?;
             let latent = (z - &goal)?.sqr()?.mean_all()?.to_scalar::<f32>()?;
@@ -162,19 +171,65 @@ fn main() -> anyhow::Result<()> {
             within(k)
         );
     }
-    let finite: Vec<f64> = sequence_rhos
-        .iter()
-        .copied()
-        .filter(|r| r.is_finite())
-        .collect();
-    let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
-    let positive = finite.iter().filter(|&&r| r > 0.0).count();
-    println!(
-        "  planning cost of 64 random {}-step sequences vs the simulator's: mean rho {mean:+.3} over {} states ({positive} positive)",
-        task.horizon,
-        finite.len()
-    );
+    for (what, rhos) in [
+        ("planning cost vs the simulator's distances", &sequence_rhos),
+        (
+            "cost on the true frames' encodings vs the simulator's",
+            &ceiling_rhos,
+        ),
+        (
+            "planning cost vs the cost on the true frames' encodings",
+            &fidelity_rhos,
+        ),
+    ] {
+        let finite: Vec<f64> = rhos.iter().copied().filter(|r| r.is_finite()).collect();
+        let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+        let positive = finite.iter().filter(|&&r| r > 0.0).count();
+        println!(
+            "  64 random {}-step sequences, {what}: mean rho {mean:+.3} over {} states ({positive} positive)",
+            task.horizon,
+            finite.len()
+        );
+    }
     Ok(())
+}
+
+/// The planning cost (L2 to the goal over every step, as `bench plan` scores) of the frames each
+/// sequence really produces: episode `index` replayed through `taken`, then each sequence run
+/// and its frames encoded.
+#[allow(clippy::too_many_arguments)]
+fn encoded_truth(
+    model: &dyn moravec_agents::models::WorldModel,
+    task: &'static moravec_sim::task::TaskSpec,
+    index: u64,
+    size: usize,
+    taken: &[Vec<f32>],
+    sequences: &[f32],
+    samples: usize,
+    goal: &Tensor,
+    device: &Device,
+) -> anyhow::Result<Vec<f32>> {
+    let a = sequences.len() / samples / task.horizon;
+    let mut costs = Vec::with_capacity(samples);
+    for s in 0..samples {
+        let mut e = task.episode(0, index, size)?;
+        for act in taken {
+            e.step(act)?;
+        }
+        let mut frames = Vec::with_capacity(task.horizon);
+        for k in 0..task.horizon {
+            let at = (s * task.horizon + k) * a;
+            frames.push(frames_tensor(&e.step(&sequences[at..at + a])?, device)?);
+        }
+        let z = model.targets(&Tensor::cat(&frames, 1)?)?;
+        costs.push(
+            z.broadcast_sub(goal)?
+                .sqr()?
+                .mean_all()?
+                .to_scalar::<f32>()?,
+        );
+    }
+    Ok(costs)
 }
 
 /// A frame as `[1, 1, 3, H, W]` in `[0, 1]`, as the planners see it.

@@ -252,3 +252,33 @@ fn every_parameter_gets_a_gradient() {
     }
     assert!(moments > 10);
 }
+
+#[test]
+fn a_longer_horizon_trains_and_comes_back_from_its_checkpoint() {
+    let data = clips(2, 16);
+    let tmp = tempfile::tempdir().unwrap();
+    let long = TrainConfig {
+        horizon: Some(6),
+        ..config(2)
+    };
+    train(&long, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
+    let built = moravec_agents::train::load_checkpoint(
+        &tmp.path().join("checkpoint.safetensors"),
+        &Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(built.config.horizon, 6);
+    assert_eq!(built.config.window(), 8 + 6);
+    // A horizon of 0 is refused by name.
+    let err = build(
+        &TrainConfig {
+            horizon: Some(0),
+            ..config(2)
+        },
+        &data,
+        &Device::Cpu,
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("horizon"), "{err}");
+}

@@ -222,6 +222,12 @@ pub struct TrainArgs {
     /// Steps between checkpoints.
     #[arg(long, default_value_t = 100)]
     pub checkpoint_every: u64,
+    /// Context frames C, when not the preset's 8.
+    #[arg(long)]
+    pub context: Option<usize>,
+    /// Frames K the rollout loss predicts, when not the preset's 4.
+    #[arg(long)]
+    pub horizon: Option<usize>,
     /// Where to train.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
@@ -233,7 +239,10 @@ pub struct PlanArgs {
     /// Task: reach, cart_push, block_push, table_clear.
     #[arg(long)]
     pub task: String,
-    /// Model: a checkpoint's model (with --checkpoint), `oracle` or `random`.
+    /// Model: a checkpoint's model (with --checkpoint), `oracle` (the simulator, costing the true
+    /// distance), `image-oracle` (the simulator's rendered futures against the goal image, in
+    /// pixels, or with --checkpoint in that model's space: the model with a perfect predictor) or
+    /// `random`.
     #[arg(long)]
     pub model: String,
     /// The trained model's checkpoint (from `bench train` or a run's `runs/train/...`).
@@ -242,6 +251,12 @@ pub struct PlanArgs {
     /// Planner: cem, cem-vjepa2, mppi, gradient (ignored for random).
     #[arg(long, default_value = "cem")]
     pub planner: String,
+    /// Distance to the goal in the planning space: l2 or l1 (mean over the scored steps).
+    #[arg(long, default_value = "l2", value_parser = parse_distance)]
+    pub distance: moravec_agents::planning::Distance,
+    /// Steps planned ahead (default: the task's).
+    #[arg(long)]
+    pub horizon: Option<usize>,
     /// Episodes.
     #[arg(long, default_value_t = 10)]
     pub episodes: u64,
@@ -263,4 +278,14 @@ pub struct PlanArgs {
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+}
+
+/// `--distance`: l1 or l2.
+fn parse_distance(s: &str) -> Result<moravec_agents::planning::Distance, String> {
+    use moravec_agents::planning::Distance;
+    match s {
+        "l1" => Ok(Distance::L1),
+        "l2" => Ok(Distance::L2),
+        other => Err(format!("{other}: expected l1 or l2")),
+    }
 }

@@ -185,6 +185,7 @@ impl RunConfig {
                 budget: plan_budget,
                 distance: moravec_agents::planning::Distance::L2,
                 all_steps: true,
+                horizon: None,
             },
         })
     }

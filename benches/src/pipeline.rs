@@ -434,7 +434,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         return Ok(stopped(StageKind::Score));
     }
 
-    // Planning: every trained model with each planner, then the oracle and random actions.
+    // Planning: every trained model with each planner, then the oracles and random actions.
     let mut plan_rows: Vec<PlanRow> = Vec::new();
     let mut plan_gifs: Vec<(String, PathBuf)> = Vec::new();
     for task_name in &config.plan.tasks {
@@ -457,6 +457,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         }
         for planner in config.plan.planners.iter().filter(|p| *p != "gradient") {
             cells.push(("oracle".into(), planner.clone(), None));
+            cells.push(("image-oracle".into(), planner.clone(), None));
         }
         cells.push(("random".into(), "none".into(), None));
         for (model, planner, k) in cells {
@@ -492,6 +493,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                 let actor = match (&built, model.as_str()) {
                     (Some(b), _) => Actor::Model(&*b.model),
                     (None, "oracle") => Actor::Oracle,
+                    (None, "image-oracle") => Actor::ImageOracle(None),
                     (None, _) => Actor::Random,
                 };
                 let bar = progress(config.plan.episodes, format!("plan {}", stage.label));

@@ -8,7 +8,7 @@ use std::path::Path;
 use candle_core::Device;
 use moravec_agents::models::WorldModel;
 use moravec_agents::planning::{
-    Agent, Cem, CemConfig, Distance, EpisodeResult, GradientConfig, GradientDescent,
+    Agent, Cem, CemConfig, Distance, EpisodeResult, GradientConfig, GradientDescent, ImageOracle,
     ModelController, Mppi, MppiConfig, Oracle, Planner, RandomController, run_episode,
 };
 use moravec_sim::render::Frame;
@@ -40,6 +40,9 @@ pub struct PlanConfig {
     pub distance: Distance,
     /// Score every predicted step, not only the last.
     pub all_steps: bool,
+    /// Steps planned ahead, when not each task's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon: Option<usize>,
 }
 
 impl PlanConfig {
@@ -66,6 +69,13 @@ impl PlanConfig {
                 what: "plan.episodes".into(),
                 value: self.episodes.to_string(),
                 expected: "0 to 1000".into(),
+            });
+        }
+        if let Some(h) = self.horizon.filter(|h| !(1..=200).contains(h)) {
+            return Err(HarnessError::Invalid {
+                what: "plan.horizon".into(),
+                value: h.to_string(),
+                expected: "1 to 200 steps".into(),
             });
         }
         if self.budget.is_nan() || self.budget <= 0.0 || self.budget > 10.0 {
@@ -125,8 +135,11 @@ impl PlanConfig {
 pub enum Actor<'a> {
     /// A world model with a planner.
     Model(&'a dyn WorldModel),
-    /// The simulator as the model.
+    /// The simulator as the model, costing the true distance to the goal.
     Oracle,
+    /// The simulator as a perfect video predictor, costing the distance to the goal image in
+    /// pixels, or in a model's target space (that model with a perfect predictor).
+    ImageOracle(Option<&'a dyn WorldModel>),
     /// Uniformly random actions.
     Random,
 }
@@ -134,7 +147,7 @@ pub enum Actor<'a> {
 /// One row of `planning.csv` (without the run column).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanRow {
-    /// Model, `oracle` or `random`.
+    /// Model, `oracle`, `image-oracle` or `random`.
     pub model: String,
     /// Planner (`none` for random actions).
     pub planner: String,
@@ -239,6 +252,7 @@ pub fn run_cell(
     let mut cleared: Option<f64> = None;
     let mut seconds = 0.0;
     let mut first = None;
+    let horizon = config.horizon.unwrap_or(task.horizon);
     for i in 0..config.episodes {
         let mut episode = task.episode(seed, i, size)?;
         let result = match actor {
@@ -247,14 +261,25 @@ pub fn run_cell(
                 run_episode(&mut *episode, Agent::Observer(&mut c))?
             }
             Actor::Oracle => {
-                let mut o = Oracle::new(config.planner(planner_name, seed ^ i)?, task.horizon);
+                let mut o = Oracle::new(config.planner(planner_name, seed ^ i)?, horizon);
+                run_episode(&mut *episode, Agent::Oracle(&mut o))?
+            }
+            Actor::ImageOracle(space) => {
+                let mut o = ImageOracle::new(
+                    config.planner(planner_name, seed ^ i)?,
+                    horizon,
+                    config.distance,
+                    config.all_steps,
+                    *space,
+                    device.clone(),
+                );
                 run_episode(&mut *episode, Agent::Oracle(&mut o))?
             }
             Actor::Model(model) => {
                 let mut c = ModelController::new(
                     *model,
                     config.planner(planner_name, seed ^ i)?,
-                    task.horizon,
+                    horizon,
                     config.distance,
                     config.all_steps,
                     device.clone(),

@@ -153,7 +153,9 @@ pub fn render(
         let _ = writeln!(
             s,
             "\n## Planning\n\nSuccess rate over {} episodes per cell (95% Wilson interval), at {} of the \
-             planners' published sampling budgets; the oracle plans with the simulator itself.\n\n\
+             planners' published sampling budgets. The oracle plans with the simulator itself and the \
+             true distance to the goal; the image oracle with the simulator's rendered futures against \
+             the goal image (a perfect predictor with the models' objective).\n\n\
              | task | model | planner | success | final distance (m) | ms per action |\n\
              |---|---|---|---|---|---|",
             config.plan.episodes, config.plan.budget

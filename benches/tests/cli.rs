@@ -492,12 +492,36 @@ fn plan_runs_baselines_and_names_bad_input() {
         tmp.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    let o = bench(
+        &[
+            "plan",
+            "--task",
+            "reach",
+            "--model",
+            "image-oracle",
+            "--episodes",
+            "1",
+            "--size",
+            "16",
+            "--budget",
+            "0.05",
+            "--distance",
+            "l1",
+            "--horizon",
+            "3",
+            "--csv",
+            "p.csv",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let csv = fs::read_to_string(tmp.path().join("p.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 3, "{csv}");
+    assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[0].starts_with("run,model,planner,task,episodes,successes"));
     assert!(lines[1].starts_with("cli,random,none,reach,2,"));
     assert!(lines[2].starts_with("cli,oracle,cem,reach,1,"));
+    assert!(lines[3].starts_with("cli,image-oracle,cem,reach,1,"));
     assert_eq!(&fs::read(tmp.path().join("p.gif")).unwrap()[..6], b"GIF89a");
     for (args, expect) in [
         (vec!["--task", "fly", "--model", "random"], "fly"),
@@ -519,6 +543,14 @@ fn plan_runs_baselines_and_names_bad_input() {
         (
             vec!["--task", "reach", "--model", "oracle", "--planner", "magic"],
             "magic",
+        ),
+        (
+            vec!["--task", "reach", "--model", "oracle", "--distance", "l3"],
+            "l3: expected l1 or l2",
+        ),
+        (
+            vec!["--task", "reach", "--model", "oracle", "--horizon", "0"],
+            "plan.horizon",
         ),
         (
             vec![

@@ -173,13 +173,14 @@ fn a_smoke_run_writes_every_result_file() {
     let meta: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["schema"], RESULTS_SCHEMA);
-    // Data of 4 scenes, the suite, 5 trainings, 7 scorings, 7 planning cells (5 models, the
-    // oracle and random actions on reach).
-    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 7 + 7);
+    // Data of 4 scenes, the suite, 5 trainings, 7 scorings, 8 planning cells (5 models, the
+    // two oracles and random actions on reach).
+    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 7 + 8);
     let (h, rows) = read_csv(&out.join("planning.csv"));
     assert_eq!(h, moravec_bench::planning::PLANNING_HEADER);
     assert_eq!(column(&h, &rows, "task"), ["reach"].into_iter().collect());
     assert!(column(&h, &rows, "model").contains("oracle"));
+    assert!(column(&h, &rows, "model").contains("image-oracle"));
     assert!(column(&h, &rows, "model").contains("random"));
     assert!(column(&h, &rows, "model").contains("jepa-vicreg"));
     let gif = fs::read(out.join("plan-reach.gif")).unwrap();

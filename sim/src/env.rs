@@ -186,6 +186,26 @@ impl<S: Scene> SceneEnv<S> {
     where
         S: Clone,
     {
+        self.imagine_with(actions, |world, scene, _| inspect(world, scene))
+    }
+
+    /// [`SceneEnv::imagine`] returning the camera's frame after every step: what a perfect
+    /// video predictor would show for the actions.
+    pub fn imagine_frames(&mut self, actions: &[f32]) -> Vec<Frame>
+    where
+        S: Clone,
+    {
+        self.imagine_with(actions, |world, _, renderer| renderer.render(world))
+    }
+
+    fn imagine_with<T>(
+        &mut self,
+        actions: &[f32],
+        mut inspect: impl FnMut(&World, &S, &mut Renderer) -> T,
+    ) -> Vec<T>
+    where
+        S: Clone,
+    {
         let saved = self.snapshot();
         let dim = S::spec().action_dim.max(1);
         let mut out = Vec::with_capacity(actions.len() / dim);
@@ -195,7 +215,7 @@ impl<S: Scene> SceneEnv<S> {
             for _ in 0..SUBSTEPS {
                 self.world.step();
             }
-            out.push(inspect(&self.world, &self.scene));
+            out.push(inspect(&self.world, &self.scene, &mut self.renderer));
         }
         self.restore(&saved);
         out

@@ -102,18 +102,30 @@ impl Differentiable for LatentObjective<'_> {
         let all = Tensor::cat(&[&past, actions], 1)?;
         // One context for all samples: the predictor computes its part once.
         let predicted = self.model.predict_targets(&self.context, &all, h)?;
-        let scored = if self.all_steps {
-            predicted
-        } else {
-            predicted.narrow(1, h - 1, 1)?
-        };
-        let diff = scored.broadcast_sub(&self.goal)?;
-        let per = match self.distance {
-            Distance::L1 => diff.abs()?,
-            Distance::L2 => diff.sqr()?,
-        };
-        Ok(per.flatten_from(1)?.mean(D::Minus1)?)
+        score(&predicted, &self.goal, self.distance, self.all_steps)
     }
+}
+
+/// The cost `[S]` of predicted targets `[S, H, N, Dt]` against the goal's `[1, 1, N, Dt]`: the
+/// mean distance over every step, or over the last.
+pub(super) fn score(
+    predicted: &Tensor,
+    goal: &Tensor,
+    distance: Distance,
+    all_steps: bool,
+) -> Result<Tensor> {
+    let h = predicted.dim(1)?;
+    let scored = if all_steps {
+        predicted.clone()
+    } else {
+        predicted.narrow(1, h - 1, 1)?
+    };
+    let diff = scored.broadcast_sub(goal)?;
+    let per = match distance {
+        Distance::L1 => diff.abs()?,
+        Distance::L2 => diff.sqr()?,
+    };
+    Ok(per.flatten_from(1)?.mean(D::Minus1)?)
 }
 
 #[cfg(test)]

@@ -9,9 +9,13 @@
 //! - [`mppi`]: model-predictive path integral control (PLDM style);
 //! - [`gradient`]: gradient descent on the action sequence through a differentiable rollout,
 //!   projected back into the action bounds after every step.
+//!
+//! Baselines: random actions, the state [`Oracle`] (the simulator's true distance to the goal)
+//! and the [`ImageOracle`] (the simulator's rendered futures against the goal image).
 
 pub mod cem;
 pub mod gradient;
+pub mod image_oracle;
 pub mod latent;
 pub mod mpc;
 pub mod mppi;
@@ -19,6 +23,7 @@ mod normal;
 
 pub use cem::{Cem, CemConfig};
 pub use gradient::{GradientConfig, GradientDescent};
+pub use image_oracle::ImageOracle;
 pub use latent::{Distance, LatentObjective};
 pub use mpc::{
     Agent, Controller, EpisodeResult, ModelController, Oracle, Planner, Privileged,

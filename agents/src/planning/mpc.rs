@@ -108,7 +108,7 @@ pub enum Planner {
 
 impl Planner {
     /// Plans with a sampling planner, or fails for gradient descent.
-    fn plan_sampled(
+    pub(super) fn plan_sampled(
         &mut self,
         objective: &mut dyn Objective,
         warm: Option<&[f32]>,

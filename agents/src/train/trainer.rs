@@ -42,6 +42,10 @@ pub struct TrainConfig {
     /// Context frames C, when not the preset's (longer context = memory that reaches further back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<usize>,
+    /// Predicted frames K of the rollout loss, when not the preset's (planning looks 25 steps
+    /// ahead; a predictor trained on 4 has never fed on its own predictions for long).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon: Option<usize>,
 }
 
 impl TrainConfig {
@@ -59,6 +63,7 @@ impl TrainConfig {
             seed: 0,
             checkpoint_every: 100,
             context: None,
+            horizon: None,
         }
     }
 }
@@ -104,8 +109,11 @@ pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Bui
     let mut model_config = ModelConfig::preset(&config.preset, clips.size, clips.action_dim)?;
     if let Some(context) = config.context {
         model_config.context = context;
-        model_config.validate()?;
     }
+    if let Some(horizon) = config.horizon {
+        model_config.horizon = horizon;
+    }
+    model_config.validate()?;
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
     let model = (spec.build)(&model_config, vb)?;

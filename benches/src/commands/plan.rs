@@ -22,20 +22,33 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         },
         episodes: args.episodes,
         budget: args.budget,
-        distance: moravec_agents::planning::Distance::L2,
+        distance: args.distance,
         all_steps: true,
+        horizon: args.horizon,
     };
     config.validate()?;
     let built;
+    let mut label = args.model.clone();
     let (actor, size, planner) = match (args.model.as_str(), &args.checkpoint) {
         ("random", _) => (Actor::Random, args.size, "none"),
-        ("oracle", _) => {
-            if args.planner == "gradient" {
-                bail!(
-                    "--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2 or mppi"
-                );
-            }
-            (Actor::Oracle, args.size, args.planner.as_str())
+        ("oracle" | "image-oracle", _) if args.planner == "gradient" => {
+            bail!(
+                "--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2 or mppi"
+            )
+        }
+        ("oracle", _) => (Actor::Oracle, args.size, args.planner.as_str()),
+        ("image-oracle", None) => (Actor::ImageOracle(None), args.size, args.planner.as_str()),
+        // The checkpoint's encoder with a perfect predictor: the simulator's frames scored in
+        // the model's own space.
+        ("image-oracle", Some(path)) => {
+            built = load_checkpoint(path, &device)
+                .with_context(|| format!("cannot load --checkpoint {}", path.display()))?;
+            label = format!("image-oracle[{}]", built.model.name());
+            (
+                Actor::ImageOracle(Some(&*built.model)),
+                built.config.size,
+                args.planner.as_str(),
+            )
         }
         (name, Some(path)) => {
             built = load_checkpoint(path, &device)
@@ -54,14 +67,16 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
             )
         }
         (name, None) => {
-            bail!("--model {name} needs --checkpoint (only oracle and random plan without one)")
+            bail!(
+                "--model {name} needs --checkpoint (only oracle, image-oracle and random plan without one)"
+            )
         }
     };
-    let bar = progress(args.episodes, format!("plan {} {}", args.model, task.name));
+    let bar = progress(args.episodes, format!("plan {label} {}", task.name));
     let (row, first) = run_cell(
         task,
         &actor,
-        &args.model,
+        &label,
         planner,
         &config,
         args.seed,

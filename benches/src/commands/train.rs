@@ -19,6 +19,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         lr: args.lr,
         seed: args.seed,
         checkpoint_every: args.checkpoint_every,
+        context: args.context,
+        horizon: args.horizon,
         ..TrainConfig::new(&args.model, &args.preset, args.steps)
     };
     let bar = progress(args.steps, format!("train {}", args.model));

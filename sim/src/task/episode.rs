@@ -105,4 +105,12 @@ impl<S: Scene + Clone, G: Goal<S>> TaskEpisode for Episode<S, G> {
             .map(|seq| super::mean(&env.imagine(seq, |world, scene| goal.cost(world, scene))))
             .collect()
     }
+    fn imagine_frames(&mut self, actions: &[f32], samples: usize) -> Vec<Vec<Frame>> {
+        let per = (actions.len() / samples.max(1)).max(1);
+        actions
+            .chunks_exact(per)
+            .take(samples)
+            .map(|seq| self.env.imagine_frames(seq))
+            .collect()
+    }
 }

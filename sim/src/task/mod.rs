@@ -169,6 +169,11 @@ pub trait TaskEpisode: Send {
     /// now (so the first action matters, not only where the sequence ends); the episode is left
     /// exactly as it was.
     fn imagine_distances(&mut self, actions: &[f32], samples: usize) -> Vec<f32>;
+    /// The simulator as a perfect video predictor: for each of `samples` action sequences
+    /// `[samples, horizon, A]`, the frame after every step of running it from now; the episode
+    /// is left exactly as it was. (No true state in it, but the future itself: for the baseline
+    /// that shows what planning towards the goal image could reach with a perfect predictor.)
+    fn imagine_frames(&mut self, actions: &[f32], samples: usize) -> Vec<Vec<Frame>>;
 }
 
 #[cfg(test)]
@@ -208,8 +213,21 @@ mod tests {
             let d2 = e.imagine_distances(&actions, 2);
             assert_eq!(d1.len(), 2);
             assert_eq!(d1[0].to_bits(), d2[0].to_bits());
+            let seen = e.imagine_frames(&actions, 2);
             assert_eq!((e.frame(), e.judge()), before, "{}", task.name);
             assert_eq!(e.steps_taken(), 0);
+            // The imagined frames are the ones stepping for real shows.
+            assert_eq!(seen.len(), 2);
+            assert_eq!(seen[1].len(), 5);
+            for (k, frame) in seen[1].iter().enumerate() {
+                let at = (5 + k) * a;
+                assert_eq!(
+                    &e.step(&actions[at..at + a]).unwrap(),
+                    frame,
+                    "{} step {k}",
+                    task.name
+                );
+            }
         }
     }
 }
