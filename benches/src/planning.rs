@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{HarnessError, Result};
 
 /// Planner names.
-pub const PLANNERS: [&str; 4] = ["cem", "cem-vjepa2", "mppi", "gradient"];
+pub const PLANNERS: [&str; 5] = ["cem", "cem-vjepa2", "cem-smooth", "mppi", "gradient"];
 
 /// Planning settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,6 +105,10 @@ impl PlanConfig {
         match name {
             "cem" => cem(CemConfig::dino_wm()),
             "cem-vjepa2" => cem(CemConfig::vjepa2_ac()),
+            "cem-smooth" => cem(CemConfig {
+                correlation: 0.9,
+                ..CemConfig::dino_wm()
+            }),
             "mppi" => {
                 let base = MppiConfig::default();
                 Ok(Planner::Mppi(Mppi::new(MppiConfig {

@@ -23,6 +23,10 @@ pub struct CemConfig {
     pub min_std: f32,
     /// Seed of the samples.
     pub seed: u64,
+    /// Correlation of successive steps' noise (0: independent, as DINO-WM samples; iCEM-style
+    /// coloured noise above it).
+    #[serde(default)]
+    pub correlation: f32,
 }
 
 impl CemConfig {
@@ -35,6 +39,7 @@ impl CemConfig {
             init_std: 0.5,
             min_std: 0.01,
             seed: 0,
+            correlation: 0.0,
         }
     }
 
@@ -71,6 +76,13 @@ impl Cem {
                 expected: "at least 2 samples, 1 iteration, and 1 to samples elites".into(),
             });
         }
+        if !(0.0..1.0).contains(&c.correlation) {
+            return Err(AgentError::OutOfRange {
+                what: "CEM noise correlation",
+                value: c.correlation.to_string(),
+                expected: "in [0, 1)".into(),
+            });
+        }
         Ok(Self { config, calls: 0 })
     }
 
@@ -94,6 +106,7 @@ impl Cem {
                 &mut normal,
                 &mean,
                 |j| std[j],
+                c.correlation,
                 (low, high),
                 &mut samples,
                 &mut best,
@@ -149,6 +162,82 @@ mod tests {
         );
     }
 
+    /// Keeps the sequences it is asked to cost.
+    struct Recorder {
+        horizon: usize,
+        seen: Vec<Vec<f32>>,
+    }
+
+    impl Objective for Recorder {
+        fn horizon(&self) -> usize {
+            self.horizon
+        }
+        fn action_dim(&self) -> usize {
+            2
+        }
+        fn bounds(&self) -> (f32, f32) {
+            (-1000.0, 1000.0)
+        }
+        fn costs(&mut self, actions: &[f32], samples: usize) -> Result<Vec<f32>> {
+            self.seen.push(actions.to_vec());
+            Ok(vec![0.0; samples])
+        }
+    }
+
+    /// Lag-one autocorrelation along the horizon of the first round's samples (row 0, the mean,
+    /// left out), and their variance, per entry of a 2-entry action.
+    fn lag_one(correlation: f32) -> (f32, f32) {
+        let mut r = Recorder {
+            horizon: 20,
+            seen: Vec::new(),
+        };
+        // A standard deviation of 100 inside bounds of 1000: nothing is clamped.
+        let config = CemConfig {
+            samples: 400,
+            iterations: 1,
+            elites: 10,
+            init_std: 0.05,
+            correlation,
+            ..CemConfig::dino_wm()
+        };
+        Cem::new(config).unwrap().plan(&mut r, None).unwrap();
+        let xs = &r.seen[0];
+        let (mut xy, mut xx) = (0.0, 0.0);
+        for row in xs.chunks_exact(40).skip(1) {
+            for t in 1..20 {
+                for a in 0..2 {
+                    xy += row[t * 2 + a] * row[(t - 1) * 2 + a];
+                    xx += row[t * 2 + a] * row[t * 2 + a];
+                }
+            }
+        }
+        (xy / xx, xx / (399.0 * 19.0 * 2.0) / 1e4)
+    }
+
+    #[test]
+    fn correlated_noise_is_smooth_along_the_horizon_with_the_same_spread() {
+        let (white, white_var) = lag_one(0.0);
+        let (smooth, smooth_var) = lag_one(0.9);
+        assert!(white.abs() < 0.05, "independent noise: lag-one {white}");
+        assert!(
+            (smooth - 0.9).abs() < 0.05,
+            "correlated noise: lag-one {smooth}"
+        );
+        for v in [white_var, smooth_var] {
+            assert!((v - 1.0).abs() < 0.1, "variance {v} of the set 1");
+        }
+        // It still solves the known problem.
+        let mut problem = LinearQuadratic::new();
+        let plan = Cem::new(CemConfig {
+            correlation: 0.9,
+            ..CemConfig::dino_wm()
+        })
+        .unwrap()
+        .plan(&mut problem, None)
+        .unwrap();
+        crate::planning::lq::assert_solves(&problem, &plan);
+    }
+
     #[test]
     fn bad_settings_are_named() {
         let e = Cem::new(CemConfig {
@@ -157,6 +246,12 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("500 elites"), "{e}");
+        let e = Cem::new(CemConfig {
+            correlation: 1.0,
+            ..CemConfig::dino_wm()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("correlation"), "{e}");
         let mut problem = LinearQuadratic::new();
         let mut cem = Cem::new(CemConfig::dino_wm()).unwrap();
         assert!(cem.plan(&mut problem, Some(&[0.0; 3])).is_err());

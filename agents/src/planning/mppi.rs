@@ -88,6 +88,7 @@ impl Mppi {
                 &mut normal,
                 &mean,
                 |_| sd,
+                0.0,
                 (low, high),
                 &mut samples,
                 &mut best,

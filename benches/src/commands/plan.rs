@@ -33,7 +33,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         ("random", _) => (Actor::Random, args.size, "none"),
         ("oracle" | "image-oracle", _) if args.planner == "gradient" => {
             bail!(
-                "--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2 or mppi"
+                "--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2, cem-smooth or mppi"
             )
         }
         ("oracle", _) => (Actor::Oracle, args.size, args.planner.as_str()),
