@@ -1,4 +1,4 @@
-//! Debug: the oracle on a task, per episode: `cargo run --example plan_debug -- TASK SAMPLES ITERS`.
+//! Debug: the oracle on a task, per episode: `cargo run --example plan_debug -- TASK SAMPLES ITERS HORIZON SEED EPISODES`.
 use moravec_agents::planning::{Agent, Cem, CemConfig, Oracle, Planner, run_episode};
 
 fn main() -> anyhow::Result<()> {
@@ -7,8 +7,10 @@ fn main() -> anyhow::Result<()> {
     let samples: usize = args.get(2).map_or(48, |s| s.parse().unwrap());
     let iterations: usize = args.get(3).map_or(5, |s| s.parse().unwrap());
     let horizon: usize = args.get(4).map_or(5, |s| s.parse().unwrap());
-    for i in 0..10 {
-        let mut ep = task.episode(0, i, 16)?;
+    let seed: u64 = args.get(5).map_or(0, |s| s.parse().unwrap());
+    let episodes: u64 = args.get(6).map_or(10, |s| s.parse().unwrap());
+    for i in 0..episodes {
+        let mut ep = task.episode(seed, i, 16)?;
         let start = ep.judge();
         let mut o = Oracle::new(
             Planner::Cem(Cem::new(CemConfig {

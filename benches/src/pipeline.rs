@@ -157,6 +157,8 @@ struct TrainStage<'a> {
 #[derive(Serialize)]
 struct PlanStage<'a> {
     task: &'a str,
+    /// The task's revision: results of an older definition of it are not reused.
+    task_revision: u32,
     actor: &'a str,
     trained: Option<&'a str>,
     planner: &'a str,
@@ -468,6 +470,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                 &format!("{task_name}-{model}-{planner}"),
                 &PlanStage {
                     task: task_name,
+                    task_revision: task.revision,
                     actor: &model,
                     trained: trained_hash.as_deref(),
                     planner: &planner,

@@ -6,17 +6,28 @@ use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::Result;
 use crate::policy::Explorer;
 use crate::render::Frame;
-use crate::world::World;
+use crate::world::{BodyKind, World};
 
 /// How far the reference policy must move the pushed body for a goal to count, metres: a goal
 /// equal to the start would test nothing.
 pub(super) const MIN_MOVE: f32 = 0.1;
 /// Reference runs tried before settling for the last one.
 const ATTEMPTS: usize = 50;
+/// Most frames a reference run's end is left to come to rest (three seconds).
+const SETTLE_STEPS: usize = 90;
+/// Below this speed (m/s) and spin (rad/s) every dynamic body counts as at rest.
+const REST_SPEED: f32 = 0.01;
+const REST_SPIN: f32 = 0.05;
 
-/// Runs the reference policy for `steps` from `start` until `accept` likes where it ended (at
-/// most [`ATTEMPTS`] times; the policy's generator runs on, so each attempt pushes differently).
+/// Runs the reference policy for `steps` from `start`, then holds the pusher still until every
+/// body is at rest (at most [`SETTLE_STEPS`]), until `accept` likes where it ended (at most
+/// [`ATTEMPTS`] times; the policy's generator runs on, so each attempt pushes differently).
 /// The environment is left at the accepted end state.
+///
+/// Why settle: the policy's last push leaves things moving, and a goal photographed mid-slide
+/// or mid-fall (a cart tipping over the edge, still above the platform's top) is a state nobody
+/// can hold, so even the simulator oracle fails it. At rest, every goal is a state a planner
+/// can bring about and keep.
 pub(super) fn reference_goal<S: Scene + Clone>(
     env: &mut SceneEnv<S>,
     start: &EnvSnapshot<S>,
@@ -32,11 +43,35 @@ pub(super) fn reference_goal<S: Scene + Clone>(
             let a = policy.act(env);
             env.step(&a)?;
         }
+        settle(env)?;
         if accept(env.world(), env.scene()) {
             break;
         }
     }
     Ok(())
+}
+
+/// Steps with the pusher held still until every dynamic body is at rest, at most
+/// [`SETTLE_STEPS`] times.
+fn settle<S: Scene + Clone>(env: &mut SceneEnv<S>) -> Result<()> {
+    let still = vec![0.0; S::spec().action_dim];
+    for _ in 0..SETTLE_STEPS {
+        if at_rest(env.world()) {
+            break;
+        }
+        env.step(&still)?;
+    }
+    Ok(())
+}
+
+/// Whether every dynamic body is slower than [`REST_SPEED`] and spins slower than
+/// [`REST_SPIN`].
+pub(super) fn at_rest(world: &World) -> bool {
+    let norm = |v: [f32; 3]| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    world
+        .body_ids()
+        .filter(|&id| world.kind(id) == BodyKind::Dynamic)
+        .all(|id| norm(world.linvel(id)) < REST_SPEED && norm(world.angvel(id)) < REST_SPIN)
 }
 
 /// A task's judge over its scene.

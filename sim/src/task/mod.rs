@@ -27,6 +27,9 @@ pub struct TaskSpec {
     pub scene: &'static SceneSpec,
     /// What success means.
     pub description: &'static str,
+    /// Changes whenever the task's episodes, goals or success test change, so that results
+    /// cached for the old task are not taken for the new one (2: goals left to come to rest).
+    pub revision: u32,
     /// Steps of the reference policy that made the goal.
     pub goal_steps: usize,
     /// Steps a planner may take.
@@ -67,6 +70,7 @@ impl TaskSpec {
 /// Bring the pusher to where the reference policy left it (within 2 cm).
 pub static REACH: TaskSpec = TaskSpec {
     name: "reach",
+    revision: 2,
     scene: &crate::scene::cart_platform::SPEC,
     description: "bring the pusher within 2 cm of its goal position",
     goal_steps: 15,
@@ -78,6 +82,7 @@ pub static REACH: TaskSpec = TaskSpec {
 /// Push the cart where the reference policy pushed it (within 5 cm, or off the edge if it fell).
 pub static CART_PUSH: TaskSpec = TaskSpec {
     name: "cart_push",
+    revision: 2,
     scene: &crate::scene::cart_platform::SPEC,
     description: "push the cart within 5 cm of its goal position, or off the edge when the goal has it fallen",
     goal_steps: 30,
@@ -89,6 +94,7 @@ pub static CART_PUSH: TaskSpec = TaskSpec {
 /// Push a block to where and how the reference policy left it (5 cm, 20 degrees).
 pub static BLOCK_PUSH: TaskSpec = TaskSpec {
     name: "block_push",
+    revision: 2,
     scene: &crate::scene::table_clearing::SPEC,
     description: "push a rectangular block within 5 cm and 20 degrees of its goal pose (the PushT of this world)",
     goal_steps: 30,
@@ -100,6 +106,7 @@ pub static BLOCK_PUSH: TaskSpec = TaskSpec {
 /// Push every object off the table.
 pub static TABLE_CLEAR: TaskSpec = TaskSpec {
     name: "table_clear",
+    revision: 1,
     scene: &crate::scene::table_clearing::SPEC,
     description: "push every object off the table within the budget (the goal image is the empty table)",
     goal_steps: 0,
