@@ -215,6 +215,7 @@ mod tests {
                 ),
             }
         }
+        eprintln!("{fell} of 20 goals have the cart fallen");
         assert!((1..20).contains(&fell), "{fell} of 20 goals fallen");
     }
 
