@@ -117,7 +117,7 @@ fn gradients(op: &ContextLinear, ctx: &[f32], preds: &[f32], w: &[f32], g: &[f32
     let mut out = if op.inputs && !op.context && op.k > 0 {
         // The context frames take no gradient (pixels): only the predictions' columns of W.
         let kd = op.k * op.d;
-        let mut dx = vec![0f32; rows * kd];
+        let mut dx = super::zeroed(rows * kd);
         let w_predictions = View {
             data: &w[(op.c - op.k) * op.d..],
             rows: h,
@@ -128,13 +128,13 @@ fn gradients(op: &ContextLinear, ctx: &[f32], preds: &[f32], w: &[f32], g: &[f32
         gemm_into(&mut dx, View::rows(g, rows, h), w_predictions, false);
         op.scatter_predictions(&dx, params)
     } else if op.inputs {
-        let mut dx = vec![0f32; rows * cd];
+        let mut dx = super::zeroed(rows * cd);
         gemm_into(&mut dx, View::rows(g, rows, h), View::rows(w, h, cd), false);
         op.scatter(&dx, params)
     } else {
         Vec::with_capacity(params)
     };
-    let mut dw = vec![0f32; h * cd];
+    let mut dw = super::zeroed(h * cd);
     gemm_into(
         &mut dw,
         View::rows(g, rows, h).t(),
@@ -263,7 +263,7 @@ impl ContextLinear {
     /// Context `[B, C, N, D]` and predictions `[B, k, N, D]` to rows `[B, N, C D]`.
     fn gather(&self, ctx: &[f32], preds: &[f32]) -> Vec<f32> {
         let (c, n, d, k) = (self.c, self.n, self.d, self.k);
-        let mut rows = vec![0f32; self.batch * n * c * d];
+        let mut rows = super::zeroed(self.batch * n * c * d);
         rows.par_chunks_mut(n * c * d)
             .enumerate()
             .for_each(|(b, rows)| {
@@ -287,8 +287,7 @@ impl ContextLinear {
         let (c, n, d, k) = (self.c, self.n, self.d, self.k);
         let ctx_len = self.batch * c * n * d;
         let len = ctx_len + self.batch * k * n * d;
-        let mut out = Vec::with_capacity(len + spare);
-        out.resize(len, 0f32);
+        let mut out = super::zeroed_with_spare(len, spare);
         let (dctx, dpreds) = out.split_at_mut(ctx_len);
         let fill = |(dctx, dpreds): (&mut [f32], &mut [f32]), rows: &[f32]| {
             for t in 0..c {
@@ -320,8 +319,7 @@ impl ContextLinear {
     fn scatter_predictions(&self, rows: &[f32], spare: usize) -> Vec<f32> {
         let (n, d, k) = (self.n, self.d, self.k);
         let len = self.batch * k * n * d;
-        let mut out = Vec::with_capacity(len + spare);
-        out.resize(len, 0f32);
+        let mut out = super::zeroed_with_spare(len, spare);
         out.par_chunks_mut(k * n * d)
             .zip(rows.par_chunks(n * k * d))
             .for_each(|(dpreds, rows)| {

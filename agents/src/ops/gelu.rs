@@ -86,7 +86,7 @@ impl CustomOp1 for Gelu {
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = contiguous(storage, layout)?;
-        let mut out = vec![0f32; x.len()];
+        let mut out = super::zeroed(x.len());
         out.par_chunks_mut(CHUNK)
             .zip(x.par_chunks(CHUNK))
             .for_each(|(o, x)| {
@@ -122,7 +122,7 @@ impl CustomOp2 for GeluGrad {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = contiguous(s1, l1)?;
         let g = contiguous(s2, l2)?;
-        let mut out = vec![0f32; x.len()];
+        let mut out = super::zeroed(x.len());
         out.par_chunks_mut(CHUNK)
             .zip(x.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
             .for_each(|(o, (x, g))| {

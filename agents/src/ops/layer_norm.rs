@@ -83,7 +83,7 @@ impl CustomOp3 for LayerNorm {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, w, b) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let d = self.d;
-        let mut out = vec![0f32; x.len()];
+        let mut out = super::zeroed(x.len());
         out.par_chunks_mut(BLOCK * d)
             .zip(x.par_chunks(BLOCK * d))
             .for_each(|(o, x)| {
@@ -139,9 +139,9 @@ impl CustomOp3 for LayerNormGrad {
         let (x, w, g) = contiguous3((s1, l1), (s2, l2), (s3, l3))?;
         let (rows, d) = (self.rows, self.d);
         let blocks = rows.div_ceil(BLOCK).max(1);
-        let mut packed = vec![0f32; rows * d + 2 * d];
+        let mut packed = super::zeroed(rows * d + 2 * d);
         let (dx, dwb) = packed.split_at_mut(rows * d);
-        let mut partial = vec![0f32; blocks * 2 * d];
+        let mut partial = super::zeroed(blocks * 2 * d);
         dx.par_chunks_mut(BLOCK * d)
             .zip(partial.par_chunks_mut(2 * d))
             .zip(x.par_chunks(BLOCK * d).zip(g.par_chunks(BLOCK * d)))

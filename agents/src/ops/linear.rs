@@ -154,7 +154,7 @@ impl CustomOp2 for InputGrad {
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (g, w) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
-        let mut dx = vec![0f32; self.rows * self.inp];
+        let mut dx = super::zeroed(self.rows * self.inp);
         gemm_into(
             &mut dx,
             View::rows(g, self.rows, self.out),
@@ -185,7 +185,7 @@ impl CustomOp2 for WeightGrad {
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (g, x) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
-        let mut dw = vec![0f32; self.out * self.inp];
+        let mut dw = super::zeroed(self.out * self.inp);
         gemm_into(
             &mut dw,
             View::rows(g, self.rows, self.out).t(),

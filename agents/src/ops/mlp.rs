@@ -135,7 +135,7 @@ impl CustomOp2 for Mlp {
             View::rows(w1, h, d).t(),
             true,
         );
-        let mut act = vec![0f32; pre.len()];
+        let mut act = super::zeroed(pre.len());
         act.par_chunks_mut(CHUNK)
             .zip(pre.par_chunks(CHUNK))
             .for_each(|(a, p)| {
@@ -212,7 +212,7 @@ impl CustomOp3 for MlpGrad {
         let (pre, act) = saved
             .as_ref()
             .ok_or_else(|| candle_core::Error::Msg("mlp: backward before forward".into()))?;
-        let mut out = vec![0f32; rows * d + self.dims.params()];
+        let mut out = super::zeroed(rows * d + self.dims.params());
         let (dx, dp) = out.split_at_mut(rows * d);
         let (dw1, dp) = dp.split_at_mut(h * d);
         let (db1, dp) = dp.split_at_mut(h);
@@ -226,7 +226,7 @@ impl CustomOp3 for MlpGrad {
         );
         db2.copy_from_slice(&sum_middle_cpu(g, 1, rows, o));
         // Hidden layer: da = (g W2) * gelu'(pre).
-        let mut da = vec![0f32; rows * h];
+        let mut da = super::zeroed(rows * h);
         gemm_into(&mut da, View::rows(g, rows, o), View::rows(w2, o, h), false);
         da.par_chunks_mut(CHUNK)
             .zip(pre.par_chunks(CHUNK))

@@ -64,7 +64,7 @@ pub(crate) fn map_added_rows(
 ) -> Vec<f32> {
     let rows_per_task = (CHUNK / r.max(1)).max(1);
     let extra = extra.unwrap_or(x);
-    let mut out = vec![0f32; x.len()];
+    let mut out = super::zeroed(x.len());
     out.par_chunks_mut(rows_per_task * r)
         .zip(
             x.par_chunks(rows_per_task * r)
@@ -140,7 +140,7 @@ pub(crate) struct SumMiddle {
 /// Per block of rows, in order; then over the blocks, in order.
 pub(crate) fn sum_middle_cpu(x: &[f32], p: usize, q: usize, r: usize) -> Vec<f32> {
     let blocks = q.div_ceil(BLOCK).max(1);
-    let mut partial = vec![0f32; p * blocks * r];
+    let mut partial = super::zeroed(p * blocks * r);
     partial
         .par_chunks_mut(r.max(1))
         .enumerate()
@@ -158,7 +158,7 @@ pub(crate) fn sum_middle_cpu(x: &[f32], p: usize, q: usize, r: usize) -> Vec<f32
     if blocks == 1 {
         return partial;
     }
-    let mut out = vec![0f32; p * r];
+    let mut out = super::zeroed(p * r);
     out.par_chunks_mut(r.max(1))
         .enumerate()
         .for_each(|(pi, o)| {

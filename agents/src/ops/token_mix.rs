@@ -73,8 +73,8 @@ impl CustomOp2 for Mix {
         let (h, p) = (contiguous(s1, l1)?, contiguous(s2, l2)?);
         let (_, n, hid) = self.dims;
         let (w, b) = p.split_at(n * n);
-        let mut pre = vec![0f32; h.len()];
-        let mut out = vec![0f32; h.len()];
+        let mut pre = super::zeroed(h.len());
+        let mut out = super::zeroed(h.len());
         pre.par_chunks_mut(n * hid)
             .zip(out.par_chunks_mut(n * hid))
             .zip(h.par_chunks(n * hid))
@@ -142,16 +142,16 @@ impl CustomOp3 for MixGrad {
         let pre = saved
             .as_ref()
             .ok_or_else(|| candle_core::Error::Msg("token_mix: backward before forward".into()))?;
-        let mut out = vec![0f32; h.len() + n * n + n];
+        let mut out = super::zeroed(h.len() + n * n + n);
         let (dh, dp) = out.split_at_mut(h.len());
         // Per batch entry: dh_b = g_b + W^T da_b, and its own dW_b = da_b h_b^T and db_b.
-        let mut partial = vec![0f32; batch * (n * n + n)];
+        let mut partial = super::zeroed(batch * (n * n + n));
         dh.par_chunks_mut(n * hid)
             .zip(partial.par_chunks_mut(n * n + n))
             .zip(h.par_chunks(n * hid))
             .zip(g.par_chunks(n * hid).zip(pre.par_chunks(n * hid)))
             .for_each(|(((dh, part), h), (g, pre))| {
-                let mut da = vec![0f32; g.len()];
+                let mut da = super::zeroed(g.len());
                 vectorised(|| {
                     for ((da, &g), &p) in da.iter_mut().zip(g).zip(pre) {
                         *da = g * derivative(p);
