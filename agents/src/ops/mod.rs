@@ -79,10 +79,15 @@ pub(crate) fn zeroed(len: usize) -> Vec<f32> {
     zeroed_with_spare(len, 0)
 }
 
-/// [`zeroed`], with room for `spare` more numbers after the `len` zeros.
+/// [`zeroed`], with room for `spare` more numbers after the `len` zeros. Buffers under
+/// [`CHUNK`] are zeroed in place: splitting them across threads would cost more than it saves.
 pub(crate) fn zeroed_with_spare(len: usize, spare: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(len + spare);
-    out.par_extend(rayon::iter::repeat_n(0f32, len));
+    if len < CHUNK {
+        out.resize(len, 0f32);
+    } else {
+        out.par_extend(rayon::iter::repeat_n(0f32, len));
+    }
     out
 }
 
