@@ -82,10 +82,11 @@ fn small_cem(seed: u64, samples: usize, iterations: usize) -> Planner {
 
 #[test]
 fn the_image_oracle_brings_the_frames_towards_the_goal_image() {
-    // What it optimises is the image, not the true state: its final frame is closer to the goal
-    // image than the start and than random actions leave it (whether within the task's 2 cm is
-    // what the harness measures). Eight episodes: in some the goal image has the cart pushed
-    // further than five steps can push it, and those keep the sum from falling much lower.
+    // What it optimises is the image, not the true state: its final frame is much closer to the
+    // goal image than the start and than random actions leave it (whether within the task's 2 cm
+    // is what the harness measures; at 32 pixels 2 cm is a fifth of a pixel). Measured: a tenth
+    // of the start's distance, with the pusher kept in the picture; 0.68 of it when the pusher
+    // could leave the picture and the goals had the cart pushed away.
     let n = 8;
     let (mut start, mut planned, mut random) = (0.0, 0.0, 0.0);
     for i in 0..n {
@@ -109,11 +110,11 @@ fn the_image_oracle_brings_the_frames_towards_the_goal_image() {
     }
     eprintln!("pixel distance to the goal: start {start}, image oracle {planned}, random {random}");
     assert!(
-        planned < 0.75 * start,
+        planned < 0.4 * start,
         "image oracle {planned}, start {start}"
     );
     assert!(
-        planned < 0.75 * random,
+        planned < 0.4 * random,
         "image oracle {planned}, random {random}"
     );
 }

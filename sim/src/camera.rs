@@ -111,6 +111,16 @@ impl Camera {
     }
 }
 
+impl Camera {
+    /// Whether a world point lands inside the image (in front of the camera, within its
+    /// borders).
+    pub fn sees(&self, point: [f32; 3]) -> bool {
+        self.project(point).is_some_and(|[x, y]| {
+            (0.0..=self.width as f32).contains(&x) && (0.0..=self.height as f32).contains(&y)
+        })
+    }
+}
+
 pub(crate) fn project_with(b: &Basis, w: usize, h: usize, p: Vector) -> Option<[f32; 2]> {
     let d = p - b.eye;
     let z = d.dot(b.forward);

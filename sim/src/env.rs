@@ -147,6 +147,12 @@ impl<S: Scene> SceneEnv<S> {
         &self.scene
     }
 
+    /// The scene's own state, for changes before an episode starts (a planning task narrows
+    /// the pusher's region).
+    pub fn scene_mut(&mut self) -> &mut S {
+        &mut self.scene
+    }
+
     /// The current frame with the given bodies left out of the picture.
     pub fn render_hiding(&mut self, hidden: &[BodyId]) -> Frame {
         self.renderer.render_hiding(&self.world, hidden)

@@ -4,7 +4,7 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::SceneSpec;
-use super::parts::{floor, pusher, uniform};
+use super::parts::{PUSHER_HEIGHT, PUSHER_LIFT, PUSHER_RADIUS, floor, pusher, uniform};
 use crate::camera::Camera;
 use crate::color::{Rgb, random_color, random_grey};
 use crate::env::{Outcome, Scene, drive_pusher};
@@ -66,7 +66,57 @@ impl CartPlatform {
     pub fn top(&self) -> f32 {
         self.top
     }
+
+    /// Where the pusher may go: `(lo, hi)`, each `[x, z]`.
+    pub fn pusher_region(&self) -> ([f32; 2], [f32; 2]) {
+        (self.lo, self.hi)
+    }
+
+    /// Narrows the pusher's region to where the camera sees the whole pusher, and says whether
+    /// any of it is left. Only the planning tasks confine the pusher; the training data and the
+    /// VoE suite keep the whole platform.
+    ///
+    /// Why: the camera looks at the platform's edge, where the cart falls, and a long platform's
+    /// far end lies outside the picture. A pusher driven there vanishes, and a planner scoring
+    /// images against a goal image finds that hiding the pusher is the cheapest way to be rid
+    /// of one mismatch: with a perfect model of the scene (the simulator's own frames) it
+    /// drove the pusher out of the picture in three of six `reach` episodes and never came
+    /// back. A task whose goal is given as an image must keep what it asks for in the image.
+    pub fn confine_pusher_to_view(&mut self) -> bool {
+        let camera = Self::camera();
+        let (bottom, top) = (
+            self.top + PUSHER_LIFT,
+            self.top + PUSHER_LIFT + PUSHER_HEIGHT,
+        );
+        // The region and the pusher are convex, and so is what the camera sees: the pusher is
+        // seen whole everywhere in the region if it is at the region's four corners.
+        let seen = |lo: [f32; 2], hi: [f32; 2]| {
+            [lo[0], hi[0]].into_iter().all(|x| {
+                [lo[1], hi[1]].into_iter().all(|z| {
+                    [-PUSHER_RADIUS, PUSHER_RADIUS].into_iter().all(|dx| {
+                        [-PUSHER_RADIUS, PUSHER_RADIUS].into_iter().all(|dz| {
+                            [bottom, top]
+                                .into_iter()
+                                .all(|y| camera.sees([x + dx, y, z + dz]))
+                        })
+                    })
+                })
+            })
+        };
+        // The camera cuts the platform's far (left) end only: move that bound in, a centimetre
+        // at a time.
+        while !seen(self.lo, self.hi) {
+            self.lo[0] += VIEW_STEP;
+            if self.lo[0] >= self.hi[0] {
+                return false;
+            }
+        }
+        true
+    }
 }
+
+/// Steps of [`CartPlatform::confine_pusher_to_view`], metres.
+const VIEW_STEP: f32 = 0.01;
 
 impl Scene for CartPlatform {
     fn spec() -> &'static SceneSpec {

@@ -69,17 +69,24 @@ pub fn random_shape(rng: &mut ChaCha8Rng, lo: f32, hi: f32) -> ShapeDesc {
     }
 }
 
+/// The pusher's radius, metres.
+pub const PUSHER_RADIUS: f32 = 0.1;
+/// The pusher's height, metres.
+pub const PUSHER_HEIGHT: f32 = 0.3;
+/// How far above its surface the pusher glides, metres: a kinematic body ignores fixed ones,
+/// this only keeps the picture clean.
+pub const PUSHER_LIFT: f32 = 0.002;
+
 /// A kinematic pusher: an upright cylinder standing on the surface at height `surface_y`.
 pub fn pusher(world: &mut World, x: f32, surface_y: f32, z: f32) -> BodyId {
     let shape = ShapeDesc::Cylinder {
-        half_height: 0.15,
-        radius: 0.1,
+        half_height: PUSHER_HEIGHT * 0.5,
+        radius: PUSHER_RADIUS,
     };
-    // A hair above the surface: a kinematic body ignores fixed ones, this only keeps the picture clean.
     let desc = BodyDesc::new(
         BodyKind::Kinematic,
         shape,
-        [x, surface_y + 0.15 + 0.002, z],
+        [x, surface_y + PUSHER_HEIGHT * 0.5 + PUSHER_LIFT, z],
         Rgb::new(0.92, 0.92, 0.95),
     );
     world.add_body(&desc)
