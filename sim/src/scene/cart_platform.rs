@@ -4,7 +4,7 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::SceneSpec;
-use super::parts::{PUSHER_HEIGHT, PUSHER_LIFT, PUSHER_RADIUS, floor, pusher, uniform};
+use super::parts::{confine_to_view, floor, pusher, uniform};
 use crate::camera::Camera;
 use crate::color::{Rgb, random_color, random_grey};
 use crate::env::{Outcome, Scene, drive_pusher};
@@ -83,40 +83,9 @@ impl CartPlatform {
     /// drove the pusher out of the picture in three of six `reach` episodes and never came
     /// back. A task whose goal is given as an image must keep what it asks for in the image.
     pub fn confine_pusher_to_view(&mut self) -> bool {
-        let camera = Self::camera();
-        let (bottom, top) = (
-            self.top + PUSHER_LIFT,
-            self.top + PUSHER_LIFT + PUSHER_HEIGHT,
-        );
-        // The region and the pusher are convex, and so is what the camera sees: the pusher is
-        // seen whole everywhere in the region if it is at the region's four corners.
-        let seen = |lo: [f32; 2], hi: [f32; 2]| {
-            [lo[0], hi[0]].into_iter().all(|x| {
-                [lo[1], hi[1]].into_iter().all(|z| {
-                    [-PUSHER_RADIUS, PUSHER_RADIUS].into_iter().all(|dx| {
-                        [-PUSHER_RADIUS, PUSHER_RADIUS].into_iter().all(|dz| {
-                            [bottom, top]
-                                .into_iter()
-                                .all(|y| camera.sees([x + dx, y, z + dz]))
-                        })
-                    })
-                })
-            })
-        };
-        // The camera cuts the platform's far (left) end only: move that bound in, a centimetre
-        // at a time.
-        while !seen(self.lo, self.hi) {
-            self.lo[0] += VIEW_STEP;
-            if self.lo[0] >= self.hi[0] {
-                return false;
-            }
-        }
-        true
+        confine_to_view(&Self::camera(), self.top, &mut self.lo, &mut self.hi)
     }
 }
-
-/// Steps of [`CartPlatform::confine_pusher_to_view`], metres.
-const VIEW_STEP: f32 = 0.01;
 
 impl Scene for CartPlatform {
     fn spec() -> &'static SceneSpec {

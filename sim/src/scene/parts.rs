@@ -3,6 +3,7 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+use crate::camera::Camera;
 use crate::color::{Rgb, random_grey};
 use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
 
@@ -90,4 +91,50 @@ pub fn pusher(world: &mut World, x: f32, surface_y: f32, z: f32) -> BodyId {
         Rgb::new(0.92, 0.92, 0.95),
     );
     world.add_body(&desc)
+}
+
+/// Steps of [`confine_to_view`], metres.
+const VIEW_STEP: f32 = 0.01;
+
+/// Narrows the region `lo..hi` (x and z) of a pusher gliding on a surface at `surface_y` to
+/// where `camera` sees the whole pusher, and says whether any of it is left. The cameras look
+/// along -z, so they cut a region's sides: the x bound of each corner not seen moves in, a
+/// centimetre at a time.
+pub fn confine_to_view(
+    camera: &Camera,
+    surface_y: f32,
+    lo: &mut [f32; 2],
+    hi: &mut [f32; 2],
+) -> bool {
+    let (bottom, top) = (
+        surface_y + PUSHER_LIFT,
+        surface_y + PUSHER_LIFT + PUSHER_HEIGHT,
+    );
+    // The region and the pusher are convex, and so is what the camera sees: the pusher is seen
+    // whole everywhere in the region if it is at the region's four corners.
+    let seen = |x: f32, z: f32| {
+        [-PUSHER_RADIUS, PUSHER_RADIUS].into_iter().all(|dx| {
+            [-PUSHER_RADIUS, PUSHER_RADIUS].into_iter().all(|dz| {
+                [bottom, top]
+                    .into_iter()
+                    .all(|y| camera.sees([x + dx, y, z + dz]))
+            })
+        })
+    };
+    loop {
+        let left = seen(lo[0], lo[1]) && seen(lo[0], hi[1]);
+        let right = seen(hi[0], lo[1]) && seen(hi[0], hi[1]);
+        if left && right {
+            return true;
+        }
+        if !left {
+            lo[0] += VIEW_STEP;
+        }
+        if !right {
+            hi[0] -= VIEW_STEP;
+        }
+        if lo[0] >= hi[0] {
+            return false;
+        }
+    }
 }

@@ -5,7 +5,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::SceneSpec;
-use super::parts::{floor, pusher, random_shape, uniform};
+use super::parts::{confine_to_view, floor, pusher, random_shape, uniform};
 use crate::camera::Camera;
 use crate::color::{Rgb, random_color, random_grey};
 use crate::env::{Outcome, Scene, drive_pusher};
@@ -55,6 +55,19 @@ impl TableClearing {
     /// Height of the table top.
     pub fn top(&self) -> f32 {
         TOP
+    }
+
+    /// Where the pusher may go: `(lo, hi)`, each `[x, z]`.
+    pub fn pusher_region(&self) -> ([f32; 2], [f32; 2]) {
+        (self.lo, self.hi)
+    }
+
+    /// Narrows the pusher's region to where the camera sees the whole pusher (a large table's
+    /// front corners lie a little outside the picture), and says whether any of it is left.
+    /// Only the planning tasks confine the pusher: see
+    /// [`CartPlatform::confine_pusher_to_view`](super::CartPlatform::confine_pusher_to_view).
+    pub fn confine_pusher_to_view(&mut self) -> bool {
+        confine_to_view(&Self::camera(), TOP, &mut self.lo, &mut self.hi)
     }
 
     /// The table with 3 to 6 random objects, or (`block`) with one rectangular block only: the

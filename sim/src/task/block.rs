@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use super::episode::{Episode, Goal, MIN_MOVE, reference_goal};
 use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
-use crate::error::Result;
+use crate::error::{Result, SimError};
 use crate::policy::Explorer;
 use crate::scene::table_clearing::TableClearing;
 use crate::seed::EpisodeSeeds;
@@ -47,10 +47,20 @@ pub(super) fn make(
     seeds: EpisodeSeeds,
     size: usize,
 ) -> Result<Box<dyn TaskEpisode>> {
+    Ok(Box::new(episode(spec, seeds, size)?))
+}
+
+/// The episode, at its start, with its goal.
+fn episode(
+    spec: &'static TaskSpec,
+    seeds: EpisodeSeeds,
+    size: usize,
+) -> Result<Episode<TableClearing, BlockGoal>> {
     let (world, scene) = TableClearing::build_block(&mut ChaCha8Rng::seed_from_u64(seeds.env));
     let block = scene.objects()[0];
     let pusher = scene.pusher().expect("a pusher");
     let mut env = SceneEnv::from_world(size, world, scene)?;
+    confine_to_view(&mut env, spec)?;
     let start: EnvSnapshot<TableClearing> = env.snapshot();
     let from = pose(env.world(), block);
     let mut policy = Explorer::new(seeds.policy);
@@ -73,7 +83,26 @@ pub(super) fn make(
         target,
         target_pusher: [p[0], p[2]],
     };
-    Ok(Box::new(Episode::new(spec, env, goal, goal_state)))
+    Ok(Episode::new(spec, env, goal, goal_state))
+}
+
+/// Confines the pusher to the part of the table the camera sees (as on the cart platform: a
+/// pusher out of the picture is a mismatch a planner can hide). It starts at the table's front,
+/// well inside the picture; a start outside would be a broken camera or table.
+pub(super) fn confine_to_view(env: &mut SceneEnv<TableClearing>, spec: &TaskSpec) -> Result<()> {
+    let confined = env.scene_mut().confine_pusher_to_view();
+    let p = env
+        .world()
+        .position(env.scene().pusher().expect("a pusher"));
+    let (lo, hi) = env.scene().pusher_region();
+    if confined && (lo[0]..=hi[0]).contains(&p[0]) && (lo[1]..=hi[1]).contains(&p[2]) {
+        return Ok(());
+    }
+    Err(SimError::OutOfRange {
+        what: "planning start",
+        value: format!("{}: pusher at ({:.2}, {:.2})", spec.name, p[0], p[2]),
+        expected: format!("inside the part of the table the camera sees, {lo:?} to {hi:?}"),
+    })
 }
 
 impl BlockGoal {
@@ -108,6 +137,42 @@ impl Goal<TableClearing> for BlockGoal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seed::{EpisodeKey, Split};
+    use crate::task::BLOCK_PUSH;
+
+    /// The camera sees the pusher whole wherever a planner drives it on the table.
+    #[test]
+    fn the_pusher_stays_in_the_picture() {
+        let camera = TableClearing::camera();
+        for index in 0..12 {
+            let seeds = EpisodeKey {
+                seed: 0,
+                scene: "plan/block_push",
+                split: Split::Test,
+                index,
+            }
+            .seeds();
+            let mut env = episode(&BLOCK_PUSH, seeds, 16).unwrap().env;
+            let top = env.scene().top();
+            let pusher = env.scene().pusher().unwrap();
+            let start = env.snapshot();
+            for action in [[-1.5, 1.5], [1.5, 1.5], [-1.5, -1.5], [1.5, -1.5]] {
+                env.restore(&start);
+                for _ in 0..BLOCK_PUSH.budget {
+                    env.step(&action).unwrap();
+                }
+                let p = env.world().position(pusher);
+                for (dx, dz) in [(-0.1, -0.1), (-0.1, 0.1), (0.1, -0.1), (0.1, 0.1)] {
+                    for y in [top, top + 0.3] {
+                        assert!(
+                            camera.sees([p[0] + dx, y, p[2] + dz]),
+                            "{index}: {action:?} drove the pusher out of the picture to {p:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn headings_of_a_rectangle_wrap_at_half_a_turn() {

@@ -18,6 +18,7 @@ pub(super) fn make(
 ) -> Result<Box<dyn TaskEpisode>> {
     let mut env = SceneEnv::<TableClearing>::new(size)?;
     env.reset(seeds.env);
+    super::block::confine_to_view(&mut env, spec)?;
     // The goal is the same table with nothing on it.
     let objects = env.scene().objects().to_vec();
     let goal = env.render_hiding(&objects);
