@@ -275,6 +275,13 @@ pub struct PlanArgs {
     /// Write the first episode beside its goal image as an animated GIF here.
     #[arg(long)]
     pub gif: Option<PathBuf>,
+    /// Write every episode beside its goal image as `<task>-episode-<i>.gif` in this folder.
+    #[arg(long)]
+    pub gif_dir: Option<PathBuf>,
+    /// Append a row per episode (success, final distance, cleared share, time per action) to
+    /// this CSV.
+    #[arg(long)]
+    pub episodes_csv: Option<PathBuf>,
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,

@@ -500,7 +500,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                     (None, _) => Actor::Random,
                 };
                 let bar = progress(config.plan.episodes, format!("plan {}", stage.label));
-                let (row, first) = crate::planning::run_cell(
+                let row = crate::planning::run_cell(
                     task,
                     &actor,
                     &model,
@@ -509,18 +509,21 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                     config.seed,
                     config.size,
                     &device,
-                    &|| bar.inc(1),
+                    &mut |i, ep| {
+                        bar.inc(1);
+                        if i == 0 {
+                            let goal = task.episode(config.seed, 0, config.size)?.goal().clone();
+                            crate::planning::episode_gif(
+                                &stage.dir.join("episode.gif"),
+                                &ep.frames,
+                                &goal,
+                                4,
+                            )?;
+                        }
+                        Ok(())
+                    },
                 )?;
                 bar.finish_and_clear();
-                if let Some(ep) = first {
-                    let goal = task.episode(config.seed, 0, config.size)?.goal().clone();
-                    crate::planning::episode_gif(
-                        &stage.dir.join("episode.gif"),
-                        &ep.frames,
-                        &goal,
-                        4,
-                    )?;
-                }
                 write_text(
                     &stage.dir.join("row.json"),
                     &serde_json::to_string_pretty(&row).expect("row serialises"),

@@ -1,6 +1,6 @@
 //! Planning in the harness: run a model (or the oracle, or random actions) with a planner on a
 //! task's episodes, and summarise success with a Wilson interval; one GIF per cell shows the
-//! first episode beside its goal image.
+//! first episode beside its goal image, and `bench plan` can keep every episode's verdict and GIF.
 
 use std::io::BufWriter;
 use std::path::Path;
@@ -237,8 +237,8 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     (lo, hi)
 }
 
-/// Runs `episodes` episodes of `task` and summarises them; the first episode comes back for a
-/// GIF. `on_episode` is called after each.
+/// Runs `episodes` episodes of `task` and summarises them. `on_episode` sees each episode (its
+/// index and how it went, frames included) as it ends: for GIFs, per-episode rows, progress.
 #[allow(clippy::too_many_arguments)]
 pub fn run_cell(
     task: &'static TaskSpec,
@@ -249,13 +249,12 @@ pub fn run_cell(
     seed: u64,
     size: usize,
     device: &Device,
-    on_episode: &dyn Fn(),
-) -> Result<(PlanRow, Option<EpisodeResult>)> {
+    on_episode: &mut dyn FnMut(u64, &EpisodeResult) -> Result<()>,
+) -> Result<PlanRow> {
     let mut successes = 0;
     let mut distance = 0.0;
     let mut cleared: Option<f64> = None;
     let mut seconds = 0.0;
-    let mut first = None;
     let horizon = config.horizon.unwrap_or(task.horizon);
     for i in 0..config.episodes {
         let mut episode = task.episode(seed, i, size)?;
@@ -297,30 +296,75 @@ pub fn run_cell(
             *cleared.get_or_insert(0.0) += f64::from(c);
         }
         seconds += result.seconds_per_action;
-        if first.is_none() {
-            first = Some(result);
-        }
-        on_episode();
+        on_episode(i, &result)?;
     }
     let n = config.episodes;
     let (lo, hi) = wilson(successes, n);
     let per = |x: f64| if n == 0 { f64::NAN } else { x / n as f64 };
-    Ok((
-        PlanRow {
-            model: model_name.to_owned(),
-            planner: planner_name.to_owned(),
-            task: task.name.to_owned(),
-            episodes: n,
-            successes,
-            success_rate: per(successes as f64),
-            ci_low: lo,
-            ci_high: hi,
-            final_distance: per(distance),
-            cleared: cleared.map(per),
-            plan_ms_per_action: per(seconds) * 1000.0,
-        },
-        first,
-    ))
+    Ok(PlanRow {
+        model: model_name.to_owned(),
+        planner: planner_name.to_owned(),
+        task: task.name.to_owned(),
+        episodes: n,
+        successes,
+        success_rate: per(successes as f64),
+        ci_low: lo,
+        ci_high: hi,
+        final_distance: per(distance),
+        cleared: cleared.map(per),
+        plan_ms_per_action: per(seconds) * 1000.0,
+    })
+}
+
+/// Columns of a per-episode planning CSV.
+pub const EPISODES_HEADER: [&str; 10] = [
+    "run",
+    "model",
+    "planner",
+    "task",
+    "seed",
+    "episode",
+    "success",
+    "final_distance",
+    "cleared",
+    "plan_ms_per_action",
+];
+
+/// Which cell a per-episode row belongs to.
+pub struct CellLabel<'a> {
+    /// The run (`cli` for `bench plan`).
+    pub run: &'a str,
+    /// Model, oracle or random.
+    pub model: &'a str,
+    /// Planner name.
+    pub planner: &'a str,
+    /// Task name.
+    pub task: &'a str,
+}
+
+/// One episode's row of a per-episode planning CSV ([`EPISODES_HEADER`]): which cell and
+/// episode, and the verdict.
+pub fn episode_record(
+    cell: &CellLabel,
+    seed: u64,
+    episode: u64,
+    result: &EpisodeResult,
+) -> Vec<String> {
+    use crate::results::num;
+    let j = &result.judgement;
+    vec![
+        cell.run.to_owned(),
+        cell.model.to_owned(),
+        cell.planner.to_owned(),
+        cell.task.to_owned(),
+        seed.to_string(),
+        episode.to_string(),
+        j.success.to_string(),
+        num(f64::from(j.distance)),
+        j.cleared
+            .map_or_else(|| "NaN".into(), |c| num(f64::from(c))),
+        num(result.seconds_per_action * 1000.0),
+    ]
 }
 
 /// An animated GIF of an episode (left) beside its goal image (right), each pixel `scale`

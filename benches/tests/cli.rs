@@ -469,10 +469,55 @@ fn plan_runs_baselines_and_names_bad_input() {
             "p.csv",
             "--gif",
             "p.gif",
+            "--episodes-csv",
+            "e.csv",
+            "--gif-dir",
+            "g",
         ],
         tmp.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    // A row per episode, whose distances average to the cell's, and a GIF per episode.
+    let episodes = fs::read_to_string(tmp.path().join("e.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = episodes.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "run",
+            "model",
+            "planner",
+            "task",
+            "seed",
+            "episode",
+            "success",
+            "final_distance",
+            "cleared",
+            "plan_ms_per_action"
+        ]
+    );
+    assert_eq!(rows.len(), 3, "{episodes}");
+    assert_eq!(rows[1][..6], ["cli", "random", "none", "reach", "0", "0"]);
+    assert_eq!(rows[2][5], "1");
+    let cell: Vec<String> = fs::read_to_string(tmp.path().join("p.csv"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let mean = (rows[1][7].parse::<f64>().unwrap() + rows[2][7].parse::<f64>().unwrap()) / 2.0;
+    let cell_mean: f64 = cell[9].parse().unwrap();
+    assert!((mean - cell_mean).abs() < 1e-6, "{mean} vs {cell_mean}");
+    assert!(mean > 0.0);
+    assert_eq!(
+        listing(&tmp.path().join("g")),
+        ["reach-episode-0.gif", "reach-episode-1.gif"]
+    );
+    assert_eq!(
+        fs::read(tmp.path().join("g/reach-episode-0.gif")).unwrap(),
+        fs::read(tmp.path().join("p.gif")).unwrap()
+    );
     let o = bench(
         &[
             "plan",

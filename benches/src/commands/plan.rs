@@ -1,9 +1,13 @@
 //! `bench plan`: a model (or the oracle, or random actions) with a planner on a task's episodes;
-//! one row appended to a CSV, optionally a GIF of the first episode beside its goal.
+//! one row appended to a CSV, optionally a row per episode, a GIF of the first episode beside its
+//! goal, or a GIF of every episode (to see how each one failed).
 
 use anyhow::{Context, bail};
 use moravec_agents::train::load_checkpoint;
-use moravec_bench::planning::{Actor, PLANNING_HEADER, PlanConfig, episode_gif, run_cell};
+use moravec_bench::planning::{
+    Actor, CellLabel, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, episode_record,
+    run_cell,
+};
 
 use crate::cli::PlanArgs;
 use crate::output::{append_csv, progress};
@@ -72,8 +76,19 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
             )
         }
     };
+    if let Some(dir) = &args.gif_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create --gif-dir {}", dir.display()))?;
+    }
+    let cell = CellLabel {
+        run: "cli",
+        model: &label,
+        planner,
+        task: task.name,
+    };
     let bar = progress(args.episodes, format!("plan {label} {}", task.name));
-    let (row, first) = run_cell(
+    let mut episodes = Vec::new();
+    let row = run_cell(
         task,
         &actor,
         &label,
@@ -82,13 +97,26 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         args.seed,
         size,
         &device,
-        &|| bar.inc(1),
+        &mut |i, ep| {
+            bar.inc(1);
+            episodes.push(episode_record(&cell, args.seed, i, ep));
+            let gifs = [
+                args.gif.clone().filter(|_| i == 0),
+                args.gif_dir
+                    .as_ref()
+                    .map(|d| d.join(format!("{}-episode-{i}.gif", task.name))),
+            ];
+            for path in gifs.into_iter().flatten() {
+                let goal = task.episode(args.seed, i, size)?.goal().clone();
+                episode_gif(&path, &ep.frames, &goal, 4)?;
+            }
+            Ok(())
+        },
     )?;
     bar.finish_and_clear();
     append_csv(&args.csv, &PLANNING_HEADER, &[row.record("cli")])?;
-    if let (Some(path), Some(ep)) = (&args.gif, first) {
-        let goal = task.episode(args.seed, 0, size)?.goal().clone();
-        episode_gif(path, &ep.frames, &goal, 4)?;
+    if let Some(path) = &args.episodes_csv {
+        append_csv(path, &EPISODES_HEADER, &episodes)?;
     }
     println!(
         "{} {} on {}: {}/{} successes ({:.0}% [{:.0}, {:.0}]), final distance {:.3} m, {:.1} ms per action",
