@@ -655,6 +655,15 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &crate::planning::PLANNING_HEADER,
         &planning_rows,
     )?;
+    let episode_rows: Vec<Vec<String>> = plan_rows
+        .iter()
+        .flat_map(|r| r.episode_records(&run_id, config.seed))
+        .collect();
+    write_csv(
+        &out.join("planning_episodes.csv"),
+        &crate::planning::EPISODES_HEADER,
+        &episode_rows,
+    )?;
     if !plan_rows.is_empty() {
         crate::plots::success_rates(&out.join("planning.png"), &plan_rows)?;
     }

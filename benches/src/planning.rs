@@ -1,6 +1,6 @@
 //! Planning in the harness: run a model (or the oracle, or random actions) with a planner on a
 //! task's episodes, and summarise success with a Wilson interval; one GIF per cell shows the
-//! first episode beside its goal image, and `bench plan` can keep every episode's verdict and GIF.
+//! first episode beside its goal image; every episode's verdict is kept.
 
 use std::io::BufWriter;
 use std::path::Path;
@@ -173,6 +173,24 @@ pub struct PlanRow {
     pub cleared: Option<f64>,
     /// Mean milliseconds spent choosing one action.
     pub plan_ms_per_action: f64,
+    /// Each episode's verdict, in order (empty in cells cached before episodes were kept).
+    #[serde(default)]
+    pub per_episode: Vec<EpisodeRow>,
+}
+
+/// How one planning episode went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeRow {
+    /// Its index among the task's episodes for the seed.
+    pub episode: u64,
+    /// Whether the task was achieved.
+    pub success: bool,
+    /// The task's distance to its goal at the end, metres.
+    pub final_distance: f64,
+    /// The share of objects cleared (table_clear only).
+    pub cleared: Option<f64>,
+    /// Milliseconds spent choosing one action.
+    pub plan_ms_per_action: f64,
 }
 
 /// Columns of `planning.csv`.
@@ -210,6 +228,28 @@ impl PlanRow {
             num(self.plan_ms_per_action),
         ]
     }
+
+    /// The records of its episodes ([`EPISODES_HEADER`]), for episodes of `seed`.
+    pub fn episode_records(&self, run: &str, seed: u64) -> Vec<Vec<String>> {
+        use crate::results::num;
+        self.per_episode
+            .iter()
+            .map(|e| {
+                vec![
+                    run.to_owned(),
+                    self.model.clone(),
+                    self.planner.clone(),
+                    self.task.clone(),
+                    seed.to_string(),
+                    e.episode.to_string(),
+                    e.success.to_string(),
+                    num(e.final_distance),
+                    e.cleared.map_or_else(|| "NaN".into(), num),
+                    num(e.plan_ms_per_action),
+                ]
+            })
+            .collect()
+    }
 }
 
 /// The Wilson score interval (95%) of `k` successes in `n` trials.
@@ -237,8 +277,9 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     (lo, hi)
 }
 
-/// Runs `episodes` episodes of `task` and summarises them. `on_episode` sees each episode (its
-/// index and how it went, frames included) as it ends: for GIFs, per-episode rows, progress.
+/// Runs `episodes` episodes of `task` and summarises them, each episode's verdict included.
+/// `on_episode` sees each episode (its index and how it went, frames included) as it ends: for
+/// GIFs and progress.
 #[allow(clippy::too_many_arguments)]
 pub fn run_cell(
     task: &'static TaskSpec,
@@ -255,6 +296,7 @@ pub fn run_cell(
     let mut distance = 0.0;
     let mut cleared: Option<f64> = None;
     let mut seconds = 0.0;
+    let mut per_episode = Vec::with_capacity(config.episodes as usize);
     let horizon = config.horizon.unwrap_or(task.horizon);
     for i in 0..config.episodes {
         let mut episode = task.episode(seed, i, size)?;
@@ -296,6 +338,13 @@ pub fn run_cell(
             *cleared.get_or_insert(0.0) += f64::from(c);
         }
         seconds += result.seconds_per_action;
+        per_episode.push(EpisodeRow {
+            episode: i,
+            success: result.judgement.success,
+            final_distance: f64::from(result.judgement.distance),
+            cleared: result.judgement.cleared.map(f64::from),
+            plan_ms_per_action: result.seconds_per_action * 1000.0,
+        });
         on_episode(i, &result)?;
     }
     let n = config.episodes;
@@ -313,10 +362,11 @@ pub fn run_cell(
         final_distance: per(distance),
         cleared: cleared.map(per),
         plan_ms_per_action: per(seconds) * 1000.0,
+        per_episode,
     })
 }
 
-/// Columns of a per-episode planning CSV.
+/// Columns of `planning_episodes.csv` (and of `bench plan --episodes-csv`).
 pub const EPISODES_HEADER: [&str; 10] = [
     "run",
     "model",
@@ -329,43 +379,6 @@ pub const EPISODES_HEADER: [&str; 10] = [
     "cleared",
     "plan_ms_per_action",
 ];
-
-/// Which cell a per-episode row belongs to.
-pub struct CellLabel<'a> {
-    /// The run (`cli` for `bench plan`).
-    pub run: &'a str,
-    /// Model, oracle or random.
-    pub model: &'a str,
-    /// Planner name.
-    pub planner: &'a str,
-    /// Task name.
-    pub task: &'a str,
-}
-
-/// One episode's row of a per-episode planning CSV ([`EPISODES_HEADER`]): which cell and
-/// episode, and the verdict.
-pub fn episode_record(
-    cell: &CellLabel,
-    seed: u64,
-    episode: u64,
-    result: &EpisodeResult,
-) -> Vec<String> {
-    use crate::results::num;
-    let j = &result.judgement;
-    vec![
-        cell.run.to_owned(),
-        cell.model.to_owned(),
-        cell.planner.to_owned(),
-        cell.task.to_owned(),
-        seed.to_string(),
-        episode.to_string(),
-        j.success.to_string(),
-        num(f64::from(j.distance)),
-        j.cleared
-            .map_or_else(|| "NaN".into(), |c| num(f64::from(c))),
-        num(result.seconds_per_action * 1000.0),
-    ]
-}
 
 /// An animated GIF of an episode (left) beside its goal image (right), each pixel `scale`
 /// times, written atomically.

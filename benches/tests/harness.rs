@@ -183,6 +183,36 @@ fn a_smoke_run_writes_every_result_file() {
     assert!(column(&h, &rows, "model").contains("image-oracle"));
     assert!(column(&h, &rows, "model").contains("random"));
     assert!(column(&h, &rows, "model").contains("jepa-vicreg"));
+    // Every episode of every cell, whose distances average to the cell's.
+    let (eh, erows) = read_csv(&out.join("planning_episodes.csv"));
+    assert_eq!(eh, moravec_bench::planning::EPISODES_HEADER);
+    let at = |h: &[String], name: &str| h.iter().position(|x| x == name).unwrap();
+    for row in &rows {
+        let cell = |r: &Vec<String>, h: &[String]| {
+            ["model", "planner", "task"].map(|c| r[at(h, c)].clone())
+        };
+        let mine: Vec<&Vec<String>> = erows
+            .iter()
+            .filter(|e| cell(e, &eh) == cell(row, &h))
+            .collect();
+        let n: usize = row[at(&h, "episodes")].parse().unwrap();
+        assert_eq!(mine.len(), n, "{row:?}");
+        let mean = mine
+            .iter()
+            .map(|e| e[at(&eh, "final_distance")].parse::<f64>().unwrap())
+            .sum::<f64>()
+            / n as f64;
+        let expected: f64 = row[at(&h, "final_distance")].parse().unwrap();
+        assert!(
+            (mean - expected).abs() < 1e-9,
+            "{row:?}: {mean} vs {expected}"
+        );
+        let wins = mine
+            .iter()
+            .filter(|e| e[at(&eh, "success")] == "true")
+            .count();
+        assert_eq!(wins.to_string(), row[at(&h, "successes")], "{row:?}");
+    }
     let gif = fs::read(out.join("plan-reach.gif")).unwrap();
     assert_eq!(&gif[..6], b"GIF89a");
     let config = fs::read_to_string(out.join("config.toml")).unwrap();

@@ -5,8 +5,7 @@
 use anyhow::{Context, bail};
 use moravec_agents::train::load_checkpoint;
 use moravec_bench::planning::{
-    Actor, CellLabel, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, episode_record,
-    run_cell,
+    Actor, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, run_cell,
 };
 
 use crate::cli::PlanArgs;
@@ -80,14 +79,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create --gif-dir {}", dir.display()))?;
     }
-    let cell = CellLabel {
-        run: "cli",
-        model: &label,
-        planner,
-        task: task.name,
-    };
     let bar = progress(args.episodes, format!("plan {label} {}", task.name));
-    let mut episodes = Vec::new();
     let row = run_cell(
         task,
         &actor,
@@ -99,7 +91,6 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         &device,
         &mut |i, ep| {
             bar.inc(1);
-            episodes.push(episode_record(&cell, args.seed, i, ep));
             let gifs = [
                 args.gif.clone().filter(|_| i == 0),
                 args.gif_dir
@@ -116,7 +107,11 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     append_csv(&args.csv, &PLANNING_HEADER, &[row.record("cli")])?;
     if let Some(path) = &args.episodes_csv {
-        append_csv(path, &EPISODES_HEADER, &episodes)?;
+        append_csv(
+            path,
+            &EPISODES_HEADER,
+            &row.episode_records("cli", args.seed),
+        )?;
     }
     println!(
         "{} {} on {}: {}/{} successes ({:.0}% [{:.0}, {:.0}]), final distance {:.3} m, {:.1} ms per action",
