@@ -6,7 +6,7 @@
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
-use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
+use super::{FrozenPredictor, Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
 use crate::data::Batch;
 use crate::error::Result;
 use crate::ops::normalise;
@@ -66,6 +66,10 @@ impl WorldModel for JepaEma {
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
         self.predictor.rollout(context, actions, steps)
+    }
+
+    fn frozen_predictor(&self) -> Result<Option<FrozenPredictor>> {
+        Ok(Some(self.predictor.freeze()?))
     }
 
     fn targets(&self, frames: &Tensor) -> Result<Tensor> {

@@ -9,7 +9,7 @@ use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::perceptron;
-use super::{Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
+use super::{FrozenPredictor, Losses, ModelConfig, PatchEncoder, Predictor, WorldModel};
 use crate::data::Batch;
 use crate::error::Result;
 use crate::vicreg::{COV_COEFF, SIM_COEFF, STD_COEFF, variance_covariance};
@@ -72,6 +72,10 @@ impl WorldModel for JepaVicreg {
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
         self.predictor.rollout(context, actions, steps)
+    }
+
+    fn frozen_predictor(&self) -> Result<Option<FrozenPredictor>> {
+        Ok(Some(self.predictor.freeze()?))
     }
 
     fn loss(&self, batch: &Batch) -> Result<Losses> {

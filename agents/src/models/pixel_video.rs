@@ -6,7 +6,7 @@ use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use super::encoder::per_frame;
-use super::{Losses, ModelConfig, Predictor, WorldModel, patchify};
+use super::{FrozenPredictor, Losses, ModelConfig, Predictor, WorldModel, patchify};
 use crate::data::Batch;
 use crate::error::Result;
 
@@ -53,6 +53,10 @@ impl WorldModel for PixelVideo {
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
         self.predictor.rollout(context, actions, steps)
+    }
+
+    fn frozen_predictor(&self) -> Result<Option<FrozenPredictor>> {
+        Ok(Some(self.predictor.freeze()?))
     }
 
     fn loss(&self, batch: &Batch) -> Result<Losses> {

@@ -7,18 +7,19 @@ use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
 
 use super::dense::{dense, perceptron};
+use super::frozen::FrozenPredictor;
 use crate::error::Result;
 use crate::ops::{add_rows, context_linear, gelu, gelu_add_rows, token_mix, window_linear};
 
 /// Latent dynamics.
 pub struct Predictor {
-    context: usize,
-    action_dim: usize,
-    temporal: Linear,
-    action: Option<Linear>,
-    mix: Linear,
-    hidden: Linear,
-    out: Linear,
+    pub(super) context: usize,
+    pub(super) action_dim: usize,
+    pub(super) temporal: Linear,
+    pub(super) action: Option<Linear>,
+    pub(super) mix: Linear,
+    pub(super) hidden: Linear,
+    pub(super) out: Linear,
 }
 
 impl Predictor {
@@ -49,6 +50,11 @@ impl Predictor {
     /// Context length C.
     pub fn context(&self) -> usize {
         self.context
+    }
+
+    /// The weights as they are now, out of the autograd graph, for planning's many rollouts.
+    pub fn freeze(&self) -> Result<FrozenPredictor> {
+        FrozenPredictor::new(self)
     }
 
     /// One step: context `[B, C, N, D]`, actions `[B, C, A]` to the next grid `[B, N, D]`.

@@ -5,7 +5,7 @@ use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use super::jepa_vicreg::JepaVicreg;
-use super::{Losses, ModelConfig, WorldModel};
+use super::{FrozenPredictor, Losses, ModelConfig, WorldModel};
 use crate::data::Batch;
 use crate::error::Result;
 
@@ -37,6 +37,10 @@ impl WorldModel for Untrained {
 
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
         self.0.rollout(context, actions, steps)
+    }
+
+    fn frozen_predictor(&self) -> Result<Option<FrozenPredictor>> {
+        self.0.frozen_predictor()
     }
 
     fn loss(&self, batch: &Batch) -> Result<Losses> {

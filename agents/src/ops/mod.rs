@@ -31,6 +31,14 @@ pub use mlp::mlp;
 pub use rows::{add_rows, column_mean, column_sum, sum_middle};
 pub use token_mix::token_mix;
 
+/// The kernels under the ops, for code that runs a whole computation outside the graph (the
+/// frozen predictor) with the same arithmetic.
+pub(crate) mod kernels {
+    pub(crate) use super::gelu::forward as gelu_forward;
+    pub(crate) use super::gemm::{View, gemm_serial};
+    pub(crate) use super::simd::vectorised;
+}
+
 use candle_core::{CpuStorage, Layout, Tensor};
 use rayon::prelude::*;
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Differentiable, Objective};
 use crate::error::{AgentError, Result};
-use crate::models::WorldModel;
+use crate::models::{FrozenPredictor, WorldModel};
 
 /// How far a prediction is from the goal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,18 @@ pub struct LatentObjective<'a> {
     distance: Distance,
     /// Score every predicted step (true) or only the last (false).
     all_steps: bool,
+    /// The predictor out of the graph with the context's and the past actions' numbers, where
+    /// the model has one and runs on the CPU: [`Objective::costs`] then goes through it.
+    frozen: Option<Frozen>,
+}
+
+/// What [`FrozenPredictor::rollout_shared`] needs besides the planned actions.
+struct Frozen {
+    predictor: FrozenPredictor,
+    /// `[C, N, D]`.
+    context: Vec<f32>,
+    /// `[C - 1, A]`.
+    past: Vec<f32>,
 }
 
 impl<'a> LatentObjective<'a> {
@@ -64,15 +76,25 @@ impl<'a> LatentObjective<'a> {
                 ),
             });
         }
+        let context = model.encode(frames)?.detach();
+        let frozen = match model.frozen_predictor()? {
+            Some(predictor) if context.device().is_cpu() => Some(Frozen {
+                predictor,
+                context: context.flatten_all()?.to_vec1()?,
+                past: past_actions.flatten_all()?.to_vec1()?,
+            }),
+            _ => None,
+        };
         Ok(Self {
             model,
-            context: model.encode(frames)?.detach(),
+            context,
             past: past_actions.clone(),
             goal: model.targets(goal)?.detach(),
             horizon,
             bounds,
             distance,
             all_steps,
+            frozen,
         })
     }
 }
@@ -89,7 +111,30 @@ impl Objective for LatentObjective<'_> {
     }
     fn costs(&mut self, actions: &[f32], samples: usize) -> Result<Vec<f32>> {
         let a = self.action_dim();
-        let t = Tensor::from_slice(actions, (samples, self.horizon, a), self.context.device())?;
+        let h = self.horizon;
+        if actions.len() != samples * h * a {
+            return Err(AgentError::OutOfRange {
+                what: "planned actions",
+                value: actions.len().to_string(),
+                expected: format!("{samples} samples x {h} steps x {a} = {}", samples * h * a),
+            });
+        }
+        if let Some(frozen) = &self.frozen {
+            // The past actions before each sample's plan, then the rollout outside the graph:
+            // the same predictions as `cost_tensor`'s, to the bit.
+            let mut all = Vec::with_capacity(samples * (frozen.past.len() + h * a));
+            for plan in actions.chunks(h * a) {
+                all.extend_from_slice(&frozen.past);
+                all.extend_from_slice(plan);
+            }
+            let predicted = frozen
+                .predictor
+                .rollout_shared(&frozen.context, &all, samples, h)?;
+            let (_, _, n, d) = self.context.dims4()?;
+            let predicted = Tensor::from_vec(predicted, (samples, h, n, d), self.context.device())?;
+            return Ok(score(&predicted, &self.goal, self.distance, self.all_steps)?.to_vec1()?);
+        }
+        let t = Tensor::from_slice(actions, (samples, h, a), self.context.device())?;
         Ok(self.cost_tensor(&t)?.to_vec1()?)
     }
 }
@@ -199,5 +244,44 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn sampled_costs_through_the_frozen_predictor_are_the_graph_costs_to_the_bit() {
+        // 32x32 images: grids of 16 tokens, as every preset's (see `models::frozen`).
+        let config = ModelConfig::preset("tiny", 32, 2).unwrap();
+        let dev = Device::Cpu;
+        for name in ["jepa-vicreg", "jepa-ema", "pixel-video"] {
+            let varmap = VarMap::new();
+            let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+            let model = (find(name).unwrap().build)(&config, vb).unwrap();
+            init(&varmap, 3).unwrap();
+            assert!(model.frozen_predictor().unwrap().is_some(), "{name}");
+            let c = config.context;
+            let frames = Tensor::rand(0f32, 1f32, (1, c, 3, 32, 32), &dev).unwrap();
+            let past = Tensor::rand(-1f32, 1f32, (1, c - 1, 2), &dev).unwrap();
+            let goal = Tensor::rand(0f32, 1f32, (1, 1, 3, 32, 32), &dev).unwrap();
+            for (distance, all_steps) in [(Distance::L2, false), (Distance::L1, true)] {
+                let (samples, horizon) = (21, 4);
+                let mut objective = LatentObjective::new(
+                    &*model,
+                    &frames,
+                    &past,
+                    &goal,
+                    horizon,
+                    (-1.0, 1.0),
+                    distance,
+                    all_steps,
+                )
+                .unwrap();
+                let actions = Tensor::rand(-1f32, 1f32, (samples, horizon, 2), &dev).unwrap();
+                let flat: Vec<f32> = actions.flatten_all().unwrap().to_vec1().unwrap();
+                let fast = objective.costs(&flat, samples).unwrap();
+                let graph: Vec<f32> = objective.cost_tensor(&actions).unwrap().to_vec1().unwrap();
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fast), bits(&graph), "{name} {distance:?} {all_steps}");
+                assert!(objective.costs(&flat[1..], samples).is_err());
+            }
+        }
     }
 }

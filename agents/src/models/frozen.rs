@@ -1,0 +1,461 @@
+//! The predictor out of the autograd graph, for planning: a sampling planner asks for the
+//! rollouts of hundreds of action sequences from one context, thirty times per action.
+//!
+//! Through candle every layer of every step is a node run across the whole batch: each op
+//! hands its rows to the thread pool and waits for them, writes fresh memory the size of the
+//! batch's activations, and keeps what its backward pass would need. Here a fixed block of
+//! samples goes through all the steps on one thread, its activations small enough to stay in
+//! the core's cache, and the blocks run in parallel. Each block does the arithmetic of
+//! [`Predictor::rollout`] in the same order (the same matrix kernels, the same element
+//! functions, the same additions), so the predictions are the candle rollout's to the bit and do
+//! not depend on the number of threads (tested below and in `tests/planning.rs`).
+
+use candle_core::Tensor;
+use rayon::prelude::*;
+
+use super::Predictor;
+use crate::error::{AgentError, Result};
+use crate::ops::kernels::{View, gelu_forward, gemm_serial, vectorised};
+
+/// Samples per block: 16 samples of 16 tokens give 256 rows, whose widest activations (256
+/// rows of 256) fit a core's L2 cache with the weights.
+const SAMPLES_PER_BLOCK: usize = 16;
+
+/// A predictor's weights as plain row-major numbers.
+#[derive(Clone, Debug)]
+pub struct FrozenPredictor {
+    context: usize,
+    tokens: usize,
+    dim: usize,
+    hidden: usize,
+    action_dim: usize,
+    /// `[H, C D]`, `[H]`.
+    temporal: (Vec<f32>, Vec<f32>),
+    /// `[H, C A]`, `[H]` (absent without actions).
+    action: Option<(Vec<f32>, Vec<f32>)>,
+    /// `[N, N]`, `[N]`.
+    mix: (Vec<f32>, Vec<f32>),
+    /// `[H, H]`, `[H]`.
+    hidden_layer: (Vec<f32>, Vec<f32>),
+    /// `[D, H]`, `[D]`.
+    out: (Vec<f32>, Vec<f32>),
+}
+
+fn numbers(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(t.flatten_all()?.to_vec1::<f32>()?)
+}
+
+impl FrozenPredictor {
+    /// Copies the weights of `predictor`.
+    pub(super) fn new(predictor: &Predictor) -> Result<Self> {
+        let layer = |l: &candle_nn::Linear| -> Result<(Vec<f32>, Vec<f32>)> {
+            let bias = l.bias().expect("the predictor's layers have a bias");
+            Ok((numbers(l.weight())?, numbers(bias)?))
+        };
+        let (hidden, cd) = predictor.temporal.weight().dims2()?;
+        let dim = predictor.out.weight().dim(0)?;
+        let context = predictor.context;
+        if cd != context * dim {
+            return Err(AgentError::OutOfRange {
+                what: "frozen predictor",
+                value: format!("temporal weight [{hidden}, {cd}]"),
+                expected: format!("[H, {}] for {context} grids of {dim}", context * dim),
+            });
+        }
+        Ok(Self {
+            context,
+            tokens: predictor.mix.weight().dim(0)?,
+            dim,
+            hidden,
+            action_dim: predictor.action_dim,
+            temporal: layer(&predictor.temporal)?,
+            action: predictor.action.as_ref().map(layer).transpose()?,
+            mix: layer(&predictor.mix)?,
+            hidden_layer: layer(&predictor.hidden)?,
+            out: layer(&predictor.out)?,
+        })
+    }
+
+    /// Context length C.
+    pub fn context(&self) -> usize {
+        self.context
+    }
+
+    /// [`Predictor::rollout`] of `samples` action sequences from one context: `context` holds
+    /// `[C, N, D]`, `actions` `[S, C + K - 1, A]`, the result `[S, K, N, D]`, all row-major.
+    pub fn rollout_shared(
+        &self,
+        context: &[f32],
+        actions: &[f32],
+        samples: usize,
+        steps: usize,
+    ) -> Result<Vec<f32>> {
+        let (c, n, d, a) = (self.context, self.tokens, self.dim, self.action_dim);
+        let per_sample = (c + steps.max(1) - 1) * a;
+        if context.len() != c * n * d || actions.len() != samples * per_sample || steps == 0 {
+            return Err(AgentError::OutOfRange {
+                what: "frozen rollout",
+                value: format!(
+                    "{} context numbers, {} action numbers, {samples} samples, {steps} steps",
+                    context.len(),
+                    actions.len()
+                ),
+                expected: format!(
+                    "{} context numbers ([{c}, {n}, {d}]), {samples} x {per_sample} action \
+                     numbers and at least one step",
+                    c * n * d
+                ),
+            });
+        }
+        let shared: Vec<Option<Vec<f32>>> = (0..steps).map(|k| self.shared(context, k)).collect();
+        let last = &context[(c - 1) * n * d..];
+        let grid = n * d;
+        let mut out = vec![0f32; samples * steps * grid];
+        let block = SAMPLES_PER_BLOCK;
+        out.par_chunks_mut(block * steps * grid)
+            .enumerate()
+            .for_each(|(i, out)| {
+                let s = out.len() / (steps * grid);
+                let actions = &actions[i * block * per_sample..][..s * per_sample];
+                let preds = self.block(&shared, last, actions, s, steps);
+                // [K][S, N, D] to [S, K, N, D].
+                for (k, pred) in preds.iter().enumerate() {
+                    for (i, row) in pred.chunks(grid).enumerate() {
+                        out[(i * steps + k) * grid..][..grid].copy_from_slice(row);
+                    }
+                }
+            });
+        Ok(out)
+    }
+
+    /// The context's part of the temporal layer at step `k`, bias included, `[N, H]`: its last
+    /// `C - k` grids through their columns of W (none once the window holds only predictions).
+    fn shared(&self, context: &[f32], k: usize) -> Option<Vec<f32>> {
+        let (c, n, d, h) = (self.context, self.tokens, self.dim, self.hidden);
+        let kept = c - k.min(c);
+        if kept == 0 {
+            return None;
+        }
+        let first = c - kept;
+        let x = gather(n, d, (first..c).map(|j| &context[j * n * d..][..n * d]));
+        let mut y = repeat(&self.temporal.1, n);
+        gemm_serial(
+            &mut y,
+            View::rows(&x, n, kept * d),
+            self.temporal_columns(0, kept).t(),
+            true,
+        );
+        debug_assert_eq!(y.len(), n * h);
+        Some(y)
+    }
+
+    /// Columns `[first, first + grids)` (in grids of D) of the temporal weight, `[H, grids D]`.
+    fn temporal_columns(&self, first: usize, grids: usize) -> View<'_> {
+        let cd = self.context * self.dim;
+        View {
+            data: &self.temporal.0[first * self.dim..],
+            rows: self.hidden,
+            cols: grids * self.dim,
+            rs: cd,
+            cs: 1,
+        }
+    }
+
+    /// `steps` predictions `[S, N, D]` each for a block of `s` samples.
+    fn block(
+        &self,
+        shared: &[Option<Vec<f32>>],
+        last_context: &[f32],
+        actions: &[f32],
+        s: usize,
+        steps: usize,
+    ) -> Vec<Vec<f32>> {
+        let (c, n, d, h, a) = (
+            self.context,
+            self.tokens,
+            self.dim,
+            self.hidden,
+            self.action_dim,
+        );
+        let rows = s * n;
+        let per_sample = (c + steps - 1) * a;
+        let mut preds: Vec<Vec<f32>> = Vec::with_capacity(steps);
+        for k in 0..steps {
+            let m = k.min(c);
+            // The temporal layer: the samples' own predictions through their columns of W,
+            // plus the context's part.
+            let mut pre = match (&shared[k], m) {
+                (Some(shared), 0) => {
+                    let mut y = Vec::with_capacity(rows * h);
+                    for _ in 0..s {
+                        y.extend_from_slice(shared);
+                    }
+                    y
+                }
+                (shared, _) => {
+                    let x = gather_samples(s, n, d, &preds[k - m..k]);
+                    let mut y = match shared {
+                        Some(_) => vec![0f32; rows * h],
+                        None => repeat(&self.temporal.1, rows),
+                    };
+                    gemm_serial(
+                        &mut y,
+                        View::rows(&x, rows, m * d),
+                        self.temporal_columns(c - m, m).t(),
+                        true,
+                    );
+                    if let Some(shared) = shared {
+                        vectorised(|| {
+                            for sample in y.chunks_mut(n * h) {
+                                for (y, &b) in sample.iter_mut().zip(shared) {
+                                    *y += b;
+                                }
+                            }
+                        });
+                    }
+                    y
+                }
+            };
+            // The actions of the window, then GELU.
+            match &self.action {
+                Some((w, b)) => {
+                    let mut x = Vec::with_capacity(s * c * a);
+                    for i in 0..s {
+                        x.extend_from_slice(&actions[i * per_sample + k * a..][..c * a]);
+                    }
+                    let mut act = repeat(b, s);
+                    gemm_serial(
+                        &mut act,
+                        View::rows(&x, s, c * a),
+                        View::rows(w, h, c * a).t(),
+                        true,
+                    );
+                    vectorised(|| {
+                        for (sample, act) in pre.chunks_mut(n * h).zip(act.chunks(h)) {
+                            for row in sample.chunks_mut(h) {
+                                for (p, &b) in row.iter_mut().zip(act) {
+                                    *p = gelu_forward(*p + b);
+                                }
+                            }
+                        }
+                    });
+                }
+                None => vectorised(|| pre.iter_mut().for_each(|p| *p = gelu_forward(*p))),
+            }
+            // Token mixing: h + gelu(M h_b + b), sample by sample.
+            let (mw, mb) = &self.mix;
+            let mut mixed = vec![0f32; rows * h];
+            let mut mpre = vec![0f32; n * h];
+            for (hs, out) in pre.chunks(n * h).zip(mixed.chunks_mut(n * h)) {
+                for (row, &bias) in mpre.chunks_mut(h).zip(mb) {
+                    row.fill(bias);
+                }
+                gemm_serial(&mut mpre, View::rows(mw, n, n), View::rows(hs, n, h), true);
+                vectorised(|| {
+                    for ((o, &p), &x) in out.iter_mut().zip(&mpre).zip(hs) {
+                        *o = x + gelu_forward(p);
+                    }
+                });
+            }
+            // The perceptron to the change of the latent, added to the last grid.
+            let (w1, b1) = &self.hidden_layer;
+            let mut hid = repeat(b1, rows);
+            gemm_serial(
+                &mut hid,
+                View::rows(&mixed, rows, h),
+                View::rows(w1, h, h).t(),
+                true,
+            );
+            vectorised(|| hid.iter_mut().for_each(|p| *p = gelu_forward(*p)));
+            let (w2, b2) = &self.out;
+            let mut delta = repeat(b2, rows);
+            gemm_serial(
+                &mut delta,
+                View::rows(&hid, rows, h),
+                View::rows(w2, d, h).t(),
+                true,
+            );
+            let next: Vec<f32> = match k {
+                0 => {
+                    let mut next = delta;
+                    vectorised(|| {
+                        for sample in next.chunks_mut(n * d) {
+                            for (x, &l) in sample.iter_mut().zip(last_context) {
+                                *x = l + *x;
+                            }
+                        }
+                    });
+                    next
+                }
+                _ => {
+                    let mut next = delta;
+                    vectorised(|| {
+                        for (x, &l) in next.iter_mut().zip(&preds[k - 1]) {
+                            *x = l + *x;
+                        }
+                    });
+                    next
+                }
+            };
+            preds.push(next);
+        }
+        preds
+    }
+}
+
+/// `rows` copies of `row`, one after another.
+fn repeat(row: &[f32], rows: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(row.len() * rows);
+    for _ in 0..rows {
+        out.extend_from_slice(row);
+    }
+    out
+}
+
+/// Each token's row of several grids `[N, D]`: `[N, grids D]`, grid after grid.
+fn gather<'a>(n: usize, d: usize, grids: impl Iterator<Item = &'a [f32]> + Clone) -> Vec<f32> {
+    let count = grids.clone().count();
+    let mut x = Vec::with_capacity(n * count * d);
+    for t in 0..n {
+        for grid in grids.clone() {
+            x.extend_from_slice(&grid[t * d..][..d]);
+        }
+    }
+    x
+}
+
+/// [`gather`] for each of `s` samples of the grids `[S, N, D]` in `grids`: `[S N, grids D]`.
+fn gather_samples(s: usize, n: usize, d: usize, grids: &[Vec<f32>]) -> Vec<f32> {
+    let mut x = Vec::with_capacity(s * n * grids.len() * d);
+    for i in 0..s {
+        for t in 0..n {
+            for grid in grids {
+                x.extend_from_slice(&grid[(i * n + t) * d..][..d]);
+            }
+        }
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device};
+    use candle_nn::{VarBuilder, VarMap};
+
+    use super::*;
+    use crate::models::init::init;
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// A predictor with trained-looking (not zero) weights, its context `[1, C, N, D]` and the
+    /// actions `[S, C + K - 1, A]` of `samples` sequences.
+    fn case(
+        (c, n, d, h, a): (usize, usize, usize, usize, usize),
+        samples: usize,
+        steps: usize,
+    ) -> (Predictor, VarMap, Tensor, Tensor) {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let predictor = Predictor::new(c, n, d, h, a, vb).unwrap();
+        init(&varmap, 7).unwrap();
+        let dev = Device::Cpu;
+        // Biases that are not zero, as after training (the initialisation's are).
+        for var in varmap.all_vars() {
+            if var.rank() == 1 {
+                var.set(&Tensor::randn(0f32, 0.3, var.shape(), &dev).unwrap())
+                    .unwrap();
+            }
+        }
+        let context = Tensor::randn(0f32, 1.0, (1, c, n, d), &dev).unwrap();
+        let actions = Tensor::randn(0f32, 1.0, (samples, c + steps - 1, a), &dev).unwrap();
+        (predictor, varmap, context, actions)
+    }
+
+    fn numbers(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1().unwrap()
+    }
+
+    /// The frozen rollout in pools of 1 and 3 threads against candle's: bit for bit when
+    /// `exact`, else within float rounding (and then the same bits for either pool).
+    fn against_candle(
+        dims: (usize, usize, usize, usize, usize),
+        samples: usize,
+        steps: usize,
+        exact: bool,
+    ) {
+        let (predictor, _varmap, context, actions) = case(dims, samples, steps);
+        let ours = numbers(&predictor.rollout(&context, &actions, steps).unwrap());
+        let frozen = predictor.freeze().unwrap();
+        let mut runs = Vec::new();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let fast = pool
+                .install(|| {
+                    frozen.rollout_shared(&numbers(&context), &numbers(&actions), samples, steps)
+                })
+                .unwrap();
+            assert_eq!(fast.len(), ours.len());
+            let differ = fast
+                .iter()
+                .zip(&ours)
+                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .count();
+            let worst = fast
+                .iter()
+                .zip(&ours)
+                .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
+                .fold(0f32, f32::max);
+            let what =
+                format!("dims {dims:?}, {samples} samples, {steps} steps, {threads} threads");
+            if exact {
+                assert_eq!(
+                    differ, 0,
+                    "{what}: {differ} numbers differ (by up to {worst})"
+                );
+            } else {
+                assert!(worst < 1e-5, "{what}: differences up to {worst}");
+            }
+            runs.push(bits(&fast));
+        }
+        assert_eq!(runs[0], runs[1], "the thread count changed bits");
+    }
+
+    #[test]
+    fn the_frozen_rollout_is_the_candle_rollout_to_the_bit() {
+        // The small preset's widths (16 tokens of 64, hidden 256, context 8), steps past the
+        // context, a last block shorter than the others (37 = 2 x 16 + 5).
+        against_candle((8, 16, 64, 256, 2), 37, 10, true);
+        // The planners' sample counts at the CEM default and at a tenth of its budget.
+        against_candle((8, 16, 64, 256, 2), 300, 5, true);
+        against_candle((8, 16, 64, 256, 2), 30, 5, true);
+        // Grids of 16 tokens or a multiple (every image size of the presets) keep the matrix
+        // kernel's rows in whole vectors; with 4 tokens the short block's rows do not, and the
+        // kernel's rounding may differ in the last place. Also a model without actions.
+        against_candle((3, 4, 8, 32, 2), 37, 5, false);
+        against_candle((3, 4, 8, 32, 0), 37, 5, false);
+    }
+
+    #[test]
+    fn bad_lengths_are_refused_with_the_expected_sizes() {
+        let (predictor, _varmap, context, actions) = case((3, 4, 8, 32, 2), 4, 2);
+        let frozen = predictor.freeze().unwrap();
+        let err = frozen
+            .rollout_shared(&numbers(&context), &numbers(&actions), 5, 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("frozen rollout") && err.contains("5 x 8"),
+            "{err}"
+        );
+        assert!(
+            frozen
+                .rollout_shared(&numbers(&context), &numbers(&actions), 4, 0)
+                .is_err()
+        );
+    }
+}
