@@ -36,13 +36,13 @@ fn setup(preset: &str) -> (Box<dyn WorldModel>, VarMap, Tensor, Tensor) {
     (model, varmap, context, actions)
 }
 
-#[divan::bench(args = PRESETS, sample_count = 10)]
+#[divan::bench(args = PRESETS, sample_count = 30)]
 fn candle_graph(bencher: divan::Bencher, preset: &str) {
     let (model, _varmap, context, actions) = setup(preset);
     bencher.bench_local(|| model.rollout(&context, &actions, HORIZON).unwrap());
 }
 
-#[divan::bench(args = PRESETS, sample_count = 10)]
+#[divan::bench(args = PRESETS, sample_count = 30)]
 fn frozen(bencher: divan::Bencher, preset: &str) {
     let (model, _varmap, context, actions) = setup(preset);
     let frozen = model.frozen_predictor().unwrap().unwrap();

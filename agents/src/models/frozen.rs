@@ -205,13 +205,16 @@ impl FrozenPredictor {
                         true,
                     );
                     if let Some(shared) = shared {
-                        vectorised(|| {
-                            for sample in y.chunks_mut(n * h) {
-                                for (y, &b) in sample.iter_mut().zip(shared) {
-                                    *y += b;
+                        vectorised(
+                            #[inline(always)]
+                            || {
+                                for sample in y.chunks_mut(n * h) {
+                                    for (y, &b) in sample.iter_mut().zip(shared) {
+                                        *y += b;
+                                    }
                                 }
-                            }
-                        });
+                            },
+                        );
                     }
                     y
                 }
@@ -230,17 +233,23 @@ impl FrozenPredictor {
                         View::rows(w, h, c * a).t(),
                         true,
                     );
-                    vectorised(|| {
-                        for (sample, act) in pre.chunks_mut(n * h).zip(act.chunks(h)) {
-                            for row in sample.chunks_mut(h) {
-                                for (p, &b) in row.iter_mut().zip(act) {
-                                    *p = gelu_forward(*p + b);
+                    vectorised(
+                        #[inline(always)]
+                        || {
+                            for (sample, act) in pre.chunks_mut(n * h).zip(act.chunks(h)) {
+                                for row in sample.chunks_mut(h) {
+                                    for (p, &b) in row.iter_mut().zip(act) {
+                                        *p = gelu_forward(*p + b);
+                                    }
                                 }
                             }
-                        }
-                    });
+                        },
+                    );
                 }
-                None => vectorised(|| pre.iter_mut().for_each(|p| *p = gelu_forward(*p))),
+                None => vectorised(
+                    #[inline(always)]
+                    || pre.iter_mut().for_each(|p| *p = gelu_forward(*p)),
+                ),
             }
             // Token mixing: h + gelu(M h_b + b), sample by sample.
             let (mw, mb) = &self.mix;
@@ -251,11 +260,14 @@ impl FrozenPredictor {
                     row.fill(bias);
                 }
                 gemm_serial(&mut mpre, View::rows(mw, n, n), View::rows(hs, n, h), true);
-                vectorised(|| {
-                    for ((o, &p), &x) in out.iter_mut().zip(&mpre).zip(hs) {
-                        *o = x + gelu_forward(p);
-                    }
-                });
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        for ((o, &p), &x) in out.iter_mut().zip(&mpre).zip(hs) {
+                            *o = x + gelu_forward(p);
+                        }
+                    },
+                );
             }
             // The perceptron to the change of the latent, added to the last grid.
             let (w1, b1) = &self.hidden_layer;
@@ -266,7 +278,10 @@ impl FrozenPredictor {
                 View::rows(w1, h, h).t(),
                 true,
             );
-            vectorised(|| hid.iter_mut().for_each(|p| *p = gelu_forward(*p)));
+            vectorised(
+                #[inline(always)]
+                || hid.iter_mut().for_each(|p| *p = gelu_forward(*p)),
+            );
             let (w2, b2) = &self.out;
             let mut delta = repeat(b2, rows);
             gemm_serial(
@@ -278,22 +293,28 @@ impl FrozenPredictor {
             let next: Vec<f32> = match k {
                 0 => {
                     let mut next = delta;
-                    vectorised(|| {
-                        for sample in next.chunks_mut(n * d) {
-                            for (x, &l) in sample.iter_mut().zip(last_context) {
-                                *x = l + *x;
+                    vectorised(
+                        #[inline(always)]
+                        || {
+                            for sample in next.chunks_mut(n * d) {
+                                for (x, &l) in sample.iter_mut().zip(last_context) {
+                                    *x = l + *x;
+                                }
                             }
-                        }
-                    });
+                        },
+                    );
                     next
                 }
                 _ => {
                     let mut next = delta;
-                    vectorised(|| {
-                        for (x, &l) in next.iter_mut().zip(&preds[k - 1]) {
-                            *x = l + *x;
-                        }
-                    });
+                    vectorised(
+                        #[inline(always)]
+                        || {
+                            for (x, &l) in next.iter_mut().zip(&preds[k - 1]) {
+                                *x = l + *x;
+                            }
+                        },
+                    );
                     next
                 }
             };

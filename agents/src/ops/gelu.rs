@@ -90,7 +90,10 @@ impl CustomOp1 for Gelu {
         out.par_chunks_mut(CHUNK)
             .zip(x.par_chunks(CHUNK))
             .for_each(|(o, x)| {
-                vectorised(|| o.iter_mut().zip(x).for_each(|(o, &x)| *o = forward(x)))
+                vectorised(
+                    #[inline(always)]
+                    || o.iter_mut().zip(x).for_each(|(o, &x)| *o = forward(x)),
+                )
             });
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
@@ -126,11 +129,14 @@ impl CustomOp2 for GeluGrad {
         out.par_chunks_mut(CHUNK)
             .zip(x.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
             .for_each(|(o, (x, g))| {
-                vectorised(|| {
-                    for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
-                        *o = derivative(x) * g;
-                    }
-                })
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
+                            *o = derivative(x) * g;
+                        }
+                    },
+                )
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }

@@ -87,14 +87,17 @@ impl CustomOp3 for LayerNorm {
         out.par_chunks_mut(BLOCK * d)
             .zip(x.par_chunks(BLOCK * d))
             .for_each(|(o, x)| {
-                vectorised(|| {
-                    for (o, x) in o.chunks_mut(d).zip(x.chunks(d)) {
-                        let (mean, s) = moments(x);
-                        for (((o, &x), &w), &b) in o.iter_mut().zip(x).zip(w).zip(b) {
-                            *o = (x - mean) / s * w + b;
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        for (o, x) in o.chunks_mut(d).zip(x.chunks(d)) {
+                            let (mean, s) = moments(x);
+                            for (((o, &x), &w), &b) in o.iter_mut().zip(x).zip(w).zip(b) {
+                                *o = (x - mean) / s * w + b;
+                            }
                         }
-                    }
-                })
+                    },
+                )
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
@@ -146,32 +149,35 @@ impl CustomOp3 for LayerNormGrad {
             .zip(partial.par_chunks_mut(2 * d))
             .zip(x.par_chunks(BLOCK * d).zip(g.par_chunks(BLOCK * d)))
             .for_each(|((dx, part), (x, g))| {
-                vectorised(|| {
-                    let (pw, pb) = part.split_at_mut(d);
-                    let mut xhat = vec![0f32; d];
-                    for ((dx, x), g) in dx.chunks_mut(d).zip(x.chunks(d)).zip(g.chunks(d)) {
-                        let (mean, s) = moments(x);
-                        let (mut m1, mut m2) = (0f32, 0f32);
-                        for (((h, &x), &g), &w) in xhat.iter_mut().zip(x).zip(g).zip(w) {
-                            *h = (x - mean) / s;
-                            let dh = g * w;
-                            m1 += dh;
-                            m2 += dh * *h;
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        let (pw, pb) = part.split_at_mut(d);
+                        let mut xhat = vec![0f32; d];
+                        for ((dx, x), g) in dx.chunks_mut(d).zip(x.chunks(d)).zip(g.chunks(d)) {
+                            let (mean, s) = moments(x);
+                            let (mut m1, mut m2) = (0f32, 0f32);
+                            for (((h, &x), &g), &w) in xhat.iter_mut().zip(x).zip(g).zip(w) {
+                                *h = (x - mean) / s;
+                                let dh = g * w;
+                                m1 += dh;
+                                m2 += dh * *h;
+                            }
+                            let (m1, m2) = (m1 / d as f32, m2 / d as f32);
+                            for ((((dx, &h), &g), &w), (pw, pb)) in dx
+                                .iter_mut()
+                                .zip(&xhat)
+                                .zip(g)
+                                .zip(w)
+                                .zip(pw.iter_mut().zip(pb.iter_mut()))
+                            {
+                                *dx = (g * w - m1 - h * m2) / s;
+                                *pw += g * h;
+                                *pb += g;
+                            }
                         }
-                        let (m1, m2) = (m1 / d as f32, m2 / d as f32);
-                        for ((((dx, &h), &g), &w), (pw, pb)) in dx
-                            .iter_mut()
-                            .zip(&xhat)
-                            .zip(g)
-                            .zip(w)
-                            .zip(pw.iter_mut().zip(pb.iter_mut()))
-                        {
-                            *dx = (g * w - m1 - h * m2) / s;
-                            *pw += g * h;
-                            *pb += g;
-                        }
-                    }
-                })
+                    },
+                )
             });
         for part in partial.chunks(2 * d) {
             for (o, &v) in dwb.iter_mut().zip(part) {

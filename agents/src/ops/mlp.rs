@@ -139,13 +139,21 @@ impl CustomOp2 for Mlp {
         act.par_chunks_mut(CHUNK)
             .zip(pre.par_chunks(CHUNK))
             .for_each(|(a, p)| {
-                vectorised(|| a.iter_mut().zip(p).for_each(|(a, &p)| *a = forward(p)))
+                vectorised(
+                    #[inline(always)]
+                    || a.iter_mut().zip(p).for_each(|(a, &p)| *a = forward(p)),
+                )
             });
         let mut y = repeat_rows(b2, rows);
         if residual {
             y.par_chunks_mut(CHUNK)
                 .zip(x.par_chunks(CHUNK))
-                .for_each(|(y, x)| vectorised(|| y.iter_mut().zip(x).for_each(|(y, &x)| *y += x)));
+                .for_each(|(y, x)| {
+                    vectorised(
+                        #[inline(always)]
+                        || y.iter_mut().zip(x).for_each(|(y, &x)| *y += x),
+                    )
+                });
         }
         gemm_into(
             &mut y,
@@ -231,11 +239,14 @@ impl CustomOp3 for MlpGrad {
         da.par_chunks_mut(CHUNK)
             .zip(pre.par_chunks(CHUNK))
             .for_each(|(da, p)| {
-                vectorised(|| {
-                    da.iter_mut()
-                        .zip(p)
-                        .for_each(|(da, &p)| *da *= derivative(p))
-                })
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        da.iter_mut()
+                            .zip(p)
+                            .for_each(|(da, &p)| *da *= derivative(p))
+                    },
+                )
             });
         gemm_into(
             dw1,

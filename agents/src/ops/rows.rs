@@ -73,19 +73,22 @@ pub(crate) fn map_added_rows(
         .enumerate()
         .for_each(|(task, (o, (x, e)))| {
             let first = task * rows_per_task;
-            vectorised(|| {
-                for (i, ((o, x), e)) in o
-                    .chunks_mut(r)
-                    .zip(x.chunks(r))
-                    .zip(e.chunks(r))
-                    .enumerate()
-                {
-                    let b = &b[((first + i) / q) * r..][..r];
-                    for (((o, &x), &e), &b) in o.iter_mut().zip(x).zip(e).zip(b) {
-                        *o = f(x + b, e);
+            vectorised(
+                #[inline(always)]
+                || {
+                    for (i, ((o, x), e)) in o
+                        .chunks_mut(r)
+                        .zip(x.chunks(r))
+                        .zip(e.chunks(r))
+                        .enumerate()
+                    {
+                        let b = &b[((first + i) / q) * r..][..r];
+                        for (((o, &x), &e), &b) in o.iter_mut().zip(x).zip(e).zip(b) {
+                            *o = f(x + b, e);
+                        }
                     }
-                }
-            })
+                },
+            )
         });
     out
 }
@@ -146,14 +149,17 @@ pub(crate) fn sum_middle_cpu(x: &[f32], p: usize, q: usize, r: usize) -> Vec<f32
         .enumerate()
         .for_each(|(i, acc)| {
             let (pi, bi) = (i / blocks, i % blocks);
-            vectorised(|| {
-                for qi in bi * BLOCK..((bi + 1) * BLOCK).min(q) {
-                    let row = &x[(pi * q + qi) * r..][..r];
-                    for (a, &v) in acc.iter_mut().zip(row) {
-                        *a += v;
+            vectorised(
+                #[inline(always)]
+                || {
+                    for qi in bi * BLOCK..((bi + 1) * BLOCK).min(q) {
+                        let row = &x[(pi * q + qi) * r..][..r];
+                        for (a, &v) in acc.iter_mut().zip(row) {
+                            *a += v;
+                        }
                     }
-                }
-            })
+                },
+            )
         });
     if blocks == 1 {
         return partial;

@@ -83,11 +83,14 @@ impl CustomOp2 for Mix {
                     row.fill(bias);
                 }
                 gemm_serial(pre, View::rows(w, n, n), View::rows(h, n, hid), true);
-                vectorised(|| {
-                    for ((o, &p), &h) in out.iter_mut().zip(pre.iter()).zip(h) {
-                        *o = h + forward(p);
-                    }
-                });
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        for ((o, &p), &h) in out.iter_mut().zip(pre.iter()).zip(h) {
+                            *o = h + forward(p);
+                        }
+                    },
+                );
             });
         *self.saved.lock().expect("token_mix: poisoned") = Some(pre);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
@@ -152,11 +155,14 @@ impl CustomOp3 for MixGrad {
             .zip(g.par_chunks(n * hid).zip(pre.par_chunks(n * hid)))
             .for_each(|(((dh, part), h), (g, pre))| {
                 let mut da = super::zeroed(g.len());
-                vectorised(|| {
-                    for ((da, &g), &p) in da.iter_mut().zip(g).zip(pre) {
-                        *da = g * derivative(p);
-                    }
-                });
+                vectorised(
+                    #[inline(always)]
+                    || {
+                        for ((da, &g), &p) in da.iter_mut().zip(g).zip(pre) {
+                            *da = g * derivative(p);
+                        }
+                    },
+                );
                 dh.copy_from_slice(g);
                 gemm_serial(dh, View::rows(w, n, n).t(), View::rows(&da, n, hid), true);
                 let (dw, db) = part.split_at_mut(n * n);
