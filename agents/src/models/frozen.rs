@@ -290,6 +290,7 @@ impl FrozenPredictor {
                 View::rows(w2, d, h).t(),
                 true,
             );
+            // The last grid plus the change (IEEE addition commutes: the graph's `last + delta`).
             let next: Vec<f32> = match k {
                 0 => {
                     let mut next = delta;
@@ -298,7 +299,7 @@ impl FrozenPredictor {
                         || {
                             for sample in next.chunks_mut(n * d) {
                                 for (x, &l) in sample.iter_mut().zip(last_context) {
-                                    *x = l + *x;
+                                    *x += l;
                                 }
                             }
                         },
@@ -311,7 +312,7 @@ impl FrozenPredictor {
                         #[inline(always)]
                         || {
                             for (x, &l) in next.iter_mut().zip(&preds[k - 1]) {
-                                *x = l + *x;
+                                *x += l;
                             }
                         },
                     );
