@@ -8,7 +8,11 @@
 //! the core's cache, and the blocks run in parallel. Each block does the arithmetic of
 //! [`Predictor::rollout`] in the same order (the same matrix kernels, the same element
 //! functions, the same additions), so the predictions are the candle rollout's to the bit and do
-//! not depend on the number of threads (tested below and in `tests/planning.rs`).
+//! not depend on the number of threads (tested below and in `planning::latent`). The one
+//! exception, also tested: with grids of fewer than 16 tokens, or a number that is not a
+//! multiple of 16 (no preset's: 32x32 images in patches of 8 give 16), a block's short last rows
+//! can meet another branch of the matrix kernel than the whole batch's and round differently in
+//! the last place.
 
 use candle_core::Tensor;
 use rayon::prelude::*;
