@@ -123,9 +123,9 @@ impl Objective for LatentObjective<'_> {
             // The past actions before each sample's plan, then the rollout outside the graph:
             // the same predictions as `cost_tensor`'s, to the bit.
             let mut all = Vec::with_capacity(samples * (frozen.past.len() + h * a));
-            for plan in actions.chunks(h * a) {
+            for i in 0..samples {
                 all.extend_from_slice(&frozen.past);
-                all.extend_from_slice(plan);
+                all.extend_from_slice(&actions[i * h * a..][..h * a]);
             }
             let predicted = frozen
                 .predictor
