@@ -230,13 +230,7 @@ impl FrozenPredictor {
                     for i in 0..s {
                         x.extend_from_slice(&actions[i * per_sample + k * a..][..c * a]);
                     }
-                    let mut act = repeat(b, s);
-                    gemm_serial(
-                        &mut act,
-                        View::rows(&x, s, c * a),
-                        View::rows(w, h, c * a).t(),
-                        true,
-                    );
+                    let act = dense(&x, s, (w, b));
                     vectorised(
                         #[inline(always)]
                         || {
@@ -275,58 +269,44 @@ impl FrozenPredictor {
             }
             // The perceptron to the change of the latent, added to the last grid.
             let (w1, b1) = &self.hidden_layer;
-            let mut hid = repeat(b1, rows);
-            gemm_serial(
-                &mut hid,
-                View::rows(&mixed, rows, h),
-                View::rows(w1, h, h).t(),
-                true,
-            );
+            let mut hid = dense(&mixed, rows, (w1, b1));
             vectorised(
                 #[inline(always)]
                 || hid.iter_mut().for_each(|p| *p = gelu_forward(*p)),
             );
             let (w2, b2) = &self.out;
-            let mut delta = repeat(b2, rows);
-            gemm_serial(
-                &mut delta,
-                View::rows(&hid, rows, h),
-                View::rows(w2, d, h).t(),
-                true,
+            let mut next = dense(&hid, rows, (w2, b2));
+            // The last grid plus the change (IEEE addition commutes: the graph's `last + delta`):
+            // the context's last grid for every sample at the first step, then each sample's own.
+            let last = preds.last();
+            vectorised(
+                #[inline(always)]
+                || {
+                    for (i, sample) in next.chunks_mut(n * d).enumerate() {
+                        let l = last.map_or(last_context, |p| &p[i * n * d..][..n * d]);
+                        for (x, &l) in sample.iter_mut().zip(l) {
+                            *x += l;
+                        }
+                    }
+                },
             );
-            // The last grid plus the change (IEEE addition commutes: the graph's `last + delta`).
-            let next: Vec<f32> = match k {
-                0 => {
-                    let mut next = delta;
-                    vectorised(
-                        #[inline(always)]
-                        || {
-                            for sample in next.chunks_mut(n * d) {
-                                for (x, &l) in sample.iter_mut().zip(last_context) {
-                                    *x += l;
-                                }
-                            }
-                        },
-                    );
-                    next
-                }
-                _ => {
-                    let mut next = delta;
-                    vectorised(
-                        #[inline(always)]
-                        || {
-                            for (x, &l) in next.iter_mut().zip(&preds[k - 1]) {
-                                *x += l;
-                            }
-                        },
-                    );
-                    next
-                }
-            };
             preds.push(next);
         }
         preds
     }
+}
+
+/// `x [rows, in] W^T + b` for `W [out, in]`, on this thread.
+fn dense(x: &[f32], rows: usize, (w, b): (&[f32], &[f32])) -> Vec<f32> {
+    let (out, inp) = (b.len(), w.len() / b.len().max(1));
+    let mut y = repeat(b, rows);
+    gemm_serial(
+        &mut y,
+        View::rows(x, rows, inp),
+        View::rows(w, out, inp).t(),
+        true,
+    );
+    y
 }
 
 /// `rows` copies of `row`, one after another.
