@@ -257,6 +257,10 @@ pub struct PlanArgs {
     /// Steps planned ahead (default: the task's).
     #[arg(long)]
     pub horizon: Option<usize>,
+    /// Actions executed from each plan before replanning, 1 to the horizon (default 1; DINO-WM's
+    /// MPC executes its whole 5-step plan).
+    #[arg(long)]
+    pub replan_every: Option<usize>,
     /// Episodes.
     #[arg(long, default_value_t = 10)]
     pub episodes: u64,

@@ -186,6 +186,7 @@ impl RunConfig {
                 distance: moravec_agents::planning::Distance::L2,
                 all_steps: true,
                 horizon: None,
+                replan_every: None,
             },
         })
     }

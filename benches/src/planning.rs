@@ -9,7 +9,7 @@ use candle_core::Device;
 use moravec_agents::models::WorldModel;
 use moravec_agents::planning::{
     Agent, Cem, CemConfig, Distance, EpisodeResult, GradientConfig, GradientDescent, ImageOracle,
-    ModelController, Mppi, MppiConfig, Oracle, Planner, RandomController, run_episode,
+    ModelController, Mppi, MppiConfig, Oracle, Planner, RandomController, Receding, run_episode,
 };
 use moravec_sim::render::Frame;
 use moravec_sim::task::TaskSpec;
@@ -43,6 +43,10 @@ pub struct PlanConfig {
     /// Steps planned ahead, when not each task's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub horizon: Option<usize>,
+    /// Actions executed from each plan before the next one (absent: 1, replanning after every
+    /// action; DINO-WM's MPC executes its whole 5-step plan). At most the horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replan_every: Option<usize>,
 }
 
 impl PlanConfig {
@@ -77,6 +81,21 @@ impl PlanConfig {
                 value: h.to_string(),
                 expected: "1 to 200 steps".into(),
             });
+        }
+        if let Some(k) = self.replan_every {
+            for t in &self.tasks {
+                let horizon = self
+                    .horizon
+                    .or_else(|| moravec_sim::task::find(t).ok().map(|t| t.horizon))
+                    .unwrap_or(1);
+                if !(1..=horizon).contains(&k) {
+                    return Err(HarnessError::Invalid {
+                        what: "plan.replan_every".into(),
+                        value: k.to_string(),
+                        expected: format!("1 to the horizon of {t} ({horizon} steps)"),
+                    });
+                }
+            }
         }
         if self.budget.is_nan() || self.budget <= 0.0 || self.budget > 10.0 {
             return Err(HarnessError::Invalid {
@@ -298,6 +317,7 @@ pub fn run_cell(
     let mut seconds = 0.0;
     let mut per_episode = Vec::with_capacity(config.episodes as usize);
     let horizon = config.horizon.unwrap_or(task.horizon);
+    let receding = || Receding::new(config.replan_every.unwrap_or(1));
     for i in 0..config.episodes {
         let mut episode = task.episode(seed, i, size)?;
         let result = match actor {
@@ -306,7 +326,8 @@ pub fn run_cell(
                 run_episode(&mut *episode, Agent::Observer(&mut c))?
             }
             Actor::Oracle => {
-                let mut o = Oracle::new(config.planner(planner_name, seed ^ i)?, horizon);
+                let mut o = Oracle::new(config.planner(planner_name, seed ^ i)?, horizon)
+                    .with_receding(receding()?);
                 run_episode(&mut *episode, Agent::Oracle(&mut o))?
             }
             Actor::ImageOracle(space) => {
@@ -317,7 +338,8 @@ pub fn run_cell(
                     config.all_steps,
                     *space,
                     device.clone(),
-                );
+                )
+                .with_receding(receding()?);
                 run_episode(&mut *episode, Agent::Oracle(&mut o))?
             }
             Actor::Model(model) => {
@@ -328,7 +350,8 @@ pub fn run_cell(
                     config.distance,
                     config.all_steps,
                     device.clone(),
-                );
+                )
+                .with_receding(receding()?);
                 run_episode(&mut *episode, Agent::Observer(&mut c))?
             }
         };

@@ -540,6 +540,8 @@ fn plan_runs_baselines_and_names_bad_input() {
             "l1",
             "--horizon",
             "3",
+            "--replan-every",
+            "3",
             "--csv",
             "p.csv",
         ],
@@ -582,6 +584,30 @@ fn plan_runs_baselines_and_names_bad_input() {
         (
             vec!["--task", "reach", "--model", "oracle", "--horizon", "0"],
             "plan.horizon",
+        ),
+        (
+            vec![
+                "--task",
+                "reach",
+                "--model",
+                "oracle",
+                "--replan-every",
+                "6",
+            ],
+            "plan.replan_every = 6 is not valid: expected 1 to the horizon of reach (5 steps)",
+        ),
+        (
+            vec![
+                "--task",
+                "reach",
+                "--model",
+                "oracle",
+                "--horizon",
+                "2",
+                "--replan-every",
+                "0",
+            ],
+            "plan.replan_every = 0 is not valid",
         ),
         (
             vec![

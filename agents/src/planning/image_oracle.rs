@@ -12,7 +12,7 @@ use moravec_sim::render::Frame;
 use moravec_sim::task::TaskEpisode;
 
 use super::latent::score;
-use super::{Distance, Objective, Planner, Privileged};
+use super::{Distance, Objective, Planner, Privileged, Receding};
 use crate::error::Result;
 use crate::models::WorldModel;
 
@@ -24,7 +24,7 @@ pub struct ImageOracle<'a> {
     /// Steps planned ahead.
     pub horizon: usize,
     scoring: Scoring<'a>,
-    warm: Option<Vec<f32>>,
+    receding: Receding,
 }
 
 /// How frames are compared with the goal image.
@@ -55,8 +55,13 @@ impl<'a> ImageOracle<'a> {
                 space,
                 device,
             },
-            warm: None,
+            receding: Receding::default(),
         }
+    }
+
+    /// The same oracle executing `receding`'s number of actions per plan.
+    pub fn with_receding(self, receding: Receding) -> Self {
+        Self { receding, ..self }
     }
 }
 
@@ -111,17 +116,21 @@ impl Objective for FramesObjective<'_, '_> {
 impl Privileged for ImageOracle<'_> {
     fn act(&mut self, task: &mut dyn TaskEpisode) -> Result<Vec<f32>> {
         let a = task.action_dim();
-        let goal = self.scoring.embed(&[std::slice::from_ref(task.goal())])?;
-        let mut objective = FramesObjective {
-            scoring: &self.scoring,
-            task,
-            horizon: self.horizon,
-            goal,
-        };
-        let plan = self
-            .planner
-            .plan_sampled(&mut objective, self.warm.as_deref())?;
-        self.warm = Some(plan.shifted(a));
-        Ok(plan.first(a).to_vec())
+        let Self {
+            planner,
+            horizon,
+            scoring,
+            receding,
+        } = self;
+        receding.next(a, |warm| {
+            let goal = scoring.embed(&[std::slice::from_ref(task.goal())])?;
+            let mut objective = FramesObjective {
+                scoring,
+                task,
+                horizon: *horizon,
+                goal,
+            };
+            planner.plan_sampled(&mut objective, warm)
+        })
     }
 }

@@ -20,6 +20,7 @@ pub mod latent;
 pub mod mpc;
 pub mod mppi;
 mod normal;
+pub mod receding;
 
 pub use cem::{Cem, CemConfig};
 pub use gradient::{GradientConfig, GradientDescent};
@@ -30,6 +31,7 @@ pub use mpc::{
     RandomController, View, run_episode,
 };
 pub use mppi::{Mppi, MppiConfig};
+pub use receding::Receding;
 
 use candle_core::Tensor;
 
@@ -71,8 +73,19 @@ impl Plan {
     /// The sequence shifted one step (drop the first action, repeat the last): the warm start of
     /// the next replanning.
     pub fn shifted(&self, action_dim: usize) -> Vec<f32> {
-        let mut next = self.actions[action_dim..].to_vec();
-        next.extend_from_slice(&self.actions[self.actions.len() - action_dim..]);
+        self.shifted_by(1, action_dim)
+    }
+
+    /// The sequence shifted `k` steps (drop the first `k` actions, repeat the last `k` times):
+    /// the warm start after executing `k` actions of this plan.
+    pub fn shifted_by(&self, k: usize, action_dim: usize) -> Vec<f32> {
+        let n = self.actions.len();
+        let k = (k * action_dim).min(n);
+        let last = &self.actions[n - action_dim..];
+        let mut next = self.actions[k..].to_vec();
+        for _ in 0..k / action_dim.max(1) {
+            next.extend_from_slice(last);
+        }
         next
     }
 }

@@ -1,4 +1,5 @@
-//! Model-predictive control on a planning task: plan, take the first action, observe, replan.
+//! Model-predictive control on a planning task: plan, take the first action (or the first few,
+//! see [`Receding`]), observe, replan.
 //!
 //! What a controller sees is a [`View`]: the frames so far, the actions taken, the goal image.
 //! No true state is in it; only the [`Oracle`], the baseline that uses the simulator itself as
@@ -14,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{
     Cem, Differentiable, Distance, GradientDescent, LatentObjective, Mppi, Objective, Plan,
+    Receding,
 };
 use crate::error::{AgentError, Result};
 use crate::models::WorldModel;
@@ -167,17 +169,22 @@ pub struct Oracle {
     pub planner: Planner,
     /// Steps planned ahead.
     pub horizon: usize,
-    warm: Option<Vec<f32>>,
+    receding: Receding,
 }
 
 impl Oracle {
-    /// An oracle planning `horizon` steps ahead.
+    /// An oracle planning `horizon` steps ahead, replanning after every action.
     pub fn new(planner: Planner, horizon: usize) -> Self {
         Self {
             planner,
             horizon,
-            warm: None,
+            receding: Receding::default(),
         }
+    }
+
+    /// The same oracle executing `receding`'s number of actions per plan.
+    pub fn with_receding(self, receding: Receding) -> Self {
+        Self { receding, ..self }
     }
 }
 
@@ -205,15 +212,10 @@ impl Objective for SimObjective<'_> {
 impl Privileged for Oracle {
     fn act(&mut self, task: &mut dyn TaskEpisode) -> Result<Vec<f32>> {
         let a = task.action_dim();
-        let mut objective = SimObjective {
-            task,
-            horizon: self.horizon,
-        };
-        let plan = self
-            .planner
-            .plan_sampled(&mut objective, self.warm.as_deref())?;
-        self.warm = Some(plan.shifted(a));
-        Ok(plan.first(a).to_vec())
+        let (planner, horizon) = (&mut self.planner, self.horizon);
+        self.receding.next(a, |warm| {
+            planner.plan_sampled(&mut SimObjective { task, horizon }, warm)
+        })
     }
 }
 
@@ -230,7 +232,7 @@ pub struct ModelController<'a> {
     /// Score every predicted step, not only the last.
     pub all_steps: bool,
     device: Device,
-    warm: Option<Vec<f32>>,
+    receding: Receding,
 }
 
 impl<'a> ModelController<'a> {
@@ -250,8 +252,14 @@ impl<'a> ModelController<'a> {
             distance,
             all_steps,
             device,
-            warm: None,
+            receding: Receding::default(),
         }
+    }
+
+    /// The same controller executing `receding`'s number of actions per plan (replanning after
+    /// every action by default).
+    pub fn with_receding(self, receding: Receding) -> Self {
+        Self { receding, ..self }
     }
 }
 
@@ -276,37 +284,44 @@ impl Controller for ModelController<'_> {
                 expected: format!("the task's {a}"),
             });
         }
-        // Before C frames exist, the first frame stands for the ones not yet seen, and the
-        // actions before it are zero.
-        let n = view.frames.len();
-        let context: Vec<&Frame> = (0..c)
-            .map(|i| &view.frames[(n + i).saturating_sub(c)])
-            .collect();
-        let mut past = Vec::with_capacity((c - 1) * a);
-        for i in 0..c - 1 {
-            let k = (view.actions.len() + i + 1).checked_sub(c);
-            match k.and_then(|k| view.actions.get(k)) {
-                Some(act) => past.extend_from_slice(act),
-                None => past.extend(std::iter::repeat_n(0.0, a)),
+        let Self {
+            model,
+            planner,
+            horizon,
+            distance,
+            all_steps,
+            device,
+            receding,
+        } = self;
+        receding.next(a, |warm| {
+            // Before C frames exist, the first frame stands for the ones not yet seen, and the
+            // actions before it are zero.
+            let n = view.frames.len();
+            let context: Vec<&Frame> = (0..c)
+                .map(|i| &view.frames[(n + i).saturating_sub(c)])
+                .collect();
+            let mut past = Vec::with_capacity((c - 1) * a);
+            for i in 0..c - 1 {
+                let k = (view.actions.len() + i + 1).checked_sub(c);
+                match k.and_then(|k| view.actions.get(k)) {
+                    Some(act) => past.extend_from_slice(act),
+                    None => past.extend(std::iter::repeat_n(0.0, a)),
+                }
             }
-        }
-        let frames = frames_tensor(&context, &self.device)?;
-        let past = Tensor::from_vec(past, (1, c - 1, a), &self.device)?;
-        let goal = frames_tensor(&[view.goal], &self.device)?;
-        let mut objective = LatentObjective::new(
-            self.model,
-            &frames,
-            &past,
-            &goal,
-            self.horizon,
-            (-view.max_action, view.max_action),
-            self.distance,
-            self.all_steps,
-        )?;
-        let plan = self
-            .planner
-            .plan(&mut objective, self.warm.as_deref(), &self.device)?;
-        self.warm = Some(plan.shifted(a));
-        Ok(plan.first(a).to_vec())
+            let frames = frames_tensor(&context, device)?;
+            let past = Tensor::from_vec(past, (1, c - 1, a), &*device)?;
+            let goal = frames_tensor(&[view.goal], device)?;
+            let mut objective = LatentObjective::new(
+                *model,
+                &frames,
+                &past,
+                &goal,
+                *horizon,
+                (-view.max_action, view.max_action),
+                *distance,
+                *all_steps,
+            )?;
+            planner.plan(&mut objective, warm, device)
+        })
     }
 }

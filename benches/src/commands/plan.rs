@@ -28,6 +28,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         distance: args.distance,
         all_steps: true,
         horizon: args.horizon,
+        replan_every: args.replan_every,
     };
     config.validate()?;
     let built;
