@@ -254,6 +254,10 @@ pub struct PlanArgs {
     /// Distance to the goal in the planning space: l2 or l1 (mean over the scored steps).
     #[arg(long, default_value = "l2", value_parser = parse_distance)]
     pub distance: moravec_agents::planning::Distance,
+    /// Predicted steps scored against the goal: all (the mean over the horizon) or last
+    /// (DINO-WM's `mode: last`).
+    #[arg(long, default_value = "all", value_parser = parse_score)]
+    pub score: ScoredSteps,
     /// Steps planned ahead (default: the task's).
     #[arg(long)]
     pub horizon: Option<usize>,
@@ -289,6 +293,24 @@ pub struct PlanArgs {
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+}
+
+/// Which predicted steps a plan is scored on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoredSteps {
+    /// Every step of the horizon.
+    All,
+    /// The last one.
+    Last,
+}
+
+/// `--score`: all or last.
+fn parse_score(s: &str) -> Result<ScoredSteps, String> {
+    match s {
+        "all" => Ok(ScoredSteps::All),
+        "last" => Ok(ScoredSteps::Last),
+        other => Err(format!("{other}: expected all or last")),
+    }
 }
 
 /// `--distance`: l1 or l2.

@@ -542,6 +542,8 @@ fn plan_runs_baselines_and_names_bad_input() {
             "3",
             "--replan-every",
             "3",
+            "--score",
+            "last",
             "--csv",
             "p.csv",
         ],
@@ -580,6 +582,10 @@ fn plan_runs_baselines_and_names_bad_input() {
         (
             vec!["--task", "reach", "--model", "oracle", "--distance", "l3"],
             "l3: expected l1 or l2",
+        ),
+        (
+            vec!["--task", "reach", "--model", "oracle", "--score", "first"],
+            "first: expected all or last",
         ),
         (
             vec!["--task", "reach", "--model", "oracle", "--horizon", "0"],

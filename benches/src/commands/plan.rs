@@ -8,7 +8,7 @@ use moravec_bench::planning::{
     Actor, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, run_cell,
 };
 
-use crate::cli::PlanArgs;
+use crate::cli::{PlanArgs, ScoredSteps};
 use crate::output::{append_csv, progress};
 
 /// Runs `bench plan`.
@@ -26,7 +26,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         episodes: args.episodes,
         budget: args.budget,
         distance: args.distance,
-        all_steps: true,
+        all_steps: args.score == ScoredSteps::All,
         horizon: args.horizon,
         replan_every: args.replan_every,
     };
