@@ -280,6 +280,9 @@ pub struct PlanArgs {
     /// CSV the row is appended to.
     #[arg(long, default_value = "results/planning.csv")]
     pub csv: PathBuf,
+    /// The rows' `run` column: tells settings apart in one CSV (`--run replan5`).
+    #[arg(long, default_value = "cli", value_parser = parse_label)]
+    pub run: String,
     /// Write the first episode beside its goal image as an animated GIF here.
     #[arg(long)]
     pub gif: Option<PathBuf>,
@@ -293,6 +296,18 @@ pub struct PlanArgs {
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+}
+
+/// `--run`: a label of letters, digits and `-_.+[]=`, 1 to 64 characters.
+fn parse_label(s: &str) -> Result<String, String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-_.+[]=".contains(c);
+    if (1..=64).contains(&s.len()) && s.chars().all(ok) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{s:?}: expected 1 to 64 letters, digits or -_.+[]="
+        ))
+    }
 }
 
 /// Which predicted steps a plan is scored on.

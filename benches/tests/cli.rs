@@ -544,6 +544,8 @@ fn plan_runs_baselines_and_names_bad_input() {
             "3",
             "--score",
             "last",
+            "--run",
+            "last-step",
             "--csv",
             "p.csv",
         ],
@@ -556,7 +558,7 @@ fn plan_runs_baselines_and_names_bad_input() {
     assert!(lines[0].starts_with("run,model,planner,task,episodes,successes"));
     assert!(lines[1].starts_with("cli,random,none,reach,2,"));
     assert!(lines[2].starts_with("cli,oracle,cem,reach,1,"));
-    assert!(lines[3].starts_with("cli,image-oracle,cem,reach,1,"));
+    assert!(lines[3].starts_with("last-step,image-oracle,cem,reach,1,"));
     assert_eq!(&fs::read(tmp.path().join("p.gif")).unwrap()[..6], b"GIF89a");
     for (args, expect) in [
         (vec!["--task", "fly", "--model", "random"], "fly"),
@@ -586,6 +588,10 @@ fn plan_runs_baselines_and_names_bad_input() {
         (
             vec!["--task", "reach", "--model", "oracle", "--score", "first"],
             "first: expected all or last",
+        ),
+        (
+            vec!["--task", "reach", "--model", "oracle", "--run", "a,b"],
+            "\"a,b\": expected 1 to 64 letters, digits or -_.+[]=",
         ),
         (
             vec!["--task", "reach", "--model", "oracle", "--horizon", "0"],

@@ -106,12 +106,12 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         },
     )?;
     bar.finish_and_clear();
-    append_csv(&args.csv, &PLANNING_HEADER, &[row.record("cli")])?;
+    append_csv(&args.csv, &PLANNING_HEADER, &[row.record(&args.run)])?;
     if let Some(path) = &args.episodes_csv {
         append_csv(
             path,
             &EPISODES_HEADER,
-            &row.episode_records("cli", args.seed),
+            &row.episode_records(&args.run, args.seed),
         )?;
     }
     println!(
