@@ -2,14 +2,15 @@
 //! are sound), random actions do not; the image oracle (the simulator's frames against the goal
 //! image) steers towards the goal.
 
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use moravec_agents::models::{ModelConfig, find, init::init};
 use moravec_agents::planning::{
-    Agent, Cem, CemConfig, Distance, ImageOracle, Oracle, Planner, RandomController, run_episode,
+    Agent, Cem, CemConfig, Controller, Distance, ImageOracle, LatentObjective, ModelController,
+    Oracle, Planner, RandomController, Receding, View, run_episode,
 };
 use moravec_sim::render::Frame;
-use moravec_sim::task::{CART_PUSH, REACH, TaskSpec};
+use moravec_sim::task::{CART_PUSH, Judgement, REACH, TaskEpisode, TaskSpec};
 
 /// Successes of the oracle (CEM with `samples` x `iterations` at the task's horizon) or of
 /// random actions over the first `episodes` episodes of each of two seeds.
@@ -138,4 +139,160 @@ fn the_image_oracle_scores_frames_in_a_model_space() {
     let result = run_episode(&mut *episode, Agent::Oracle(&mut o)).unwrap();
     assert_eq!(result.frames.len(), REACH.budget + 1);
     assert!(result.judgement.distance.is_finite());
+}
+
+/// A task episode that counts how often the simulator is asked to imagine: once per planner
+/// iteration, so the count says how many plans were made.
+struct Counting<'a> {
+    inner: &'a mut dyn TaskEpisode,
+    imagined: usize,
+}
+
+impl TaskEpisode for Counting<'_> {
+    fn spec(&self) -> &'static TaskSpec {
+        self.inner.spec()
+    }
+    fn action_dim(&self) -> usize {
+        self.inner.action_dim()
+    }
+    fn max_action(&self) -> f32 {
+        self.inner.max_action()
+    }
+    fn frame(&mut self) -> Frame {
+        self.inner.frame()
+    }
+    fn goal(&self) -> &Frame {
+        self.inner.goal()
+    }
+    fn step(&mut self, action: &[f32]) -> moravec_sim::error::Result<Frame> {
+        self.inner.step(action)
+    }
+    fn steps_taken(&self) -> usize {
+        self.inner.steps_taken()
+    }
+    fn judge(&self) -> Judgement {
+        self.inner.judge()
+    }
+    fn imagine_distances(&mut self, actions: &[f32], samples: usize) -> Vec<f32> {
+        self.imagined += 1;
+        self.inner.imagine_distances(actions, samples)
+    }
+    fn imagine_frames(&mut self, actions: &[f32], samples: usize) -> Vec<Vec<Frame>> {
+        self.imagined += 1;
+        self.inner.imagine_frames(actions, samples)
+    }
+}
+
+#[test]
+fn the_oracles_plan_once_per_executed_stretch_of_the_receding_horizon() {
+    // Reach: a budget of 30 actions and a horizon of 5. Executing 5 actions per plan makes 6
+    // plans, replanning after every action 30.
+    let count = |image: bool, every: usize| {
+        let mut episode = REACH.episode(0, 0, 16).unwrap();
+        let mut counting = Counting {
+            inner: &mut *episode,
+            imagined: 0,
+        };
+        let receding = Receding::new(every).unwrap();
+        let result = if image {
+            let mut o = ImageOracle::new(
+                small_cem(3, 8, 2),
+                REACH.horizon,
+                Distance::L2,
+                true,
+                None,
+                Device::Cpu,
+            )
+            .with_receding(receding);
+            run_episode(&mut counting, Agent::Oracle(&mut o)).unwrap()
+        } else {
+            let mut o = Oracle::new(small_cem(3, 8, 2), REACH.horizon).with_receding(receding);
+            run_episode(&mut counting, Agent::Oracle(&mut o)).unwrap()
+        };
+        assert_eq!(result.frames.len(), REACH.budget + 1);
+        counting.imagined
+    };
+    for image in [false, true] {
+        let (every_action, every_fifth) = (count(image, 1), count(image, 5));
+        assert_eq!(REACH.budget, 30);
+        assert!(every_fifth > 0);
+        assert_eq!(every_action, 5 * every_fifth, "image oracle: {image}");
+        // Seven actions per plan is more than the horizon: each plan runs out after five.
+        assert_eq!(count(image, 7), every_fifth, "image oracle: {image}");
+    }
+}
+
+/// Frames as the controller hands them to a model: `[1, L, 3, H, W]` in `[0, 1]`.
+fn frames_tensor(frames: &[&Frame]) -> Tensor {
+    let (h, w) = (frames[0].height, frames[0].width);
+    let data: Vec<u8> = frames.iter().flat_map(|f| f.data.iter().copied()).collect();
+    let t = Tensor::from_vec(data, (1, frames.len(), h, w, 3), &Device::Cpu)
+        .unwrap()
+        .permute((0, 1, 4, 2, 3))
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap();
+    (t / 255.0).unwrap()
+}
+
+#[test]
+fn the_model_controller_executes_the_first_actions_of_one_plan_before_replanning() {
+    let config = ModelConfig::preset("tiny", 16, 2).unwrap();
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let model = (find("jepa-vicreg").unwrap().build)(&config, vb).unwrap();
+    init(&varmap, 4).unwrap();
+    let mut episode = REACH.episode(0, 0, 16).unwrap();
+    let (a, m) = (episode.action_dim(), episode.max_action());
+    let frames = [episode.frame()];
+    let goal = episode.goal().clone();
+    let view = View {
+        frames: &frames,
+        actions: &[],
+        goal: &goal,
+        action_dim: a,
+        max_action: m,
+    };
+    let horizon = 4;
+    let mut controller = ModelController::new(
+        &*model,
+        small_cem(5, 16, 2),
+        horizon,
+        Distance::L2,
+        true,
+        Device::Cpu,
+    )
+    .with_receding(Receding::new(3).unwrap());
+    let taken: Vec<Vec<f32>> = (0..4).map(|_| controller.act(&view).unwrap()).collect();
+    // The first plan, made by hand: the only frame stands for the whole context, the actions
+    // before it are zero.
+    let c = config.context;
+    let context = frames_tensor(&vec![&frames[0]; c]);
+    let past = Tensor::zeros((1, c - 1, a), DType::F32, &Device::Cpu).unwrap();
+    let mut objective = LatentObjective::new(
+        &*model,
+        &context,
+        &past,
+        &frames_tensor(&[&goal]),
+        horizon,
+        (-m, m),
+        Distance::L2,
+        true,
+    )
+    .unwrap();
+    let Planner::Cem(mut cem) = small_cem(5, 16, 2) else {
+        unreachable!("small_cem builds a CEM")
+    };
+    let plan = cem.plan(&mut objective, None).unwrap();
+    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for (i, action) in taken[..3].iter().enumerate() {
+        assert_eq!(
+            bits(action),
+            bits(&plan.actions[i * a..(i + 1) * a]),
+            "action {i}"
+        );
+    }
+    // The fourth action comes from a new plan (warm-started from the last action), not from the
+    // first plan's fourth step.
+    assert_ne!(bits(&taken[3]), bits(&plan.actions[3 * a..4 * a]));
 }
