@@ -4,7 +4,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use moravec_agents::models::{ModelConfig, find, init::init};
+use moravec_agents::models::{ModelConfig, WorldModel, find, init::init};
 use moravec_agents::planning::{
     Agent, Cem, CemConfig, Controller, Distance, ImageOracle, LatentObjective, ModelController,
     Oracle, Planner, RandomController, Receding, View, run_episode,
@@ -68,6 +68,16 @@ fn pixel_distance(a: &Frame, b: &Frame) -> f32 {
     sum / a.data.len() as f32
 }
 
+/// A tiny jepa-vicreg for 16x16 frames and 2-entry actions, its weights drawn from `seed`.
+fn tiny_jepa(seed: u64) -> Box<dyn WorldModel> {
+    let config = ModelConfig::preset("tiny", 16, 2).unwrap();
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let model = (find("jepa-vicreg").unwrap().build)(&config, vb).unwrap();
+    init(&varmap, seed).unwrap();
+    model
+}
+
 fn small_cem(seed: u64, samples: usize, iterations: usize) -> Planner {
     Planner::Cem(
         Cem::new(CemConfig {
@@ -122,11 +132,7 @@ fn the_image_oracle_brings_the_frames_towards_the_goal_image() {
 
 #[test]
 fn the_image_oracle_scores_frames_in_a_model_space() {
-    let config = ModelConfig::preset("tiny", 16, 2).unwrap();
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let model = (find("jepa-vicreg").unwrap().build)(&config, vb).unwrap();
-    init(&varmap, 3).unwrap();
+    let model = tiny_jepa(3);
     let mut o = ImageOracle::new(
         small_cem(0, 32, 3),
         3,
@@ -237,11 +243,8 @@ fn frames_tensor(frames: &[&Frame]) -> Tensor {
 
 #[test]
 fn the_model_controller_executes_the_first_actions_of_one_plan_before_replanning() {
-    let config = ModelConfig::preset("tiny", 16, 2).unwrap();
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let model = (find("jepa-vicreg").unwrap().build)(&config, vb).unwrap();
-    init(&varmap, 4).unwrap();
+    let model = tiny_jepa(4);
+    let config = model.config().clone();
     let mut episode = REACH.episode(0, 0, 16).unwrap();
     let (a, m) = (episode.action_dim(), episode.max_action());
     let frames = [episode.frame()];
