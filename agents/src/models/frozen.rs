@@ -309,7 +309,8 @@ fn dense(x: &[f32], rows: usize, (w, b): (&[f32], &[f32])) -> Vec<f32> {
     y
 }
 
-/// `rows` copies of `row`, one after another.
+/// `rows` copies of `row`, one after another, on this thread (`ops::repeat_rows` writes in
+/// parallel; here each block of samples already has its core).
 fn repeat(row: &[f32], rows: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(row.len() * rows);
     for _ in 0..rows {

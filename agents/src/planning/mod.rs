@@ -65,17 +65,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The first action (what model-predictive control executes before replanning).
-    pub fn first(&self, action_dim: usize) -> &[f32] {
-        &self.actions[..action_dim]
-    }
-
-    /// The sequence shifted one step (drop the first action, repeat the last): the warm start of
-    /// the next replanning.
-    pub fn shifted(&self, action_dim: usize) -> Vec<f32> {
-        self.shifted_by(1, action_dim)
-    }
-
     /// The sequence shifted `k` steps (drop the first `k` actions, repeat the last `k` times):
     /// the warm start after executing `k` actions of this plan.
     pub fn shifted_by(&self, k: usize, action_dim: usize) -> Vec<f32> {
