@@ -111,6 +111,11 @@ pub struct GenerateArgs {
     /// Image side in pixels, 16 to 512.
     #[arg(long, default_value_t = 64)]
     pub size: usize,
+    /// Rays per pixel side, 1 to 8: each pixel the mean of SAMPLES x SAMPLES rays, so that an
+    /// edge moved by less than a pixel shows (training datasets; 1, the default, casts one ray
+    /// through the pixel's centre).
+    #[arg(long, default_value_t = 1)]
+    pub samples: usize,
     /// Split: train, val or test.
     #[arg(long, default_value = "train")]
     pub split: Split,
@@ -153,6 +158,9 @@ pub struct PreviewArgs {
     /// Rendered image side, pixels (16 to 512).
     #[arg(long, default_value_t = 64)]
     pub size: usize,
+    /// Rays per pixel side, 1 to 8 (episodes only; 1, the default, casts one ray per pixel).
+    #[arg(long, default_value_t = 1)]
+    pub samples: usize,
     /// Each rendered pixel becomes SCALE x SCALE pixels in the GIF (1 to 8).
     #[arg(long, default_value_t = 4)]
     pub scale: usize,
@@ -274,6 +282,10 @@ pub struct PlanArgs {
     /// Image side for the oracle and random actions (a model plans at its own).
     #[arg(long, default_value_t = 64)]
     pub size: usize,
+    /// Rays per pixel side of the episodes' frames and goal images, 1 to 8 (default 1): for a
+    /// model, those of its training data (`bench generate --samples`).
+    #[arg(long, default_value_t = 1)]
+    pub samples: usize,
     /// Seed of the episodes and the planner.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

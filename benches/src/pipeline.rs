@@ -220,6 +220,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             frames: config.data.frames,
             seed: config.seed,
             size: config.size,
+            samples: 1,
             shard_episodes: None,
         };
         let stage = Stage::new(

@@ -11,6 +11,7 @@ use moravec_agents::planning::{
     Agent, Cem, CemConfig, Distance, EpisodeResult, GradientConfig, GradientDescent, ImageOracle,
     ModelController, Mppi, MppiConfig, Oracle, Planner, RandomController, Receding, run_episode,
 };
+use moravec_sim::Raster;
 use moravec_sim::render::Frame;
 use moravec_sim::task::TaskSpec;
 use serde::{Deserialize, Serialize};
@@ -307,7 +308,7 @@ pub fn run_cell(
     planner_name: &str,
     config: &PlanConfig,
     seed: u64,
-    size: usize,
+    raster: impl Into<Raster>,
     device: &Device,
     on_episode: &mut dyn FnMut(u64, &EpisodeResult) -> Result<()>,
 ) -> Result<PlanRow> {
@@ -315,11 +316,12 @@ pub fn run_cell(
     let mut distance = 0.0;
     let mut cleared: Option<f64> = None;
     let mut seconds = 0.0;
+    let raster: Raster = raster.into();
     let mut per_episode = Vec::with_capacity(config.episodes as usize);
     let horizon = config.horizon.unwrap_or(task.horizon);
     let receding = || Receding::new(config.replan_every.unwrap_or(1));
     for i in 0..config.episodes {
-        let mut episode = task.episode(seed, i, size)?;
+        let mut episode = task.episode(seed, i, raster)?;
         let result = match actor {
             Actor::Random => {
                 let mut c = RandomController::new(seed ^ i);

@@ -51,6 +51,17 @@ fn generate_writes_a_verified_dataset() {
         (3, 5, 16, 4)
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains(&meta.content_hash));
+    assert_eq!(meta.camera.samples, 1);
+    // Supersampled: the rays per pixel are recorded, the frames differ, the physics does not.
+    let mut args = GEN.to_vec();
+    args.extend(["--out", "ds4", "--seed", "4", "--samples", "4"]);
+    let o = bench(&args, tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let four = moravec_sim::dataset::verify(&tmp.path().join("ds4")).unwrap();
+    assert_eq!(four.camera.samples, 4);
+    assert_ne!(four.content_hash, meta.content_hash);
+    let states = |dir: &str| fs::read(tmp.path().join(dir).join("trajectories.csv")).unwrap();
+    assert_eq!(states("ds"), states("ds4"));
 }
 
 #[test]
@@ -111,6 +122,10 @@ fn bad_generate_input_fails_clearly_and_leaves_nothing() {
             "size = 8 is out of range: expected 16 to 512 pixels",
         ),
         (&["--size", "1024"], "size = 1024 is out of range"),
+        (
+            &["--samples", "9"],
+            "rays per pixel side = 9 is out of range: expected 1 to 8",
+        ),
         (&["--split", "training"], "training"),
         (&["--frames", "many"], "many"),
         (&["--out", "plain-file/ds"], "plain-file"),
@@ -542,6 +557,8 @@ fn plan_runs_baselines_and_names_bad_input() {
             "3",
             "--replan-every",
             "3",
+            "--samples",
+            "2",
             "--score",
             "last",
             "--run",
@@ -596,6 +613,10 @@ fn plan_runs_baselines_and_names_bad_input() {
         (
             vec!["--task", "reach", "--model", "oracle", "--horizon", "0"],
             "plan.horizon",
+        ),
+        (
+            vec!["--task", "reach", "--model", "random", "--samples", "0"],
+            "rays per pixel side = 0 is out of range",
         ),
         (
             vec![

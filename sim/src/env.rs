@@ -7,7 +7,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::camera::Camera;
+use crate::camera::{Camera, Raster};
 use crate::error::{Result, SimError};
 use crate::render::{Frame, Renderer};
 use crate::scene::SceneSpec;
@@ -107,10 +107,13 @@ pub struct SceneEnv<S: Scene> {
 }
 
 impl<S: Scene> SceneEnv<S> {
-    /// The environment rendering `size` x `size` images, reset with seed 0.
-    pub fn new(size: usize) -> Result<Self> {
+    /// The environment rendering `size` x `size` images (a bare side: one ray per pixel), reset
+    /// with seed 0.
+    pub fn new(raster: impl Into<Raster>) -> Result<Self> {
         let spec = S::spec();
-        let camera = S::camera().with_size(size, size)?;
+        let raster: Raster = raster.into();
+        let size = raster.size;
+        let camera = S::camera().with_raster(raster)?;
         let (world, scene) = S::build(&mut ChaCha8Rng::seed_from_u64(0));
         Ok(Self {
             world,
@@ -130,8 +133,8 @@ impl<S: Scene> SceneEnv<S> {
 
     /// The environment over an already built world and scene (the VoE suite builds worlds from
     /// edited layouts).
-    pub fn from_world(size: usize, world: World, scene: S) -> Result<Self> {
-        let mut env = Self::new(size)?;
+    pub fn from_world(raster: impl Into<Raster>, world: World, scene: S) -> Result<Self> {
+        let mut env = Self::new(raster)?;
         env.world = world;
         env.scene = scene;
         Ok(env)

@@ -1,5 +1,6 @@
 //! Episodes: a scene run for a fixed number of frames under the exploration policy.
 
+use crate::camera::Raster;
 use crate::env::Environment;
 use crate::error::{Result, SimError};
 use crate::policy::Explorer;
@@ -34,14 +35,15 @@ pub struct Episode {
     pub body_mask: Vec<u8>,
 }
 
-/// Runs one episode of `frames` frames at `size` x `size` pixels.
+/// Runs one episode of `frames` frames at `size` x `size` pixels (a bare side: one ray per
+/// pixel).
 pub fn generate_episode(
     spec: &'static SceneSpec,
     key: &EpisodeKey<'_>,
     frames: usize,
-    size: usize,
+    raster: impl Into<Raster>,
 ) -> Result<Episode> {
-    let mut env = spec.make(size)?;
+    let mut env = spec.make(raster)?;
     run_episode(env.as_mut(), key, frames)
 }
 

@@ -37,7 +37,7 @@ pub mod task;
 pub mod voe;
 pub mod world;
 
-pub use camera::Camera;
+pub use camera::{Camera, Raster};
 pub use color::Rgb;
 pub use env::{Environment, Observation, Step};
 pub use episode::{Episode, generate_episode};

@@ -13,6 +13,9 @@
 //!
 //! Rows are traced in parallel with rayon; each pixel is computed alone, so the thread count
 //! never changes a bit.
+//!
+//! With [`Camera::samples`] = s > 1 both trace the camera's ray camera (s x s rays per pixel, an
+//! image s times as wide and high) and [`downsample`] averages each s x s block in integers.
 
 use rapier3d::math::Vector;
 use rapier3d::prelude::{Collider, Ray};
@@ -62,8 +65,9 @@ fn shade(color: Rgb, normal: Vector) -> [u8; 3] {
 /// [`Renderer`] is tested against. The world must have been stepped at least once (Rapier's
 /// spatial index is empty before the first step).
 pub fn render_reference(world: &World, camera: &Camera) -> Frame {
-    let basis = camera.basis();
-    let dirs = camera.ray_directions();
+    let raster = camera.ray_camera();
+    let basis = raster.basis();
+    let dirs = raster.ray_directions();
     let query = world.query_pipeline();
     let background = camera.background.to_u8();
     let mut data = Vec::with_capacity(dirs.len() * 3);
@@ -83,8 +87,36 @@ pub fn render_reference(world: &World, camera: &Camera) -> Frame {
     Frame {
         width: camera.width,
         height: camera.height,
-        data,
+        data: downsample(data, camera),
     }
+}
+
+/// The picture of `camera` from its raster's `rgb`: each pixel the mean of its `samples` x
+/// `samples` rays' colours per channel, rounded half up (integers, so no bit depends on the
+/// order of the additions). One ray per pixel: the raster itself.
+fn downsample(rgb: Vec<u8>, camera: &Camera) -> Vec<u8> {
+    let s = camera.samples;
+    if s == 1 {
+        return rgb;
+    }
+    let (w, h) = (camera.width, camera.height);
+    let n = (s * s) as u32;
+    let mut out = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let mut sum = [0u32; 3];
+            for sy in 0..s {
+                let row = &rgb[((y * s + sy) * w * s + x * s) * 3..][..s * 3];
+                for px in row.chunks_exact(3) {
+                    for (acc, &c) in sum.iter_mut().zip(px) {
+                        *acc += u32::from(c);
+                    }
+                }
+            }
+            out.extend(sum.map(|c| ((c + n / 2) / n) as u8));
+        }
+    }
+    out
 }
 
 /// Renders one frame with a throwaway [`Renderer`]. Use a [`Renderer`] across frames to reuse the
@@ -111,6 +143,8 @@ struct Target<'a> {
 /// A camera with its precomputed rays and a cache of the static layer.
 pub struct Renderer {
     camera: Camera,
+    /// The camera of the rays ([`Camera::ray_camera`]): what is traced, before [`downsample`].
+    raster: Camera,
     basis: Basis,
     dirs: Vec<Vector>,
     layer: Option<StaticLayer>,
@@ -119,9 +153,11 @@ pub struct Renderer {
 impl Renderer {
     /// A renderer for this camera.
     pub fn new(camera: Camera) -> Self {
+        let raster = camera.ray_camera();
         Self {
-            basis: camera.basis(),
-            dirs: camera.ray_directions(),
+            basis: raster.basis(),
+            dirs: raster.ray_directions(),
+            raster,
             camera,
             layer: None,
         }
@@ -164,13 +200,13 @@ impl Renderer {
         Frame {
             width: self.camera.width,
             height: self.camera.height,
-            data: rgb,
+            data: downsample(rgb, &self.camera),
         }
     }
 
     fn trace_static(&self, world: &World, hidden: &[BodyId]) -> StaticLayer {
         let n = self.dirs.len();
-        let background = self.camera.background.to_u8();
+        let background = self.raster.background.to_u8();
         let mut rgb: Vec<u8> = background.iter().copied().cycle().take(n * 3).collect();
         let mut depth = vec![f32::MAX; n];
         let targets = self.targets(world, |id, kind| {
@@ -190,7 +226,7 @@ impl Renderer {
         world: &'w World,
         keep: impl Fn(BodyId, BodyKind) -> bool,
     ) -> Vec<Target<'w>> {
-        let (w, h) = (self.camera.width, self.camera.height);
+        let (w, h) = (self.raster.width, self.raster.height);
         world
             .colliders()
             .filter(|(id, kind, _)| keep(*id, *kind))
@@ -214,7 +250,7 @@ impl Renderer {
         &self,
         collider: &Collider,
     ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
-        let (w, h) = (self.camera.width, self.camera.height);
+        let (w, h) = (self.raster.width, self.raster.height);
         let aabb = collider.compute_aabb();
         let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
         for corner in aabb.vertices() {
@@ -240,7 +276,7 @@ impl Renderer {
         if targets.is_empty() {
             return;
         }
-        let w = self.camera.width;
+        let w = self.raster.width;
         let rows_per_task = PIXELS_PER_TASK.div_ceil(w).max(1);
         rgb.par_chunks_mut(w * 3)
             .zip(depth.par_chunks_mut(w))
@@ -339,6 +375,100 @@ mod tests {
         assert!(camera().with_size(15, 64).is_err());
         assert!(camera().with_size(64, 513).is_err());
         assert!(camera().with_size(16, 512).is_ok());
+        assert!(camera().with_samples(0).is_err());
+        assert!(camera().with_samples(9).is_err());
+        assert_eq!(camera().with_samples(8).unwrap().samples, 8);
+    }
+
+    #[test]
+    fn supersampling_averages_the_rays_of_each_pixel() {
+        let w = sphere_world([0.1, 0.6, 0.0]);
+        let one = camera().with_size(32, 32).unwrap();
+        let four = one.clone().with_samples(4).unwrap();
+        let frame = Renderer::new(four.clone()).render(&w);
+        assert_eq!(
+            (frame.width, frame.height, frame.data.len()),
+            (32, 32, 32 * 32 * 3)
+        );
+        // Pixel (x, y) is the rounded mean of the raster's 4 x 4 block.
+        let raster = render(&w, &one.ray_camera_of(4));
+        for (x, y) in [(0, 0), (16, 14), (13, 17), (20, 11)] {
+            let mut sum = [0u32; 3];
+            for sy in 0..4 {
+                for sx in 0..4 {
+                    let p = raster.pixel(x * 4 + sx, y * 4 + sy);
+                    (0..3).for_each(|c| sum[c] += u32::from(p[c]));
+                }
+            }
+            assert_eq!(
+                frame.pixel(x, y),
+                sum.map(|c| ((c + 8) / 16) as u8),
+                "({x}, {y})"
+            );
+        }
+        // The sphere's rim blends it with the background: colours no single ray produces.
+        let plain = render(&w, &one);
+        let palette: std::collections::HashSet<[u8; 3]> =
+            plain.data.chunks(3).map(|p| [p[0], p[1], p[2]]).collect();
+        let blended = frame
+            .data
+            .chunks(3)
+            .filter(|p| !palette.contains(&[p[0], p[1], p[2]]))
+            .count();
+        assert!(blended > 10, "only {blended} blended pixels");
+    }
+
+    #[test]
+    fn supersampling_shows_a_move_of_a_fraction_of_a_pixel() {
+        // A pixel is about 0.13 m at this distance; a box (flat faces: one shade per face)
+        // moves 2 mm (a 65th of a pixel) per step. The red-weighted centroid of the
+        // supersampled picture follows most steps (an edge crosses a column of rays every eighth
+        // of a pixel), never going back; the one-ray picture mostly does not change.
+        let one = camera().with_size(32, 32).unwrap();
+        let eight = one.clone().with_samples(8).unwrap();
+        let box_at = |x: f32| {
+            let mut w = World::new();
+            let mut b = BodyDesc::new(
+                BodyKind::Kinematic,
+                ShapeDesc::Cuboid {
+                    half: [0.3, 0.2, 0.3],
+                },
+                [x, 0.6, 0.0],
+                Rgb::new(0.9, 0.1, 0.1),
+            );
+            b.linvel = [0.0; 3];
+            w.add_body(&b);
+            w
+        };
+        let frames = |cam: &Camera| -> Vec<Frame> {
+            (0..11)
+                .map(|i| render(&box_at(0.002 * i as f32), cam))
+                .collect()
+        };
+        let centroid = |f: &Frame| {
+            let (mut sx, mut s) = (0f64, 0f64);
+            for y in 0..f.height {
+                for x in 0..f.width {
+                    let r = f64::from(f.pixel(x, y)[0]);
+                    sx += r * (x as f64 + 0.5);
+                    s += r;
+                }
+            }
+            sx / s
+        };
+        let fine: Vec<f64> = frames(&eight).iter().map(centroid).collect();
+        let rises = fine.windows(2).filter(|c| c[1] > c[0]).count();
+        assert!(
+            fine.windows(2).all(|c| c[1] >= c[0]) && rises >= 6,
+            "centroids {fine:?}"
+        );
+        let coarse = frames(&one);
+        let still = coarse.windows(2).filter(|f| f[0] == f[1]).count();
+        assert!(
+            still >= 7,
+            "the one-ray picture changed in {} of 10 moves",
+            10 - still
+        );
     }
 
     #[test]

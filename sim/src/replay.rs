@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::camera::Raster;
 use crate::dataset::read::{read_meta, read_shard};
 use crate::episode::{Episode, run_episode_staged};
 use crate::error::{Result, SimError};
@@ -110,7 +111,7 @@ pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
             split: meta.split,
             index: episode,
         };
-        let mut env = spec.make(meta.size)?;
+        let mut env = spec.make(Raster::new(meta.size, meta.camera.samples)?)?;
         let (ep, stage) = run_episode_staged(env.as_mut(), &key, meta.frames)?;
         (ep, stage, None)
     };
@@ -237,6 +238,7 @@ mod tests {
             frames: 6,
             seed: 5,
             size: 16,
+            samples: 1,
             shard_episodes: Some(2),
         };
         write_dataset(&config, &dir, false, &|| {}).unwrap();

@@ -1,15 +1,16 @@
 //! The fast renderer (static cache, screen-space culling) gives the same bytes as the reference
 //! that casts every ray through Rapier's query pipeline.
 
-use moravec_sim::{SCENES, render_reference};
+use moravec_sim::{Raster, SCENES, render_reference};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 #[test]
 fn fast_renderer_matches_the_query_pipeline_reference_on_every_scene() {
     for spec in SCENES {
-        for size in [16, 64, 100] {
-            let mut env = spec.make(size).unwrap();
+        let rasters = [(16, 1), (64, 1), (100, 1), (16, 3), (32, 2)];
+        for (size, samples) in rasters {
+            let mut env = spec.make(Raster::new(size, samples).unwrap()).unwrap();
             let mut rng = ChaCha8Rng::seed_from_u64(1);
             for seed in 0..3 {
                 env.reset(seed);
@@ -30,7 +31,8 @@ fn fast_renderer_matches_the_query_pipeline_reference_on_every_scene() {
                             .count();
                         assert!(
                             step.obs.frame == reference,
-                            "{} size {size} seed {seed} frame {t}: {differing} pixels differ",
+                            "{} size {size} x {samples} rays seed {seed} frame {t}: {differing} \
+                             pixels differ",
                             spec.name
                         );
                     }

@@ -20,6 +20,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         frames: args.frames.expect("clap requires --frames"),
         seed: args.seed,
         size: args.size,
+        samples: args.samples,
         shard_episodes: args.shard_episodes,
     };
     let meta = generate(&config, &args.out, args.force)?;

@@ -7,6 +7,7 @@ use moravec_agents::train::load_checkpoint;
 use moravec_bench::planning::{
     Actor, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, run_cell,
 };
+use moravec_sim::Raster;
 
 use crate::cli::{PlanArgs, ScoredSteps};
 use crate::output::{append_csv, progress};
@@ -33,6 +34,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     config.validate()?;
     let built;
     let mut label = args.model.clone();
+    let raster = |size: usize| Raster::new(size, args.samples);
     let (actor, size, planner) = match (args.model.as_str(), &args.checkpoint) {
         ("random", _) => (Actor::Random, args.size, "none"),
         ("oracle" | "image-oracle", _) if args.planner == "gradient" => {
@@ -88,7 +90,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         planner,
         &config,
         args.seed,
-        size,
+        raster(size)?,
         &device,
         &mut |i, ep| {
             bar.inc(1);
@@ -99,7 +101,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
                     .map(|d| d.join(format!("{}-episode-{i}.gif", task.name))),
             ];
             for path in gifs.into_iter().flatten() {
-                let goal = task.episode(args.seed, i, size)?.goal().clone();
+                let goal = task.episode(args.seed, i, raster(size)?)?.goal().clone();
                 episode_gif(&path, &ep.frames, &goal, 4)?;
             }
             Ok(())

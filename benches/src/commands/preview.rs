@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, ensure};
 use moravec_sim::episode::generate_episode;
 use moravec_sim::voe::{Kind, SetRequest, generate_set, set_seed};
-use moravec_sim::{EpisodeKey, scene};
+use moravec_sim::{EpisodeKey, Raster, scene};
 
 use crate::cli::PreviewArgs;
 
@@ -44,7 +44,7 @@ pub fn run(args: &PreviewArgs) -> anyhow::Result<()> {
         split: args.split,
         index: args.episode,
     };
-    let episode = generate_episode(spec, &key, frames, args.size)?;
+    let episode = generate_episode(spec, &key, frames, Raster::new(args.size, args.samples)?)?;
     let panels = [Panel {
         frames: &episode.frames,
         border: None,

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
 use super::read::{Shard, ShardShape, read_shard_file};
 use super::writer::DatasetWriter;
-use crate::camera::check_size;
+use crate::camera::{Raster, check_samples, check_size};
 use crate::episode::{Episode, check_frames, generate_episode};
 use crate::error::{Result, SimError};
 use crate::scene::{self, SceneSpec};
@@ -39,6 +39,8 @@ pub struct GenerateConfig {
     pub seed: u64,
     /// Image side, pixels (16 to 512).
     pub size: usize,
+    /// Rays per pixel side (1 to 8; 1 is the renderer's default, see `Camera::samples`).
+    pub samples: usize,
     /// Episodes per shard; `None` picks about 64 MiB of frames per shard.
     pub shard_episodes: Option<u64>,
 }
@@ -56,6 +58,7 @@ impl GenerateConfig {
         }
         check_frames(self.frames)?;
         check_size("size", self.size)?;
+        check_samples(self.samples)?;
         if self.shard_episodes == Some(0) {
             return Err(SimError::OutOfRange {
                 what: "shard episodes",
@@ -64,6 +67,14 @@ impl GenerateConfig {
             });
         }
         Ok(spec)
+    }
+
+    /// The image side and rays per pixel.
+    pub fn raster(&self) -> Raster {
+        Raster {
+            size: self.size,
+            samples: self.samples,
+        }
     }
 
     /// Episodes per shard.
@@ -98,7 +109,7 @@ pub fn write_dataset(
     let guard = RemoveOnError(Some(partial.clone()));
 
     let shard_len = config.shard_len();
-    let mut writer = DatasetWriter::create(&partial, spec, config.frames, config.size)?;
+    let mut writer = DatasetWriter::create(&partial, spec, config.frames, config.raster())?;
     let mut first = 0u64;
     while first < config.episodes {
         let info = writer.next_shard(shard_len.min(config.episodes - first));
@@ -122,8 +133,13 @@ pub fn write_dataset(
 /// every setting, so that only a run of the same config resumes it.
 pub fn partial_dir(config: &GenerateConfig, out: &Path) -> PathBuf {
     let mut h = Sha256::new();
+    // One ray per pixel leaves the key as it was before rays per pixel could be chosen.
+    let samples = match config.samples {
+        1 => String::new(),
+        s => format!("|samples {s}"),
+    };
     let key = format!(
-        "{SCHEMA_VERSION}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{SCHEMA_VERSION}|{}|{}|{}|{}|{}|{}|{}|{}{samples}",
         env!("CARGO_PKG_VERSION"),
         config.scene,
         config.split,
@@ -175,7 +191,7 @@ fn generate_shard(
                 split: config.split,
                 index,
             };
-            let ep = generate_episode(spec, &key, config.frames, config.size);
+            let ep = generate_episode(spec, &key, config.frames, config.raster());
             on_episode();
             ep
         })

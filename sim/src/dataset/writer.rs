@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
 use super::read::{Shard, hash_shard};
 use super::write::{hex, le_bytes};
+use crate::camera::Raster;
 use crate::env::SUBSTEPS;
 use crate::error::{Result, SimError};
 use crate::scene::SceneSpec;
@@ -28,7 +29,7 @@ pub(crate) struct DatasetWriter {
     dir: PathBuf,
     spec: &'static SceneSpec,
     frames: usize,
-    size: usize,
+    raster: Raster,
     csv: csv::Writer<BufWriter<fs::File>>,
     csv_path: PathBuf,
     hasher: Sha256,
@@ -37,14 +38,15 @@ pub(crate) struct DatasetWriter {
 }
 
 impl DatasetWriter {
-    /// Starts a dataset of `spec` episodes of `frames` frames at `size` pixels in `dir` (created
-    /// if needed; `trajectories.csv` is started afresh).
+    /// Starts a dataset of `spec` episodes of `frames` frames rasterised as `raster` says in `dir`
+    /// (created if needed; `trajectories.csv` is started afresh).
     pub(crate) fn create(
         dir: &Path,
         spec: &'static SceneSpec,
         frames: usize,
-        size: usize,
+        raster: impl Into<Raster>,
     ) -> Result<Self> {
+        let raster = raster.into();
         fs::create_dir_all(dir).map_err(|e| SimError::io("cannot create", dir, e))?;
         let csv_path = dir.join("trajectories.csv");
         let file =
@@ -56,7 +58,7 @@ impl DatasetWriter {
             dir: dir.to_owned(),
             spec,
             frames,
-            size,
+            raster,
             csv,
             csv_path,
             hasher: Sha256::new(),
@@ -110,13 +112,13 @@ impl DatasetWriter {
             env_seeds: split.seed_range(),
             episodes: self.episodes,
             frames: self.frames,
-            size: self.size,
+            size: self.raster.size,
             frame_dt: DT * SUBSTEPS as f32,
             substeps: SUBSTEPS,
             action_dim: spec.action_dim,
             max_action: spec.max_action,
             slots: spec.slots.iter().map(|s| s.to_string()).collect(),
-            camera: spec.make(self.size)?.camera().clone(),
+            camera: spec.make(self.raster)?.camera().clone(),
             shard_episodes,
             shards: self.shards,
             content_hash: format!("sha256:{}", hex(&self.hasher.finalize())),
@@ -129,7 +131,7 @@ impl DatasetWriter {
 
     /// Writes a shard under a temporary name, then renames it: a shard file is always whole.
     fn write_shard(&self, path: &Path, shard: &Shard) -> Result<()> {
-        let (n, t, s) = (shard.episodes, self.frames, self.size);
+        let (n, t, s) = (shard.episodes, self.frames, self.raster.size);
         let (a, b) = (self.spec.action_dim, self.spec.slots.len());
         let actions = le_bytes(shard.actions.iter());
         let states = le_bytes(shard.states.iter());

@@ -11,6 +11,7 @@ pub use collision::Collision;
 pub use occlusion::Occlusion;
 pub use table_clearing::TableClearing;
 
+use crate::camera::Raster;
 use crate::env::{Environment, SceneEnv};
 use crate::error::{Result, SimError};
 
@@ -33,19 +34,20 @@ pub struct SceneSpec {
     pub extent: f32,
     /// Bodies move slower than this (m/s, rad/s).
     pub max_speed: f32,
-    /// Makes the environment rendering `size` x `size` images.
-    pub make: fn(usize) -> Result<Box<dyn Environment>>,
+    /// Makes the environment rendering images as the raster says.
+    pub make: fn(Raster) -> Result<Box<dyn Environment>>,
 }
 
 impl SceneSpec {
-    /// Makes the environment rendering `size` x `size` images (16 to 512).
-    pub fn make(&self, size: usize) -> Result<Box<dyn Environment>> {
-        (self.make)(size)
+    /// Makes the environment rendering `size` x `size` images (16 to 512; a bare side casts one
+    /// ray per pixel, a [`Raster`] may ask for more).
+    pub fn make(&self, raster: impl Into<Raster>) -> Result<Box<dyn Environment>> {
+        (self.make)(raster.into())
     }
 }
 
-fn make<S: crate::env::Scene>(size: usize) -> Result<Box<dyn Environment>> {
-    Ok(Box::new(SceneEnv::<S>::new(size)?))
+fn make<S: crate::env::Scene>(raster: Raster) -> Result<Box<dyn Environment>> {
+    Ok(Box::new(SceneEnv::<S>::new(raster)?))
 }
 
 /// Every scene.

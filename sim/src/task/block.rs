@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::episode::{Episode, Goal, MIN_MOVE, reference_goal};
 use super::{Judgement, TaskEpisode, TaskSpec};
+use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::{Result, SimError};
 use crate::policy::Explorer;
@@ -45,21 +46,21 @@ fn heading_error(a: f32, b: f32) -> f32 {
 pub(super) fn make(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
-    size: usize,
+    raster: Raster,
 ) -> Result<Box<dyn TaskEpisode>> {
-    Ok(Box::new(episode(spec, seeds, size)?))
+    Ok(Box::new(episode(spec, seeds, raster)?))
 }
 
 /// The episode, at its start, with its goal.
 fn episode(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
-    size: usize,
+    raster: Raster,
 ) -> Result<Episode<TableClearing, BlockGoal>> {
     let (world, scene) = TableClearing::build_block(&mut ChaCha8Rng::seed_from_u64(seeds.env));
     let block = scene.objects()[0];
     let pusher = scene.pusher().expect("a pusher");
-    let mut env = SceneEnv::from_world(size, world, scene)?;
+    let mut env = SceneEnv::from_world(raster, world, scene)?;
     confine_to_view(&mut env, spec)?;
     let start: EnvSnapshot<TableClearing> = env.snapshot();
     let from = pose(env.world(), block);
@@ -152,7 +153,7 @@ mod tests {
                 index,
             }
             .seeds();
-            let mut env = episode(&BLOCK_PUSH, seeds, 16).unwrap().env;
+            let mut env = episode(&BLOCK_PUSH, seeds, 16.into()).unwrap().env;
             let top = env.scene().top();
             let pusher = env.scene().pusher().unwrap();
             let start = env.snapshot();

@@ -5,6 +5,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::episode::{Episode, Goal, MIN_MOVE, reference_goal};
 use super::{Judgement, TaskEpisode, TaskSpec};
+use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::{Result, SimError};
 use crate::policy::Explorer;
@@ -38,18 +39,18 @@ struct CartGoal {
 pub(super) fn make(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
-    size: usize,
+    raster: Raster,
 ) -> Result<Box<dyn TaskEpisode>> {
-    Ok(Box::new(episode(spec, seeds, size)?))
+    Ok(Box::new(episode(spec, seeds, raster)?))
 }
 
 /// The episode, at its start, with its goal.
 fn episode(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
-    size: usize,
+    raster: Raster,
 ) -> Result<Episode<CartPlatform, CartGoal>> {
-    let mut env = SceneEnv::<CartPlatform>::new(size)?;
+    let mut env = SceneEnv::<CartPlatform>::new(raster)?;
     reset_in_view(&mut env, seeds.env)?;
     let start: EnvSnapshot<CartPlatform> = env.snapshot();
     let reach = spec.name == super::REACH.name;
@@ -237,7 +238,7 @@ mod tests {
             index,
         }
         .seeds();
-        episode(&CART_PUSH, seeds, 16).unwrap()
+        episode(&CART_PUSH, seeds, 16.into()).unwrap()
     }
 
     /// A goal photographed while the cart tips over the edge is a state nobody can hold (the
@@ -314,7 +315,7 @@ mod tests {
                 index,
             }
             .seeds();
-            let e = episode(&REACH, seeds, 16).unwrap();
+            let e = episode(&REACH, seeds, 16.into()).unwrap();
             let scene = e.env.scene();
             let dist = |a: [f32; 3], b: [f32; 3]| {
                 (0..3).map(|i| (a[i] - b[i]).powi(2)).sum::<f32>().sqrt()

@@ -14,6 +14,7 @@ mod cart;
 mod episode;
 mod table;
 
+use crate::camera::Raster;
 use crate::error::{Result, SimError};
 use crate::render::Frame;
 use crate::scene::SceneSpec;
@@ -38,7 +39,7 @@ pub struct TaskSpec {
     /// Steps a planner looks ahead by default: long enough to see the effect of an action (a
     /// pushed cart slides on for most of a second).
     pub horizon: usize,
-    make: fn(&'static TaskSpec, EpisodeSeeds, usize) -> Result<Box<dyn TaskEpisode>>,
+    make: fn(&'static TaskSpec, EpisodeSeeds, Raster) -> Result<Box<dyn TaskEpisode>>,
 }
 
 impl std::fmt::Debug for TaskSpec {
@@ -48,14 +49,17 @@ impl std::fmt::Debug for TaskSpec {
 }
 
 impl TaskSpec {
-    /// Episode `index` of this task for a global `seed`, rendering `size` x `size` frames.
+    /// Episode `index` of this task for a global `seed`, rendering `size` x `size` frames (a
+    /// bare side: one ray per pixel).
     pub fn episode(
         &'static self,
         seed: u64,
         index: u64,
-        size: usize,
+        raster: impl Into<Raster>,
     ) -> Result<Box<dyn TaskEpisode>> {
-        crate::camera::check_size("size", size)?;
+        let raster: Raster = raster.into();
+        crate::camera::check_size("size", raster.size)?;
+        crate::camera::check_samples(raster.samples)?;
         let tag = format!("plan/{}", self.name);
         let seeds = EpisodeKey {
             seed,
@@ -64,7 +68,7 @@ impl TaskSpec {
             index,
         }
         .seeds();
-        (self.make)(self, seeds, size)
+        (self.make)(self, seeds, raster)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::episode::{Episode, Goal};
 use super::{Judgement, TaskEpisode, TaskSpec};
+use crate::camera::Raster;
 use crate::env::{Environment, Scene, SceneEnv};
 use crate::error::Result;
 use crate::scene::table_clearing::TableClearing;
@@ -14,9 +15,9 @@ struct TableGoal;
 pub(super) fn make(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
-    size: usize,
+    raster: Raster,
 ) -> Result<Box<dyn TaskEpisode>> {
-    let mut env = SceneEnv::<TableClearing>::new(size)?;
+    let mut env = SceneEnv::<TableClearing>::new(raster)?;
     env.reset(seeds.env);
     super::block::confine_to_view(&mut env, spec)?;
     // The goal is the same table with nothing on it.
