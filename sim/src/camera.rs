@@ -17,7 +17,7 @@ pub const MAX_SAMPLES: usize = 8;
 
 /// How a scene's frames are rasterised: the image side and the rays cast per pixel side. A bare
 /// side converts to one ray per pixel, the renderer's default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Raster {
     /// Image side, pixels ([`MIN_SIZE`] to [`MAX_SIZE`]).
     pub size: usize,

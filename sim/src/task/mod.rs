@@ -58,8 +58,7 @@ impl TaskSpec {
         raster: impl Into<Raster>,
     ) -> Result<Box<dyn TaskEpisode>> {
         let raster: Raster = raster.into();
-        crate::camera::check_size("size", raster.size)?;
-        crate::camera::check_samples(raster.samples)?;
+        let raster = Raster::new(raster.size, raster.samples)?;
         let tag = format!("plan/{}", self.name);
         let seeds = EpisodeKey {
             seed,
