@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use candle_core::{Device, Tensor};
 use moravec_agents::models::WorldModel;
+use moravec_agents::planning::frames_tensor;
 use moravec_agents::train::load_checkpoint;
 use moravec_sim::Raster;
 use moravec_sim::env::{EnvSnapshot, Environment, Scene, SceneEnv};
@@ -66,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         env.world_mut().make_kinematic(cart);
         let start = env.snapshot();
         let base_frame = env.observe().frame;
-        let base = model.targets(&frames_tensor(&base_frame, &device)?)?;
+        let base = model.targets(&frames_tensor(&[&base_frame], &device)?)?;
         let probe = Probe {
             model,
             device: &device,
@@ -142,7 +143,9 @@ impl Probe<'_> {
         env.world_mut().step();
         let to = env.world().position(body);
         let frame = env.observe().frame;
-        let z = self.model.targets(&frames_tensor(&frame, self.device)?)?;
+        let z = self
+            .model
+            .targets(&frames_tensor(&[&frame], self.device)?)?;
         let diff = (z - self.base)?;
         let pixels = frame
             .data
@@ -158,16 +161,4 @@ impl Probe<'_> {
             pixels: f64::from(pixels),
         })
     }
-}
-
-/// A frame as `[1, 1, 3, H, W]` in `[0, 1]`, as the planners see it.
-fn frames_tensor(frame: &Frame, device: &Device) -> anyhow::Result<Tensor> {
-    let t = Tensor::from_vec(
-        frame.data.clone(),
-        (1, 1, frame.height, frame.width, 3),
-        device,
-    )?
-    .permute((0, 1, 4, 2, 3))?
-    .to_dtype(candle_core::DType::F32)?;
-    Ok((t / 255.0)?)
 }

@@ -17,6 +17,7 @@ use anyhow::{Context, bail};
 use candle_core::{Device, Tensor};
 use moravec_agents::planning::{
     Cem, CemConfig, Distance, LatentObjective, Objective, Oracle, Planner, Privileged,
+    frames_tensor,
 };
 use moravec_agents::train::load_checkpoint;
 use moravec_sim::render::Frame;
@@ -56,7 +57,7 @@ fn main() -> anyhow::Result<()> {
     let c = built.config.context;
     for i in 0..episodes {
         let mut e = task.episode(0, i, size)?;
-        let goal = model.targets(&frames_tensor(e.goal(), &device)?)?;
+        let goal = model.targets(&frames_tensor(&[e.goal()], &device)?)?;
         let goal_pixels = pixels(e.goal());
         let mut rng = ChaCha8Rng::seed_from_u64(i);
         let (a, max) = (e.action_dim(), e.max_action());
@@ -70,7 +71,7 @@ fn main() -> anyhow::Result<()> {
         let mut oracle = Oracle::new(Planner::Cem(cem), task.horizon);
         let mut frame = e.frame();
         let (mut seen, mut taken): (Vec<Frame>, Vec<Vec<f32>>) = (Vec::new(), Vec::new());
-        let goal_frames = frames_tensor(e.goal(), &device)?;
+        let goal_frames = frames_tensor(&[e.goal()], &device)?;
         for t in 0..=task.budget {
             seen.push(frame.clone());
             if t % 5 == 0 {
@@ -89,13 +90,7 @@ fn main() -> anyhow::Result<()> {
                         None => past.extend(std::iter::repeat_n(0.0, a)),
                     }
                 }
-                let frames = Tensor::cat(
-                    &context
-                        .iter()
-                        .map(|f| frames_tensor(f, &device))
-                        .collect::<anyhow::Result<Vec<_>>>()?,
-                    1,
-                )?;
+                let frames = frames_tensor(&context, &device)?;
                 let past = Tensor::from_vec(past, (1, c - 1, a), &device)?;
                 let mut objective = LatentObjective::new(
                     model,
@@ -120,7 +115,7 @@ fn main() -> anyhow::Result<()> {
                 ceiling_rhos.push(spearman(&simulated, &seen_cost));
                 fidelity_rhos.push(spearman(&seen_cost, &predicted));
             }
-            let z = model.targets(&frames_tensor(&frame, &device)?)?;
+            let z = model.targets(&frames_tensor(&[&frame], &device)?)?;
             let latent = (z - &goal)?.sqr()?.mean_all()?.to_scalar::<f32>()?;
             let pix = pixels(&frame)
                 .iter()
@@ -219,7 +214,7 @@ fn encoded_truth(
         let mut frames = Vec::with_capacity(task.horizon);
         for k in 0..task.horizon {
             let at = (s * task.horizon + k) * a;
-            frames.push(frames_tensor(&e.step(&sequences[at..at + a])?, device)?);
+            frames.push(frames_tensor(&[&e.step(&sequences[at..at + a])?], device)?);
         }
         let z = model.targets(&Tensor::cat(&frames, 1)?)?;
         costs.push(
@@ -230,18 +225,6 @@ fn encoded_truth(
         );
     }
     Ok(costs)
-}
-
-/// A frame as `[1, 1, 3, H, W]` in `[0, 1]`, as the planners see it.
-fn frames_tensor(frame: &Frame, device: &Device) -> anyhow::Result<Tensor> {
-    let t = Tensor::from_vec(
-        frame.data.clone(),
-        (1, 1, frame.height, frame.width, 3),
-        device,
-    )?
-    .permute((0, 1, 4, 2, 3))?
-    .to_dtype(candle_core::DType::F32)?;
-    Ok((t / 255.0)?)
 }
 
 fn pixels(frame: &Frame) -> Vec<f32> {

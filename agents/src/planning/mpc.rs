@@ -263,8 +263,8 @@ impl<'a> ModelController<'a> {
     }
 }
 
-/// Frames `[1, L, 3, H, W]` in `[0, 1]`.
-fn frames_tensor(frames: &[&Frame], device: &Device) -> Result<Tensor> {
+/// Frames `[1, L, 3, H, W]` in `[0, 1]`: the video a model sees of them.
+pub fn frames_tensor(frames: &[&Frame], device: &Device) -> Result<Tensor> {
     let (h, w) = (frames[0].height, frames[0].width);
     let data: Vec<u8> = frames.iter().flat_map(|f| f.data.iter().copied()).collect();
     let t = Tensor::from_vec(data, (1, frames.len(), h, w, 3), device)?
