@@ -145,6 +145,44 @@ impl Clips {
         Ok(out)
     }
 
+    /// The episodes as a model with frameskip `k` sees them: frames 0, k, 2k, ... and, between
+    /// two of them, the k actions taken in between, concatenated (DINO-WM's frameskip). The
+    /// frames past the last whole stride are dropped.
+    pub fn frameskip(&self, k: usize) -> Result<Clips> {
+        if k == 0 || self.length == 0 {
+            return Err(AgentError::OutOfRange {
+                what: "frameskip",
+                value: k.to_string(),
+                expected: "at least 1, on episodes of at least one frame".into(),
+            });
+        }
+        let length = (self.length - 1) / k + 1;
+        let fl = self.size * self.size * 3;
+        let (a, ka) = (self.action_dim, self.action_dim * k);
+        let mut frames = Vec::with_capacity(self.episodes * length * fl);
+        let mut actions = vec![0.0; self.episodes * length * ka];
+        for ep in 0..self.episodes {
+            for t in 0..length {
+                let f = (ep * self.length + t * k) * fl;
+                frames.extend_from_slice(&self.frames[f..f + fl]);
+                // A frame with no whole stride of actions after it (the last) keeps zeros.
+                if t * k + k <= self.length {
+                    let src = (ep * self.length + t * k) * a;
+                    let dst = (ep * length + t) * ka;
+                    actions[dst..dst + ka].copy_from_slice(&self.actions[src..src + ka]);
+                }
+            }
+        }
+        Ok(Clips {
+            frames,
+            actions,
+            episodes: self.episodes,
+            length,
+            size: self.size,
+            action_dim: ka,
+        })
+    }
+
     /// The first `n` episodes and the rest (a held-out split by episode).
     pub fn split_at(&self, n: usize) -> (Clips, Clips) {
         let n = n.min(self.episodes);
@@ -261,5 +299,38 @@ mod tests {
             clips(1, 1, 0).fit_actions(2).actions,
             vec![1.0, 0.0, 2.0, 0.0]
         );
+    }
+
+    #[test]
+    fn frameskip_keeps_every_kth_frame_and_concatenates_the_actions_between() {
+        // Two episodes of 7 one-pixel frames, frame t of episode e filled with 10 e + t, and
+        // 2-entry actions numbered in order.
+        let (n, t, a) = (2, 7, 2);
+        let c = Clips {
+            frames: (0..n * t)
+                .flat_map(|i| [(10 * (i / t) + i % t) as u8; 3])
+                .collect(),
+            actions: (0..n * t * a).map(|i| i as f32).collect(),
+            episodes: n,
+            length: t,
+            size: 1,
+            action_dim: a,
+        };
+        let s = c.frameskip(3).unwrap();
+        assert_eq!((s.length, s.action_dim, s.episodes), (3, 6, 2));
+        let firsts: Vec<u8> = s.frames.chunks(3).map(|p| p[0]).collect();
+        assert_eq!(firsts, [0, 3, 6, 10, 13, 16]);
+        // Frame 0 -> 3 takes actions 0, 1, 2 (entries 0..6); 3 -> 6 takes 3, 4, 5.
+        assert_eq!(&s.actions[..6], &[0., 1., 2., 3., 4., 5.]);
+        assert_eq!(&s.actions[6..12], &[6., 7., 8., 9., 10., 11.]);
+        assert_eq!(&s.actions[12..18], &[0.0; 6]);
+        assert_eq!(&s.actions[18..24], &[14., 15., 16., 17., 18., 19.]);
+        // A frameskip of 1 is the data itself; 0 is refused.
+        let same = c.frameskip(1).unwrap();
+        assert_eq!(
+            (same.frames, same.actions),
+            (c.frames.clone(), c.actions.clone())
+        );
+        assert!(c.frameskip(0).is_err());
     }
 }

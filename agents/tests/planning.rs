@@ -7,7 +7,7 @@ use candle_nn::{VarBuilder, VarMap};
 use moravec_agents::models::{ModelConfig, WorldModel, find, init::init};
 use moravec_agents::planning::{
     Agent, Cem, CemConfig, Controller, Distance, ImageOracle, LatentObjective, ModelController,
-    Oracle, Planner, RandomController, Receding, View, run_episode,
+    Objective, Oracle, Planner, RandomController, Receding, View, run_episode,
 };
 use moravec_sim::render::Frame;
 use moravec_sim::task::{CART_PUSH, Judgement, REACH, TaskEpisode, TaskSpec};
@@ -70,7 +70,14 @@ fn pixel_distance(a: &Frame, b: &Frame) -> f32 {
 
 /// A tiny jepa-vicreg for 16x16 frames and 2-entry actions, its weights drawn from `seed`.
 fn tiny_jepa(seed: u64) -> Box<dyn WorldModel> {
-    let config = ModelConfig::preset("tiny", 16, 2).unwrap();
+    tiny_jepa_skipping(seed, 1)
+}
+
+/// A tiny jepa-vicreg on reach's 2-entry actions, each model step `k` simulator steps.
+fn tiny_jepa_skipping(seed: u64, k: usize) -> Box<dyn WorldModel> {
+    let mut config = ModelConfig::preset("tiny", 16, 2 * k).unwrap();
+    config.frameskip = k;
+    config.validate().unwrap();
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = (find("jepa-vicreg").unwrap().build)(&config, vb).unwrap();
@@ -298,4 +305,111 @@ fn the_model_controller_executes_the_first_actions_of_one_plan_before_replanning
     // The fourth action comes from a new plan (warm-started from the last action), not from the
     // first plan's fourth step.
     assert_ne!(bits(&taken[3]), bits(&plan.actions[3 * a..4 * a]));
+}
+
+#[test]
+fn a_frameskip_model_plans_whole_model_steps_from_a_strided_context() {
+    let k = 3;
+    let model = tiny_jepa_skipping(6, k);
+    let c = model.config().context;
+    let mut episode = REACH.episode(0, 1, 16).unwrap();
+    let (a, m) = (episode.action_dim(), episode.max_action());
+    // Ten frames, nine distinct actions taken between them.
+    let taken: Vec<Vec<f32>> = (0..9)
+        .map(|i| vec![m * (i as f32 / 9.0 - 0.5), -m * (i as f32 / 12.0)])
+        .collect();
+    let mut frames = vec![episode.frame()];
+    for act in &taken {
+        frames.push(episode.step(act).unwrap());
+    }
+    let goal = episode.goal().clone();
+    let view = View {
+        frames: &frames,
+        actions: &taken,
+        goal: &goal,
+        action_dim: a,
+        max_action: m,
+    };
+    // Seven simulator steps ahead are three model steps; six simulator actions per plan are
+    // two model steps.
+    let mut controller = ModelController::new(
+        &*model,
+        small_cem(7, 16, 2),
+        7,
+        Distance::L2,
+        true,
+        Device::Cpu,
+    )
+    .with_receding(Receding::new(6).unwrap());
+    let out: Vec<Vec<f32>> = (0..7).map(|_| controller.act(&view).unwrap()).collect();
+    // The first plan by hand: context frame i is frame 9 - 3 (C - 1 - i) (the first frame
+    // before the start), and between two of them the three actions from the first (zeros
+    // before the start).
+    let at = |i: usize| 9 - 3 * (c as isize - 1 - i as isize);
+    let context: Vec<&Frame> = (0..c).map(|i| &frames[at(i).max(0) as usize]).collect();
+    let mut past = Vec::new();
+    for i in 0..c - 1 {
+        for j in 0..k as isize {
+            match usize::try_from(at(i) + j) {
+                Ok(t) => past.extend_from_slice(&taken[t]),
+                Err(_) => past.extend([0.0; 2]),
+            }
+        }
+    }
+    assert!(past.iter().any(|&x| x != 0.0) && past.iter().any(|&x| x == 0.0));
+    let past = Tensor::from_vec(past, (1, c - 1, k * a), &Device::Cpu).unwrap();
+    let mut objective = LatentObjective::new(
+        &*model,
+        &frames_tensor(&context),
+        &past,
+        &frames_tensor(&[&goal]),
+        3,
+        (-m, m),
+        Distance::L2,
+        true,
+    )
+    .unwrap();
+    assert_eq!(objective.action_dim(), k * a);
+    let Planner::Cem(mut cem) = small_cem(7, 16, 2) else {
+        unreachable!("small_cem builds a CEM")
+    };
+    let plan = cem.plan(&mut objective, None).unwrap();
+    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    // The controller hands out the plan's first two model steps as six simulator actions.
+    for (i, action) in out[..6].iter().enumerate() {
+        assert_eq!(
+            bits(action),
+            bits(&plan.actions[i * a..(i + 1) * a]),
+            "action {i}"
+        );
+    }
+    // The seventh comes from a new plan.
+    assert_ne!(bits(&out[6]), bits(&plan.actions[6 * a..7 * a]));
+}
+
+#[test]
+fn a_frameskip_model_refuses_a_task_whose_actions_do_not_fit() {
+    // A model taking 2 x 2 entries plans for tasks with 2-entry actions; a task whose actions
+    // have 4 entries is refused, naming the frameskip.
+    let model = tiny_jepa_skipping(1, 2);
+    let mut episode = REACH.episode(0, 0, 16).unwrap();
+    let frames = [episode.frame()];
+    let goal = episode.goal().clone();
+    let view = View {
+        frames: &frames,
+        actions: &[],
+        goal: &goal,
+        action_dim: 4,
+        max_action: episode.max_action(),
+    };
+    let mut controller = ModelController::new(
+        &*model,
+        small_cem(1, 8, 1),
+        4,
+        Distance::L2,
+        true,
+        Device::Cpu,
+    );
+    let err = controller.act(&view).err().unwrap();
+    assert!(err.to_string().contains("frameskip"), "{err}");
 }

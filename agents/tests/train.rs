@@ -282,3 +282,54 @@ fn a_longer_horizon_trains_and_comes_back_from_its_checkpoint() {
     .unwrap();
     assert!(err.to_string().contains("horizon"), "{err}");
 }
+
+#[test]
+fn a_frameskip_model_trains_on_strided_data_and_comes_back_from_its_checkpoint() {
+    // 14 frames strided by 2 are 7 model frames: too few for the tiny preset's window of 12,
+    // so the window is cut to 4 + 2.
+    let data = clips(2, 14);
+    let tmp = tempfile::tempdir().unwrap();
+    let skip = TrainConfig {
+        frameskip: Some(2),
+        context: Some(4),
+        horizon: Some(2),
+        ..config(2)
+    };
+    train(&skip, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
+    let built = moravec_agents::train::load_checkpoint(
+        &tmp.path().join("checkpoint.safetensors"),
+        &Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(built.config.frameskip, 2);
+    assert_eq!(built.config.action_dim, 2 * data.action_dim);
+    assert_eq!(built.config.step_action_dim(), data.action_dim);
+    // Unstrided, the same window would fit too; strided by 3 the 5 model frames do not.
+    let err = train(
+        &TrainConfig {
+            frameskip: Some(3),
+            ..skip.clone()
+        },
+        &data,
+        tempfile::tempdir().unwrap().path(),
+        &Device::Cpu,
+        &|_| true,
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("window"), "{err}");
+    // A frameskip of 0 is refused by name.
+    let err = train(
+        &TrainConfig {
+            frameskip: Some(0),
+            ..skip
+        },
+        &data,
+        tempfile::tempdir().unwrap().path(),
+        &Device::Cpu,
+        &|_| true,
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("frameskip"), "{err}");
+}

@@ -236,6 +236,11 @@ pub struct TrainArgs {
     /// Frames K the rollout loss predicts, when not the preset's 4.
     #[arg(long)]
     pub horizon: Option<usize>,
+    /// Simulator steps per model step (DINO-WM's frameskip, 5 there): the model sees every
+    /// K-th frame and the K actions in between as one, so context and horizon count model
+    /// steps and a 5-step plan covers 5 K simulator steps. Default 1.
+    #[arg(long)]
+    pub frameskip: Option<usize>,
     /// Where to train.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,

@@ -24,6 +24,21 @@ pub struct ModelConfig {
     pub action_dim: usize,
     /// Expander width for VICReg.
     pub expander: usize,
+    /// Simulator steps per model step (DINO-WM's frameskip): the model sees every k-th frame,
+    /// and its action is the k simulator actions in between, concatenated (`action_dim` counts
+    /// them all). A 5-step plan then covers 25 simulator steps, with a predictor that never
+    /// rolls out more than 5 of its own predictions. 1 (the default, left out of the saved
+    /// config so older checkpoints read the same) is every frame.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub frameskip: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(k: &usize) -> bool {
+    *k == 1
 }
 
 impl ModelConfig {
@@ -49,6 +64,7 @@ impl ModelConfig {
             horizon: 4,
             action_dim,
             expander,
+            frameskip: 1,
         };
         config.validate()?;
         Ok(config)
@@ -70,7 +86,22 @@ impl ModelConfig {
                 expected: "context >= 2 and horizon >= 1".into(),
             });
         }
+        if self.frameskip == 0 || !self.action_dim.is_multiple_of(self.frameskip) {
+            return Err(AgentError::OutOfRange {
+                what: "frameskip",
+                value: self.frameskip.to_string(),
+                expected: format!(
+                    "at least 1 and a divisor of the action length {}",
+                    self.action_dim
+                ),
+            });
+        }
         Ok(())
+    }
+
+    /// Entries of one simulator action: the model's action length over its frameskip.
+    pub fn step_action_dim(&self) -> usize {
+        self.action_dim / self.frameskip.max(1)
     }
 
     /// Frames per training window: context + horizon.

@@ -5,6 +5,7 @@
 //! No true state is in it; only the [`Oracle`], the baseline that uses the simulator itself as
 //! its model, is handed the task episode, through its own trait ([`Privileged`]).
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
@@ -232,7 +233,11 @@ pub struct ModelController<'a> {
     /// Score every predicted step, not only the last.
     pub all_steps: bool,
     device: Device,
+    /// The receding horizon, in model steps.
     receding: Receding,
+    /// Simulator actions of the model step being executed (a model with frameskip k plans k
+    /// of them at once).
+    pending: VecDeque<Vec<f32>>,
 }
 
 impl<'a> ModelController<'a> {
@@ -253,14 +258,43 @@ impl<'a> ModelController<'a> {
             all_steps,
             device,
             receding: Receding::default(),
+            pending: VecDeque::new(),
         }
     }
 
     /// The same controller executing `receding`'s number of actions per plan (replanning after
-    /// every action by default).
+    /// every action by default). A model with frameskip k executes whole model steps: `every`
+    /// simulator actions round up to a multiple of k.
     pub fn with_receding(self, receding: Receding) -> Self {
+        let k = self.model.config().frameskip.max(1);
+        let receding = Receding::new(receding.every().div_ceil(k)).unwrap_or(receding);
         Self { receding, ..self }
     }
+}
+
+/// What a model with `c` context frames and frameskip `k` sees of a view: the indices of its
+/// context frames and the `(c - 1) k` actions between them, row-major. Context frame i is
+/// k (c - 1 - i) frames before the current one, and between two context frames lie the k
+/// actions taken from the first; before the start the first frame stands for the frames not
+/// yet seen, and the actions before it are zero.
+fn context(view: &View, c: usize, k: usize) -> (Vec<usize>, Vec<f32>) {
+    let a = view.action_dim;
+    let n = view.frames.len() as isize;
+    let at = |i: usize| n - 1 - (k * (c - 1 - i)) as isize;
+    let frames = (0..c).map(|i| at(i).max(0) as usize).collect();
+    let mut past = Vec::with_capacity(c.saturating_sub(1) * k * a);
+    for i in 0..c.saturating_sub(1) {
+        for m in 0..k {
+            let taken = usize::try_from(at(i) + m as isize)
+                .ok()
+                .and_then(|j| view.actions.get(j));
+            match taken {
+                Some(act) => past.extend_from_slice(act),
+                None => past.extend(std::iter::repeat_n(0.0, a)),
+            }
+        }
+    }
+    (frames, past)
 }
 
 /// Frames `[1, L, 3, H, W]` in `[0, 1]`: the video a model sees of them.
@@ -275,14 +309,18 @@ pub fn frames_tensor(frames: &[&Frame], device: &Device) -> Result<Tensor> {
 
 impl Controller for ModelController<'_> {
     fn act(&mut self, view: &View) -> Result<Vec<f32>> {
-        let c = self.model.config().context;
+        let config = self.model.config();
+        let (c, k) = (config.context, config.frameskip.max(1));
         let a = view.action_dim;
-        if self.model.config().action_dim != a {
+        if config.action_dim != k * a {
             return Err(AgentError::OutOfRange {
                 what: "model action length",
-                value: self.model.config().action_dim.to_string(),
-                expected: format!("the task's {a}"),
+                value: config.action_dim.to_string(),
+                expected: format!("the task's {a} times the model's frameskip {k}"),
             });
+        }
+        if let Some(action) = self.pending.pop_front() {
+            return Ok(action);
         }
         let Self {
             model,
@@ -292,36 +330,84 @@ impl Controller for ModelController<'_> {
             all_steps,
             device,
             receding,
+            pending,
         } = self;
-        receding.next(a, |warm| {
-            // Before C frames exist, the first frame stands for the ones not yet seen, and the
-            // actions before it are zero.
-            let n = view.frames.len();
-            let context: Vec<&Frame> = (0..c)
-                .map(|i| &view.frames[(n + i).saturating_sub(c)])
-                .collect();
-            let mut past = Vec::with_capacity((c - 1) * a);
-            for i in 0..c - 1 {
-                let k = (view.actions.len() + i + 1).checked_sub(c);
-                match k.and_then(|k| view.actions.get(k)) {
-                    Some(act) => past.extend_from_slice(act),
-                    None => past.extend(std::iter::repeat_n(0.0, a)),
-                }
-            }
+        let step = receding.next(k * a, |warm| {
+            let (at, past) = context(view, c, k);
+            let context: Vec<&Frame> = at.iter().map(|&i| &view.frames[i]).collect();
             let frames = frames_tensor(&context, device)?;
-            let past = Tensor::from_vec(past, (1, c - 1, a), &*device)?;
+            let past = Tensor::from_vec(past, (1, c - 1, k * a), &*device)?;
             let goal = frames_tensor(&[view.goal], device)?;
+            // The horizon counts simulator steps; the model looks as far in its own steps.
             let mut objective = LatentObjective::new(
                 *model,
                 &frames,
                 &past,
                 &goal,
-                *horizon,
+                horizon.div_ceil(k),
                 (-view.max_action, view.max_action),
                 *distance,
                 *all_steps,
             )?;
             planner.plan(&mut objective, warm, device)
+        })?;
+        pending.extend(step.chunks(a.max(1)).map(<[f32]>::to_vec));
+        pending.pop_front().ok_or_else(|| AgentError::OutOfRange {
+            what: "plan",
+            value: "no actions".into(),
+            expected: "at least one action".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view<'a>(frames: &'a [Frame], actions: &'a [Vec<f32>], goal: &'a Frame) -> View<'a> {
+        View {
+            frames,
+            actions,
+            goal,
+            action_dim: 1,
+            max_action: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_context_strides_by_the_frameskip_and_pads_before_the_start() {
+        let blank = Frame {
+            width: 1,
+            height: 1,
+            data: vec![0; 3],
+        };
+        let frames = vec![blank.clone(); 10];
+        // Action t is t + 1, taken between frames t and t + 1.
+        let actions: Vec<Vec<f32>> = (0..9).map(|t| vec![t as f32 + 1.0]).collect();
+        let v = view(&frames, &actions, &blank);
+        // Every frame: the last four frames and the three actions between them.
+        assert_eq!(context(&v, 4, 1), (vec![6, 7, 8, 9], vec![7., 8., 9.]));
+        // Every third: frames 0, 3, 6, 9 and the actions 1-3, 4-6, 7-9 between them.
+        assert_eq!(
+            context(&v, 4, 3),
+            (vec![0, 3, 6, 9], vec![1., 2., 3., 4., 5., 6., 7., 8., 9.])
+        );
+        // Five context frames of every third reach before the start: frame -3 is frame 0, and
+        // the actions from it are zero up to the start.
+        assert_eq!(
+            context(&v, 5, 3),
+            (
+                vec![0, 0, 3, 6, 9],
+                vec![0., 0., 0., 1., 2., 3., 4., 5., 6., 7., 8., 9.]
+            )
+        );
+        // Every second, from frame 9: frames 3, 5, 7, 9 and their actions; at the very start
+        // the one frame stands for all, with zero actions.
+        assert_eq!(
+            context(&v, 4, 2),
+            (vec![3, 5, 7, 9], vec![4., 5., 6., 7., 8., 9.])
+        );
+        let first = view(&frames[..1], &[], &blank);
+        assert_eq!(context(&first, 3, 2), (vec![0, 0, 0], vec![0.0; 4]));
     }
 }

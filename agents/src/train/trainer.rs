@@ -46,6 +46,10 @@ pub struct TrainConfig {
     /// ahead; a predictor trained on 4 has never fed on its own predictions for long).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub horizon: Option<usize>,
+    /// Simulator steps per model step, when not 1 (see [`ModelConfig::frameskip`]): the data
+    /// is strided before training, so context and horizon count model steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frameskip: Option<usize>,
 }
 
 impl TrainConfig {
@@ -64,6 +68,7 @@ impl TrainConfig {
             checkpoint_every: 100,
             context: None,
             horizon: None,
+            frameskip: None,
         }
     }
 }
@@ -102,8 +107,9 @@ pub struct Built {
     pub ema: Vec<(candle_core::Var, candle_core::Var)>,
 }
 
-/// Builds the model of `config` for data shaped like `clips`, initialised from `config.seed`
-/// (an EMA target starts as a copy of its online encoder).
+/// Builds the model of `config` for data shaped like `clips` (already strided by the frameskip,
+/// see [`Clips::frameskip`]), initialised from `config.seed` (an EMA target starts as a copy of
+/// its online encoder).
 pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Built> {
     let spec = models::find(&config.model)?;
     let mut model_config = ModelConfig::preset(&config.preset, clips.size, clips.action_dim)?;
@@ -112,6 +118,9 @@ pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Bui
     }
     if let Some(horizon) = config.horizon {
         model_config.horizon = horizon;
+    }
+    if let Some(k) = config.frameskip {
+        model_config.frameskip = k;
     }
     model_config.validate()?;
     let varmap = VarMap::new();
@@ -193,6 +202,14 @@ pub fn train(
     device: &Device,
     on_step: &dyn Fn(u64) -> bool,
 ) -> Result<TrainReport> {
+    let strided;
+    let clips = match config.frameskip {
+        Some(k) if k != 1 => {
+            strided = clips.frameskip(k)?;
+            &strided
+        }
+        _ => clips,
+    };
     let Built {
         model,
         config: model_config,

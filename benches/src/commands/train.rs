@@ -21,6 +21,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         checkpoint_every: args.checkpoint_every,
         context: args.context,
         horizon: args.horizon,
+        frameskip: args.frameskip,
         ..TrainConfig::new(&args.model, &args.preset, args.steps)
     };
     let bar = progress(args.steps, format!("train {}", args.model));
