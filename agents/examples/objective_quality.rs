@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use candle_core::{Device, Tensor};
 use moravec_agents::planning::{
-    Cem, CemConfig, Distance, LatentObjective, Objective, Oracle, Planner, Privileged,
-    frames_tensor,
+    Cem, CemConfig, Distance, LatentObjective, Objective, Oracle, Planner, Privileged, View,
+    frames_tensor, model_context,
 };
 use moravec_agents::train::load_checkpoint;
 use moravec_sim::render::Frame;
@@ -55,6 +55,10 @@ fn main() -> anyhow::Result<()> {
     // and against the predicted cost (how well the predictor reproduces it).
     let (mut ceiling_rhos, mut fidelity_rhos): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let c = built.config.context;
+    // A model with frameskip k plans whole model steps: the sequences cover the task's horizon
+    // rounded up to whole model steps, and are the model's own actions laid end to end.
+    let k = built.config.frameskip.max(1);
+    let steps = task.horizon.div_ceil(k) * k;
     for i in 0..episodes {
         let mut e = task.episode(0, i, size)?;
         let goal = model.targets(&frames_tensor(&[e.goal()], &device)?)?;
@@ -72,44 +76,40 @@ fn main() -> anyhow::Result<()> {
         let mut frame = e.frame();
         let (mut seen, mut taken): (Vec<Frame>, Vec<Vec<f32>>) = (Vec::new(), Vec::new());
         let goal_frames = frames_tensor(&[e.goal()], &device)?;
+        let goal_frame = e.goal().clone();
         for t in 0..=task.budget {
             seen.push(frame.clone());
             if t % 5 == 0 {
-                // The controller's context: the last C frames (the first standing in for those
-                // not yet seen) and the C - 1 actions between them (zero before the start).
-                let n = seen.len();
-                let context: Vec<&Frame> =
-                    (0..c).map(|k| &seen[(n + k).saturating_sub(c)]).collect();
-                let mut past = Vec::with_capacity((c - 1) * a);
-                for k in 0..c - 1 {
-                    match (taken.len() + k + 1)
-                        .checked_sub(c)
-                        .and_then(|j| taken.get(j))
-                    {
-                        Some(act) => past.extend_from_slice(act),
-                        None => past.extend(std::iter::repeat_n(0.0, a)),
-                    }
-                }
+                // The controller's context (every k-th frame for a model with frameskip k).
+                let view = View {
+                    frames: &seen,
+                    actions: &taken,
+                    goal: &goal_frame,
+                    action_dim: a,
+                    max_action: max,
+                };
+                let (at, past) = model_context(&view, c, k);
+                let context: Vec<&Frame> = at.iter().map(|&j| &seen[j]).collect();
                 let frames = frames_tensor(&context, &device)?;
-                let past = Tensor::from_vec(past, (1, c - 1, a), &device)?;
+                let past = Tensor::from_vec(past, (1, c - 1, k * a), &device)?;
                 let mut objective = LatentObjective::new(
                     model,
                     &frames,
                     &past,
                     &goal_frames,
-                    task.horizon,
+                    steps / k,
                     (-max, max),
                     Distance::L2,
                     true,
                 )?;
                 let samples = 64;
-                let sequences: Vec<f32> = (0..samples * task.horizon * a)
+                let sequences: Vec<f32> = (0..samples * steps * a)
                     .map(|_| rng.random_range(-max..=max))
                     .collect();
                 let predicted = objective.costs(&sequences, samples)?;
                 let simulated = e.imagine_distances(&sequences, samples);
                 let seen_cost = encoded_truth(
-                    model, task, i, size, &taken, &sequences, samples, &goal, &device,
+                    model, task, i, size, &taken, &sequences, samples, k, &goal, &device,
                 )?;
                 sequence_rhos.push(spearman(&simulated, &predicted));
                 ceiling_rhos.push(spearman(&simulated, &seen_cost));
@@ -182,7 +182,7 @@ fn main() -> anyhow::Result<()> {
         let positive = finite.iter().filter(|&&r| r > 0.0).count();
         println!(
             "  64 random {}-step sequences, {what}: mean rho {mean:+.3} over {} states ({positive} positive)",
-            task.horizon,
+            steps,
             finite.len()
         );
     }
@@ -191,7 +191,7 @@ fn main() -> anyhow::Result<()> {
 
 /// The planning cost (L2 to the goal over every step, as `bench plan` scores) of the frames each
 /// sequence really produces: episode `index` replayed through `taken`, then each sequence run
-/// and its frames encoded.
+/// and the frame after each model step (every `k`-th) encoded.
 #[allow(clippy::too_many_arguments)]
 fn encoded_truth(
     model: &dyn moravec_agents::models::WorldModel,
@@ -201,20 +201,25 @@ fn encoded_truth(
     taken: &[Vec<f32>],
     sequences: &[f32],
     samples: usize,
+    k: usize,
     goal: &Tensor,
     device: &Device,
 ) -> anyhow::Result<Vec<f32>> {
-    let a = sequences.len() / samples / task.horizon;
+    let steps = task.horizon.div_ceil(k) * k;
+    let a = sequences.len() / samples / steps;
     let mut costs = Vec::with_capacity(samples);
     for s in 0..samples {
         let mut e = task.episode(0, index, size)?;
         for act in taken {
             e.step(act)?;
         }
-        let mut frames = Vec::with_capacity(task.horizon);
-        for k in 0..task.horizon {
-            let at = (s * task.horizon + k) * a;
-            frames.push(frames_tensor(&[&e.step(&sequences[at..at + a])?], device)?);
+        let mut frames = Vec::with_capacity(steps / k);
+        for j in 0..steps {
+            let at = (s * steps + j) * a;
+            let frame = e.step(&sequences[at..at + a])?;
+            if (j + 1) % k == 0 {
+                frames.push(frames_tensor(&[&frame], device)?);
+            }
         }
         let z = model.targets(&Tensor::cat(&frames, 1)?)?;
         costs.push(

@@ -28,7 +28,7 @@ pub use image_oracle::ImageOracle;
 pub use latent::{Distance, LatentObjective};
 pub use mpc::{
     Agent, Controller, EpisodeResult, ModelController, Oracle, Planner, Privileged,
-    RandomController, View, frames_tensor, run_episode,
+    RandomController, View, frames_tensor, model_context, run_episode,
 };
 pub use mppi::{Mppi, MppiConfig};
 pub use receding::Receding;

@@ -277,7 +277,7 @@ impl<'a> ModelController<'a> {
 /// k (c - 1 - i) frames before the current one, and between two context frames lie the k
 /// actions taken from the first; before the start the first frame stands for the frames not
 /// yet seen, and the actions before it are zero.
-fn context(view: &View, c: usize, k: usize) -> (Vec<usize>, Vec<f32>) {
+pub fn model_context(view: &View, c: usize, k: usize) -> (Vec<usize>, Vec<f32>) {
     let a = view.action_dim;
     let n = view.frames.len() as isize;
     let at = |i: usize| n - 1 - (k * (c - 1 - i)) as isize;
@@ -333,7 +333,7 @@ impl Controller for ModelController<'_> {
             pending,
         } = self;
         let step = receding.next(k * a, |warm| {
-            let (at, past) = context(view, c, k);
+            let (at, past) = model_context(view, c, k);
             let context: Vec<&Frame> = at.iter().map(|&i| &view.frames[i]).collect();
             let frames = frames_tensor(&context, device)?;
             let past = Tensor::from_vec(past, (1, c - 1, k * a), &*device)?;
@@ -386,16 +386,19 @@ mod tests {
         let actions: Vec<Vec<f32>> = (0..9).map(|t| vec![t as f32 + 1.0]).collect();
         let v = view(&frames, &actions, &blank);
         // Every frame: the last four frames and the three actions between them.
-        assert_eq!(context(&v, 4, 1), (vec![6, 7, 8, 9], vec![7., 8., 9.]));
+        assert_eq!(
+            model_context(&v, 4, 1),
+            (vec![6, 7, 8, 9], vec![7., 8., 9.])
+        );
         // Every third: frames 0, 3, 6, 9 and the actions 1-3, 4-6, 7-9 between them.
         assert_eq!(
-            context(&v, 4, 3),
+            model_context(&v, 4, 3),
             (vec![0, 3, 6, 9], vec![1., 2., 3., 4., 5., 6., 7., 8., 9.])
         );
         // Five context frames of every third reach before the start: frame -3 is frame 0, and
         // the actions from it are zero up to the start.
         assert_eq!(
-            context(&v, 5, 3),
+            model_context(&v, 5, 3),
             (
                 vec![0, 0, 3, 6, 9],
                 vec![0., 0., 0., 1., 2., 3., 4., 5., 6., 7., 8., 9.]
@@ -404,10 +407,10 @@ mod tests {
         // Every second, from frame 9: frames 3, 5, 7, 9 and their actions; at the very start
         // the one frame stands for all, with zero actions.
         assert_eq!(
-            context(&v, 4, 2),
+            model_context(&v, 4, 2),
             (vec![3, 5, 7, 9], vec![4., 5., 6., 7., 8., 9.])
         );
         let first = view(&frames[..1], &[], &blank);
-        assert_eq!(context(&first, 3, 2), (vec![0, 0, 0], vec![0.0; 4]));
+        assert_eq!(model_context(&first, 3, 2), (vec![0, 0, 0], vec![0.0; 4]));
     }
 }
