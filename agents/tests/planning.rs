@@ -7,7 +7,7 @@ use candle_nn::{VarBuilder, VarMap};
 use moravec_agents::models::{ModelConfig, WorldModel, find, init::init};
 use moravec_agents::planning::{
     Agent, Cem, CemConfig, Controller, Distance, ImageOracle, LatentObjective, ModelController,
-    Objective, Oracle, Planner, RandomController, Receding, View, run_episode,
+    Objective, Oracle, Plan, Planner, RandomController, Receding, View, run_episode,
 };
 use moravec_sim::render::Frame;
 use moravec_sim::task::{CART_PUSH, Judgement, REACH, TaskEpisode, TaskSpec};
@@ -248,6 +248,28 @@ fn frames_tensor(frames: &[&Frame]) -> Tensor {
     (t / 255.0).unwrap()
 }
 
+/// The plan a controller's first call makes: `small_cem(seed, 16, 2)` on `objective`.
+fn plan_by_hand(objective: &mut LatentObjective, seed: u64) -> Plan {
+    let Planner::Cem(mut cem) = small_cem(seed, 16, 2) else {
+        unreachable!("small_cem builds a CEM")
+    };
+    cem.plan(objective, None).unwrap()
+}
+
+/// The first `n` actions handed out are the plan's first `n` (of `a` entries), bit for bit, and
+/// the next one is not the plan's: it comes from a new plan.
+fn assert_hands_out(taken: &[Vec<f32>], plan: &Plan, a: usize, n: usize) {
+    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for (i, action) in taken[..n].iter().enumerate() {
+        assert_eq!(
+            bits(action),
+            bits(&plan.actions[i * a..(i + 1) * a]),
+            "action {i}"
+        );
+    }
+    assert_ne!(bits(&taken[n]), bits(&plan.actions[n * a..(n + 1) * a]));
+}
+
 #[test]
 fn the_model_controller_executes_the_first_actions_of_one_plan_before_replanning() {
     let model = tiny_jepa(4);
@@ -290,21 +312,10 @@ fn the_model_controller_executes_the_first_actions_of_one_plan_before_replanning
         true,
     )
     .unwrap();
-    let Planner::Cem(mut cem) = small_cem(5, 16, 2) else {
-        unreachable!("small_cem builds a CEM")
-    };
-    let plan = cem.plan(&mut objective, None).unwrap();
-    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-    for (i, action) in taken[..3].iter().enumerate() {
-        assert_eq!(
-            bits(action),
-            bits(&plan.actions[i * a..(i + 1) * a]),
-            "action {i}"
-        );
-    }
-    // The fourth action comes from a new plan (warm-started from the last action), not from the
-    // first plan's fourth step.
-    assert_ne!(bits(&taken[3]), bits(&plan.actions[3 * a..4 * a]));
+    let plan = plan_by_hand(&mut objective, 5);
+    // The first three actions are the plan's; the fourth comes from a new plan (warm-started
+    // from the last action), not from the first plan's fourth step.
+    assert_hands_out(&taken, &plan, a, 3);
 }
 
 #[test]
@@ -370,21 +381,10 @@ fn a_frameskip_model_plans_whole_model_steps_from_a_strided_context() {
     )
     .unwrap();
     assert_eq!(objective.action_dim(), k * a);
-    let Planner::Cem(mut cem) = small_cem(7, 16, 2) else {
-        unreachable!("small_cem builds a CEM")
-    };
-    let plan = cem.plan(&mut objective, None).unwrap();
-    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-    // The controller hands out the plan's first two model steps as six simulator actions.
-    for (i, action) in out[..6].iter().enumerate() {
-        assert_eq!(
-            bits(action),
-            bits(&plan.actions[i * a..(i + 1) * a]),
-            "action {i}"
-        );
-    }
-    // The seventh comes from a new plan.
-    assert_ne!(bits(&out[6]), bits(&plan.actions[6 * a..7 * a]));
+    let plan = plan_by_hand(&mut objective, 7);
+    // The controller hands out the plan's first two model steps as six simulator actions; the
+    // seventh comes from a new plan.
+    assert_hands_out(&out, &plan, a, 6);
 }
 
 #[test]

@@ -23,6 +23,14 @@ fn config(steps: u64) -> TrainConfig {
     }
 }
 
+/// Trains `cfg` on `data` in a fresh folder and loads the model back from its checkpoint alone.
+fn train_and_load(cfg: &TrainConfig, data: &Clips) -> moravec_agents::train::Built {
+    let tmp = tempfile::tempdir().unwrap();
+    train(cfg, data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
+    moravec_agents::train::load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu)
+        .unwrap()
+}
+
 /// The log without its timing columns.
 fn log_values(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_to_string(dir.join("training.csv"))
@@ -256,17 +264,11 @@ fn every_parameter_gets_a_gradient() {
 #[test]
 fn a_longer_horizon_trains_and_comes_back_from_its_checkpoint() {
     let data = clips(2, 16);
-    let tmp = tempfile::tempdir().unwrap();
     let long = TrainConfig {
         horizon: Some(6),
         ..config(2)
     };
-    train(&long, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    let built = moravec_agents::train::load_checkpoint(
-        &tmp.path().join("checkpoint.safetensors"),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let built = train_and_load(&long, &data);
     assert_eq!(built.config.horizon, 6);
     assert_eq!(built.config.window(), 8 + 6);
     // A horizon of 0 is refused by name.
@@ -288,48 +290,31 @@ fn a_frameskip_model_trains_on_strided_data_and_comes_back_from_its_checkpoint()
     // 14 frames strided by 2 are 7 model frames: too few for the tiny preset's window of 12,
     // so the window is cut to 4 + 2.
     let data = clips(2, 14);
-    let tmp = tempfile::tempdir().unwrap();
     let skip = TrainConfig {
         frameskip: Some(2),
         context: Some(4),
         horizon: Some(2),
         ..config(2)
     };
-    train(&skip, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    let built = moravec_agents::train::load_checkpoint(
-        &tmp.path().join("checkpoint.safetensors"),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let built = train_and_load(&skip, &data);
     assert_eq!(built.config.frameskip, 2);
     assert_eq!(built.config.action_dim, 2 * data.action_dim);
     assert_eq!(built.config.step_action_dim(), data.action_dim);
     // Unstrided, the same window would fit too; strided by 3 the 5 model frames do not.
-    let err = train(
-        &TrainConfig {
-            frameskip: Some(3),
+    let strided_by = |k| {
+        let cfg = TrainConfig {
+            frameskip: Some(k),
             ..skip.clone()
-        },
-        &data,
-        tempfile::tempdir().unwrap().path(),
-        &Device::Cpu,
-        &|_| true,
-    )
-    .err()
-    .unwrap();
-    assert!(err.to_string().contains("window"), "{err}");
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        train(&cfg, &data, tmp.path(), &Device::Cpu, &|_| true)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    let err = strided_by(3);
+    assert!(err.contains("window"), "{err}");
     // A frameskip of 0 is refused by name.
-    let err = train(
-        &TrainConfig {
-            frameskip: Some(0),
-            ..skip
-        },
-        &data,
-        tempfile::tempdir().unwrap().path(),
-        &Device::Cpu,
-        &|_| true,
-    )
-    .err()
-    .unwrap();
-    assert!(err.to_string().contains("frameskip"), "{err}");
+    let err = strided_by(0);
+    assert!(err.contains("frameskip"), "{err}");
 }
