@@ -318,3 +318,50 @@ fn a_frameskip_model_trains_on_strided_data_and_comes_back_from_its_checkpoint()
     let err = strided_by(0);
     assert!(err.contains("frameskip"), "{err}");
 }
+
+/// A FiLM model trains its gains, says so in its checkpoint's config, and comes back with them;
+/// the option is left out of a plain model's saved config (older checkpoints read the same).
+#[test]
+fn a_film_model_trains_and_comes_back_with_its_gains() {
+    let data = clips(2, 14);
+    let film = TrainConfig {
+        film: true,
+        context: Some(4),
+        horizon: Some(2),
+        ..config(2)
+    };
+    let built = train_and_load(&film, &data);
+    assert!(built.config.film);
+    // Trained away from their initial zeros (the gradient reaches them), saved and loaded.
+    let vars = built.varmap.data().lock().unwrap();
+    let gains = vars
+        .get("predictor.film.weight")
+        .expect("a FiLM layer in the checkpoint");
+    let moved = gains
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
+        .iter()
+        .filter(|g| **g != 0.0)
+        .count();
+    assert!(moved > 0, "the FiLM gains never trained");
+    let plain = train_and_load(
+        &TrainConfig {
+            film: false,
+            ..film.clone()
+        },
+        &data,
+    );
+    assert!(!plain.config.film);
+    assert!(
+        !plain
+            .varmap
+            .data()
+            .lock()
+            .unwrap()
+            .contains_key("predictor.film.weight")
+    );
+    let saved = serde_json::to_string(&plain.config).unwrap();
+    assert!(!saved.contains("film"), "{saved}");
+}

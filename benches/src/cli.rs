@@ -241,6 +241,10 @@ pub struct TrainArgs {
     /// steps and a 5-step plan covers 5 K simulator steps. Default 1.
     #[arg(long)]
     pub frameskip: Option<usize>,
+    /// FiLM action conditioning: the actions also scale the predictor's hidden channels, not
+    /// only shift them. Off by default.
+    #[arg(long)]
+    pub film: bool,
     /// Where to train.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,

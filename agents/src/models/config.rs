@@ -31,6 +31,13 @@ pub struct ModelConfig {
     /// config so older checkpoints read the same) is every frame.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub frameskip: usize,
+    /// FiLM action conditioning in the predictor: the window's actions scale each hidden
+    /// channel (`h * (1 + film(a)) + action(a)`) instead of only shifting it. Why: a push
+    /// changes a token only where the pusher is, a product of action and content that a shift
+    /// followed by a GELU reaches only at the GELU's bend. Off by default (left out of the saved
+    /// config, so older checkpoints read the same).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub film: bool,
 }
 
 fn one() -> usize {
@@ -65,6 +72,7 @@ impl ModelConfig {
             action_dim,
             expander,
             frameskip: 1,
+            film: false,
         };
         config.validate()?;
         Ok(config)

@@ -37,6 +37,8 @@ pub struct FrozenPredictor {
     temporal: (Vec<f32>, Vec<f32>),
     /// `[H, C A]`, `[H]` (absent without actions).
     action: Option<(Vec<f32>, Vec<f32>)>,
+    /// FiLM's `[H, C A]`, `[H]` (absent without FiLM).
+    film: Option<(Vec<f32>, Vec<f32>)>,
     /// `[N, N]`, `[N]`.
     mix: (Vec<f32>, Vec<f32>),
     /// `[H, H]`, `[H]`.
@@ -74,6 +76,7 @@ impl FrozenPredictor {
             action_dim: predictor.action_dim,
             temporal: layer(&predictor.temporal)?,
             action: predictor.action.as_ref().map(layer).transpose()?,
+            film: predictor.film.as_ref().map(layer).transpose()?,
             mix: layer(&predictor.mix)?,
             hidden_layer: layer(&predictor.hidden)?,
             out: layer(&predictor.out)?,
@@ -231,6 +234,23 @@ impl FrozenPredictor {
                         x.extend_from_slice(&actions[i * per_sample + k * a..][..c * a]);
                     }
                     let act = dense(&x, s, (w, b));
+                    // FiLM's gains first, `1 + film(a)` (the graph's `film(a) + 1.0`).
+                    if let Some((fw, fb)) = &self.film {
+                        let mut gain = dense(&x, s, (fw, fb));
+                        gain.iter_mut().for_each(|g| *g += 1.0);
+                        vectorised(
+                            #[inline(always)]
+                            || {
+                                for (sample, gain) in pre.chunks_mut(n * h).zip(gain.chunks(h)) {
+                                    for row in sample.chunks_mut(h) {
+                                        for (p, &g) in row.iter_mut().zip(gain) {
+                                            *p *= g;
+                                        }
+                                    }
+                                }
+                            },
+                        );
+                    }
                     vectorised(
                         #[inline(always)]
                         || {
@@ -360,17 +380,19 @@ mod tests {
     /// actions `[S, C + K - 1, A]` of `samples` sequences.
     fn case(
         (c, n, d, h, a): (usize, usize, usize, usize, usize),
+        film: bool,
         samples: usize,
         steps: usize,
     ) -> (Predictor, VarMap, Tensor, Tensor) {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let predictor = Predictor::new(c, n, d, h, a, vb).unwrap();
+        let predictor = Predictor::new(c, n, d, h, a, film, vb).unwrap();
         init(&varmap, 7).unwrap();
         let dev = Device::Cpu;
-        // Biases that are not zero, as after training (the initialisation's are).
-        for var in varmap.all_vars() {
-            if var.rank() == 1 {
+        // Biases that are not zero, as after training (the initialisation's are), and FiLM
+        // gains that are not all 1.
+        for (name, var) in varmap.data().lock().unwrap().iter() {
+            if var.rank() == 1 || name.contains("film") {
                 var.set(&Tensor::randn(0f32, 0.3, var.shape(), &dev).unwrap())
                     .unwrap();
             }
@@ -392,7 +414,20 @@ mod tests {
         steps: usize,
         exact: bool,
     ) {
-        let (predictor, _varmap, context, actions) = case(dims, samples, steps);
+        for film in [false, true] {
+            against_candle_with(dims, film, samples, steps, exact);
+        }
+    }
+
+    fn against_candle_with(
+        dims: (usize, usize, usize, usize, usize),
+        film: bool,
+        samples: usize,
+        steps: usize,
+        exact: bool,
+    ) {
+        let (predictor, _varmap, context, actions) = case(dims, film, samples, steps);
+        assert_eq!(predictor.film.is_some(), film && dims.4 > 0);
         let ours = numbers(&predictor.rollout(&context, &actions, steps).unwrap());
         let frozen = predictor.freeze().unwrap();
         let mut runs = Vec::new();
@@ -417,8 +452,9 @@ mod tests {
                 .zip(&ours)
                 .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
                 .fold(0f32, f32::max);
-            let what =
-                format!("dims {dims:?}, {samples} samples, {steps} steps, {threads} threads");
+            let what = format!(
+                "dims {dims:?}, film {film}, {samples} samples, {steps} steps, {threads} threads"
+            );
             if exact {
                 assert_eq!(
                     differ, 0,
@@ -449,7 +485,7 @@ mod tests {
 
     #[test]
     fn bad_lengths_are_refused_with_the_expected_sizes() {
-        let (predictor, _varmap, context, actions) = case((3, 4, 8, 32, 2), 4, 2);
+        let (predictor, _varmap, context, actions) = case((3, 4, 8, 32, 2), false, 4, 2);
         let frozen = predictor.freeze().unwrap();
         let err = frozen
             .rollout_shared(&numbers(&context), &numbers(&actions), 5, 2)

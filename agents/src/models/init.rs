@@ -1,6 +1,7 @@
 //! Deterministic initialisation. candle's CPU random generator ignores seeds, so every variable
 //! is overwritten from a ChaCha8 stream, in name order: Kaiming-uniform matrices, zero biases,
-//! unit LayerNorm scales, small positional embeddings.
+//! unit LayerNorm scales, small positional embeddings, and zero FiLM gains (a FiLM predictor
+//! starts as the plain one, its gains all 1).
 
 use candle_core::Tensor;
 use candle_nn::VarMap;
@@ -22,6 +23,8 @@ pub fn init(varmap: &VarMap, seed: u64) -> Result<()> {
         let n = shape.elem_count();
         let values: Vec<f32> = if name.ends_with("pos") {
             (0..n).map(|_| rng.random_range(-0.02f32..0.02)).collect()
+        } else if name.contains("film.") {
+            vec![0.0; n]
         } else if dims.len() == 2 {
             let bound = 1.0 / (dims[1] as f32).sqrt();
             (0..n).map(|_| rng.random_range(-bound..bound)).collect()

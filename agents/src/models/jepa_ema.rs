@@ -44,6 +44,7 @@ impl JepaEma {
                 config.dim,
                 config.hidden,
                 config.action_dim,
+                config.film,
                 vb.pp("predictor"),
             )?,
             config: config.clone(),

@@ -44,6 +44,7 @@ impl JepaVicreg {
                 config.dim,
                 config.hidden,
                 config.action_dim,
+                config.film,
                 vb.pp("predictor"),
             )?,
             expand1: linear(config.dim, config.expander, vb.pp("expander.fc1"))?,

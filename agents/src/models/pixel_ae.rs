@@ -43,6 +43,7 @@ impl PixelAe {
                 config.dim,
                 config.hidden,
                 config.action_dim,
+                config.film,
                 vb.pp("predictor"),
             )?,
             dec1: linear(config.dim, config.hidden, vb.pp("decoder.fc1"))?,

@@ -31,6 +31,7 @@ impl PixelVideo {
                 patch_dim,
                 config.hidden,
                 config.action_dim,
+                config.film,
                 vb.pp("predictor"),
             )?,
             config: config.clone(),

@@ -1,7 +1,9 @@
 //! The predictor: from the last C latent grids and the actions, the next grid. Each token sees
 //! its own history over the whole context (memory: an object hidden for several frames is still
 //! in the context), tokens exchange information through a token-mixing layer (things move across
-//! patches), and the output is a residual on the last latent.
+//! patches), and the output is a residual on the last latent. Optionally (FiLM) the actions
+//! also scale each hidden channel, so an action can multiply what a token holds (a push moves
+//! the cart only where the pusher touches it) rather than only shift it.
 
 use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder, linear};
@@ -17,22 +19,31 @@ pub struct Predictor {
     pub(super) action_dim: usize,
     pub(super) temporal: Linear,
     pub(super) action: Option<Linear>,
+    /// FiLM's gains: the window's actions to `1 + film(a)` per hidden channel.
+    pub(super) film: Option<Linear>,
     pub(super) mix: Linear,
     pub(super) hidden: Linear,
     pub(super) out: Linear,
 }
 
 impl Predictor {
-    /// A predictor over `context` grids of `tokens` tokens of `dim`, with `action_dim` actions.
+    /// A predictor over `context` grids of `tokens` tokens of `dim`, with `action_dim` actions,
+    /// their gains too when `film` (see [`super::ModelConfig::film`]).
     pub fn new(
         context: usize,
         tokens: usize,
         dim: usize,
         hidden: usize,
         action_dim: usize,
+        film: bool,
         vb: VarBuilder,
     ) -> Result<Self> {
         Ok(Self {
+            film: if film && action_dim > 0 {
+                Some(linear(context * action_dim, hidden, vb.pp("film"))?)
+            } else {
+                None
+            },
             context,
             action_dim,
             temporal: linear(context * dim, hidden, vb.pp("temporal"))?,
@@ -74,7 +85,16 @@ impl Predictor {
         let (b, c) = (h.dim(0)?, self.context);
         let h = match &self.action {
             Some(action) => {
-                let a = dense(action, &actions.reshape((b, c * self.action_dim))?)?;
+                let flat = actions.reshape((b, c * self.action_dim))?;
+                let h = match &self.film {
+                    // h * (1 + film(a)), the gains broadcast over the tokens.
+                    Some(film) => {
+                        let gain = (dense(film, &flat)? + 1.0)?;
+                        h.broadcast_mul(&gain.unsqueeze(1)?)?
+                    }
+                    None => h,
+                };
+                let a = dense(action, &flat)?;
                 gelu_add_rows(&h, &a)?
             }
             None => gelu(&h)?,
@@ -187,10 +207,16 @@ mod tests {
 
     #[test]
     fn rollout_equals_stepping_through_explicit_windows() {
+        for film in [false, true] {
+            rollout_equals_stepping(film);
+        }
+    }
+
+    fn rollout_equals_stepping(film: bool) {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let (c, n, d) = (3, 4, 5);
-        let predictor = Predictor::new(c, n, d, 16, 2, vb).unwrap();
+        let predictor = Predictor::new(c, n, d, 16, 2, film, vb).unwrap();
         let context = Tensor::randn(0f32, 1.0, (2, c, n, d), &Device::Cpu).unwrap();
         let steps = 5;
         let actions = Tensor::randn(0f32, 1.0, (2, c + steps - 1, 2), &Device::Cpu).unwrap();
@@ -217,12 +243,47 @@ mod tests {
         }
     }
 
+    /// FiLM's gains multiply the context's part of the hidden layer: all 0, the prediction's
+    /// change no longer depends on anything but the actions, so two windows with the same
+    /// last grid predict the same bits; at their initial 1 the windows' earlier grids count.
+    #[test]
+    fn film_gains_scale_what_the_context_contributes() {
+        let varmap = VarMap::new();
+        let dev = Device::Cpu;
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        let (c, n, d) = (3, 4, 5);
+        let predictor = Predictor::new(c, n, d, 16, 2, true, vb).unwrap();
+        crate::models::init::init(&varmap, 3).unwrap();
+        let a = Tensor::randn(0f32, 0.3, (2, c, n, d), &dev).unwrap();
+        let b = Tensor::randn(0f32, 0.3, (2, c, n, d), &dev).unwrap();
+        // Window b: a's last grid after other earlier grids.
+        let b = Tensor::cat(
+            &[
+                b.narrow(1, 0, c - 1).unwrap(),
+                a.narrow(1, c - 1, 1).unwrap(),
+            ],
+            1,
+        )
+        .unwrap();
+        let actions = Tensor::randn(0f32, 1.0, (2, c, 2), &dev).unwrap();
+        let bits = |t: &Tensor| -> Vec<u32> {
+            let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            v.iter().map(|v| v.to_bits()).collect()
+        };
+        let step = |x: &Tensor| bits(&predictor.step(x, &actions).unwrap());
+        assert_ne!(step(&a), step(&b), "gains of 1 keep the context");
+        varmap.data().lock().unwrap()["film.bias"]
+            .set(&Tensor::full(-1f32, 16, &dev).unwrap())
+            .unwrap();
+        assert_eq!(step(&a), step(&b), "gains of 0 drop the context");
+    }
+
     #[test]
     fn a_shared_context_gives_the_broadcast_rollout() {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let (c, n, d) = (3, 4, 5);
-        let predictor = Predictor::new(c, n, d, 16, 2, vb).unwrap();
+        let predictor = Predictor::new(c, n, d, 16, 2, false, vb).unwrap();
         let context = Tensor::randn(0f32, 1.0, (1, c, n, d), &Device::Cpu).unwrap();
         let steps = 5;
         let actions = Tensor::randn(0f32, 1.0, (6, c + steps - 1, 2), &Device::Cpu).unwrap();

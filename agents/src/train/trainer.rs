@@ -50,6 +50,9 @@ pub struct TrainConfig {
     /// is strided before training, so context and horizon count model steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frameskip: Option<usize>,
+    /// FiLM action conditioning in the predictor (see [`ModelConfig::film`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub film: bool,
 }
 
 impl TrainConfig {
@@ -69,6 +72,7 @@ impl TrainConfig {
             context: None,
             horizon: None,
             frameskip: None,
+            film: false,
         }
     }
 }
@@ -122,6 +126,7 @@ pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Bui
     if let Some(k) = config.frameskip {
         model_config.frameskip = k;
     }
+    model_config.film = config.film;
     model_config.validate()?;
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);

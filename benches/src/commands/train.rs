@@ -22,6 +22,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         context: args.context,
         horizon: args.horizon,
         frameskip: args.frameskip,
+        film: args.film,
         ..TrainConfig::new(&args.model, &args.preset, args.steps)
     };
     let bar = progress(args.steps, format!("train {}", args.model));
