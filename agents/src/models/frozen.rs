@@ -212,26 +212,30 @@ impl FrozenPredictor {
         let rows = s * n;
         let per_sample = (c + steps - 1) * a;
         let mut preds: Vec<Vec<f32>> = Vec::with_capacity(steps);
+        // The activations, written afresh at every step into the same memory (fresh
+        // allocations of this size cost page faults and zeroing at every step).
+        let mut pre = Vec::with_capacity(rows * h);
+        let mut x = Vec::with_capacity(rows * c * d);
+        let mut mixed = vec![0f32; rows * h];
+        let mut hid = Vec::with_capacity(rows * h);
         for k in 0..steps {
             let m = k.min(c);
             // The temporal layer: the samples' own predictions through their columns of W,
             // plus the context's part.
-            let mut pre = match (&shared[k], m) {
-                (Some(shared), 0) => {
-                    let mut y = Vec::with_capacity(rows * h);
-                    for _ in 0..s {
-                        y.extend_from_slice(shared);
-                    }
-                    y
-                }
+            match (&shared[k], m) {
+                (Some(shared), 0) => repeat_into(&mut pre, shared, s),
                 (shared, _) => {
-                    let x = gather_samples(s, n, d, &preds[k - m..k]);
-                    let mut y = match shared {
-                        Some(_) => vec![0f32; rows * h],
-                        None => repeat(&self.temporal.1, rows),
-                    };
+                    gather_samples_into(&mut x, s, n, d, &preds[k - m..k]);
+                    match shared {
+                        Some(_) => {
+                            pre.clear();
+                            pre.resize(rows * h, 0.0);
+                        }
+                        None => repeat_into(&mut pre, &self.temporal.1, rows),
+                    }
+                    let y = &mut pre;
                     gemm_serial(
-                        &mut y,
+                        y,
                         View::rows(&x, rows, m * d),
                         self.temporal_columns(c - m, m),
                         true,
@@ -248,9 +252,8 @@ impl FrozenPredictor {
                             },
                         );
                     }
-                    y
                 }
-            };
+            }
             // The actions of the window, then GELU.
             match &self.action {
                 Some((w, b)) => {
@@ -296,7 +299,6 @@ impl FrozenPredictor {
             }
             // Token mixing: h + gelu(M h_b + b), sample by sample.
             let (mw, mb) = &self.mix;
-            let mut mixed = vec![0f32; rows * h];
             let mut mpre = vec![0f32; n * h];
             for (hs, out) in pre.chunks(n * h).zip(mixed.chunks_mut(n * h)) {
                 for (row, &bias) in mpre.chunks_mut(h).zip(mb) {
@@ -314,7 +316,7 @@ impl FrozenPredictor {
             }
             // The perceptron to the change of the latent, added to the last grid.
             let (w1, b1) = &self.hidden_layer;
-            let mut hid = dense(&mixed, rows, (w1, b1));
+            dense_into(&mut hid, &mixed, rows, (w1, b1));
             vectorised(
                 #[inline(always)]
                 || hid.iter_mut().for_each(|p| *p = gelu_forward(*p)),
@@ -342,26 +344,34 @@ impl FrozenPredictor {
 }
 
 /// `x [rows, in] W^T + b` for `W^T [in, out]` (stored transposed), on this thread.
-fn dense(x: &[f32], rows: usize, (w, b): (&[f32], &[f32])) -> Vec<f32> {
-    let (out, inp) = (b.len(), w.len() / b.len().max(1));
-    let mut y = repeat(b, rows);
-    gemm_serial(
-        &mut y,
-        View::rows(x, rows, inp),
-        View::rows(w, inp, out),
-        true,
-    );
+fn dense(x: &[f32], rows: usize, layer: (&[f32], &[f32])) -> Vec<f32> {
+    let mut y = Vec::new();
+    dense_into(&mut y, x, rows, layer);
     y
+}
+
+/// [`dense`] into `y`'s memory.
+fn dense_into(y: &mut Vec<f32>, x: &[f32], rows: usize, (w, b): (&[f32], &[f32])) {
+    let (out, inp) = (b.len(), w.len() / b.len().max(1));
+    repeat_into(y, b, rows);
+    gemm_serial(y, View::rows(x, rows, inp), View::rows(w, inp, out), true);
 }
 
 /// `rows` copies of `row`, one after another, on this thread (`ops::repeat_rows` writes in
 /// parallel; here each block of samples already has its core).
 fn repeat(row: &[f32], rows: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(row.len() * rows);
+    let mut out = Vec::new();
+    repeat_into(&mut out, row, rows);
+    out
+}
+
+/// [`repeat`] into `out`'s memory.
+fn repeat_into(out: &mut Vec<f32>, row: &[f32], rows: usize) {
+    out.clear();
+    out.reserve(row.len() * rows);
     for _ in 0..rows {
         out.extend_from_slice(row);
     }
-    out
 }
 
 /// Each token's row of several grids `[N, D]`: `[N, grids D]`, grid after grid.
@@ -376,9 +386,9 @@ fn gather<'a>(n: usize, d: usize, grids: impl Iterator<Item = &'a [f32]> + Clone
     x
 }
 
-/// [`gather`] for each of `s` samples of the grids `[S, N, D]` in `grids`: `[S N, grids D]`.
-fn gather_samples(s: usize, n: usize, d: usize, grids: &[Vec<f32>]) -> Vec<f32> {
-    let mut x = Vec::with_capacity(s * n * grids.len() * d);
+/// [`gather`] for each of `s` samples of the grids `[S, N, D]` in `grids`, into `x`: `[S N, grids D]`.
+fn gather_samples_into(x: &mut Vec<f32>, s: usize, n: usize, d: usize, grids: &[Vec<f32>]) {
+    x.clear();
     for i in 0..s {
         for t in 0..n {
             for grid in grids {
@@ -386,7 +396,6 @@ fn gather_samples(s: usize, n: usize, d: usize, grids: &[Vec<f32>]) -> Vec<f32> 
             }
         }
     }
-    x
 }
 
 #[cfg(test)]
