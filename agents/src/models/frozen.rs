@@ -119,6 +119,21 @@ impl FrozenPredictor {
         samples: usize,
         steps: usize,
     ) -> Result<Vec<f32>> {
+        let mut out = Vec::new();
+        self.rollout_shared_into(context, actions, samples, steps, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`FrozenPredictor::rollout_shared`] into `out`'s memory: a planner asks thirty times per
+    /// action for as many numbers, which fresh memory would have to be cleared for each time.
+    pub fn rollout_shared_into(
+        &self,
+        context: &[f32],
+        actions: &[f32],
+        samples: usize,
+        steps: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<()> {
         let (c, n, d, a) = (self.context, self.tokens, self.dim, self.action_dim);
         let per_sample = (c + steps.max(1) - 1) * a;
         if context.len() != c * n * d || actions.len() != samples * per_sample || steps == 0 {
@@ -139,7 +154,8 @@ impl FrozenPredictor {
         let shared: Vec<Option<Vec<f32>>> = (0..steps).map(|k| self.shared(context, k)).collect();
         let last = &context[(c - 1) * n * d..];
         let grid = n * d;
-        let mut out = vec![0f32; samples * steps * grid];
+        // Every number is written below: memory already of this length is not cleared.
+        out.resize(samples * steps * grid, 0.0);
         // Each block's part of the output, cut in order.
         let mut parts = Vec::new();
         let mut rest = out.as_mut_slice();
@@ -159,7 +175,7 @@ impl FrozenPredictor {
                 }
             }
         });
-        Ok(out)
+        Ok(())
     }
 
     /// The context's part of the temporal layer at step `k`, bias included, `[N, H]`: its last
@@ -223,7 +239,8 @@ impl FrozenPredictor {
             // The temporal layer: the samples' own predictions through their columns of W,
             // plus the context's part.
             match (&shared[k], m) {
-                (Some(shared), 0) => repeat_into(&mut pre, shared, s),
+                // Read by the next pass straight from the shared part (not copied per sample).
+                (Some(_), 0) => pre.resize(rows * h, 0.0),
                 (shared, _) => {
                     gather_samples_into(&mut x, s, n, d, &preds[k - m..k]);
                     match shared {
@@ -254,7 +271,11 @@ impl FrozenPredictor {
                     }
                 }
             }
-            // The actions of the window, then GELU.
+            // The actions of the window, then GELU, on the shared part alone at the first step.
+            let mut base = match (&shared[k], m) {
+                (Some(shared), 0) => Some(shared.as_slice()),
+                _ => None,
+            };
             match &self.action {
                 Some((w, b)) => {
                     let mut x = Vec::with_capacity(s * c * a);
@@ -266,36 +287,13 @@ impl FrozenPredictor {
                     if let Some((fw, fb)) = &self.film {
                         let mut gain = dense(&x, s, (fw, fb));
                         gain.iter_mut().for_each(|g| *g += 1.0);
-                        vectorised(
-                            #[inline(always)]
-                            || {
-                                for (sample, gain) in pre.chunks_mut(n * h).zip(gain.chunks(h)) {
-                                    for row in sample.chunks_mut(h) {
-                                        for (p, &g) in row.iter_mut().zip(gain) {
-                                            *p *= g;
-                                        }
-                                    }
-                                }
-                            },
-                        );
+                        map_rows(&mut pre, base.take(), &gain, n, h, |p, g| p * g);
                     }
-                    vectorised(
-                        #[inline(always)]
-                        || {
-                            for (sample, act) in pre.chunks_mut(n * h).zip(act.chunks(h)) {
-                                for row in sample.chunks_mut(h) {
-                                    for (p, &b) in row.iter_mut().zip(act) {
-                                        *p = gelu_forward(*p + b);
-                                    }
-                                }
-                            }
-                        },
-                    );
+                    map_rows(&mut pre, base, &act, n, h, |p, b| gelu_forward(p + b));
                 }
-                None => vectorised(
-                    #[inline(always)]
-                    || pre.iter_mut().for_each(|p| *p = gelu_forward(*p)),
-                ),
+                None => map_rows(&mut pre, base, &vec![0.0; s * h], n, h, |p, _| {
+                    gelu_forward(p)
+                }),
             }
             // Token mixing: h + gelu(M h_b + b), sample by sample.
             let (mw, mb) = &self.mix;
@@ -341,6 +339,43 @@ impl FrozenPredictor {
         }
         preds
     }
+}
+
+/// `pre [S, N, H] = f(v, q)` for each sample's row `q` of `per [S, H]`, with `v` read from
+/// `base [N, H]` (the same for every sample) where given, else from `pre` itself; in the vector
+/// unit.
+#[inline(always)]
+fn map_rows(
+    pre: &mut [f32],
+    base: Option<&[f32]>,
+    per: &[f32],
+    n: usize,
+    h: usize,
+    f: impl Fn(f32, f32) -> f32,
+) {
+    vectorised(
+        #[inline(always)]
+        || {
+            for (sample, per) in pre.chunks_mut(n * h).zip(per.chunks(h)) {
+                match base {
+                    Some(base) => {
+                        for (row, base) in sample.chunks_mut(h).zip(base.chunks(h)) {
+                            for ((p, &v), &q) in row.iter_mut().zip(base).zip(per) {
+                                *p = f(v, q);
+                            }
+                        }
+                    }
+                    None => {
+                        for row in sample.chunks_mut(h) {
+                            for (p, &q) in row.iter_mut().zip(per) {
+                                *p = f(*p, q);
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    );
 }
 
 /// `x [rows, in] W^T + b` for `W^T [in, out]` (stored transposed), on this thread.

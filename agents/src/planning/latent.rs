@@ -50,6 +50,8 @@ struct Frozen {
     past: Vec<f32>,
     /// The goal's targets `[N, Dt]`.
     goal: Vec<f32>,
+    /// The last rollout's predictions, its memory kept for the next.
+    predicted: Vec<f32>,
 }
 
 impl<'a> LatentObjective<'a> {
@@ -88,6 +90,7 @@ impl<'a> LatentObjective<'a> {
                 context: context.flatten_all()?.to_vec1()?,
                 past: past_actions.flatten_all()?.to_vec1()?,
                 goal: goal.flatten_all()?.to_vec1()?,
+                predicted: Vec::new(),
             }),
             _ => None,
         };
@@ -125,7 +128,7 @@ impl Objective for LatentObjective<'_> {
                 expected: format!("{samples} samples x {h} steps x {a} = {}", samples * h * a),
             });
         }
-        if let Some(frozen) = &self.frozen {
+        if let Some(frozen) = &mut self.frozen {
             // The past actions before each sample's plan, then the rollout outside the graph:
             // the same predictions as `cost_tensor`'s, to the bit.
             let mut all = Vec::with_capacity(samples * (frozen.past.len() + h * a));
@@ -133,16 +136,22 @@ impl Objective for LatentObjective<'_> {
                 all.extend_from_slice(&frozen.past);
                 all.extend_from_slice(&actions[i * h * a..][..h * a]);
             }
-            let predicted = frozen
-                .predictor
-                .rollout_shared(&frozen.context, &all, samples, h)?;
+            frozen.predictor.rollout_shared_into(
+                &frozen.context,
+                &all,
+                samples,
+                h,
+                &mut frozen.predicted,
+            )?;
+            let predicted = &frozen.predicted;
             if let Some(costs) =
-                score_rows(&predicted, &frozen.goal, h, self.distance, self.all_steps)
+                score_rows(predicted, &frozen.goal, h, self.distance, self.all_steps)
             {
                 return Ok(costs);
             }
             let (_, _, n, d) = self.context.dims4()?;
-            let predicted = Tensor::from_vec(predicted, (samples, h, n, d), self.context.device())?;
+            let predicted =
+                Tensor::from_slice(predicted, (samples, h, n, d), self.context.device())?;
             return Ok(score(&predicted, &self.goal, self.distance, self.all_steps)?.to_vec1()?);
         }
         let t = Tensor::from_slice(actions, (samples, h, a), self.context.device())?;
