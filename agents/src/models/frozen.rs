@@ -250,31 +250,20 @@ impl FrozenPredictor {
                         }
                         None => repeat_into(&mut pre, &self.temporal.1, rows),
                     }
-                    let y = &mut pre;
                     gemm_serial(
-                        y,
+                        &mut pre,
                         View::rows(&x, rows, m * d),
                         self.temporal_columns(c - m, m),
                         true,
                     );
-                    if let Some(shared) = shared {
-                        vectorised(
-                            #[inline(always)]
-                            || {
-                                for sample in y.chunks_mut(n * h) {
-                                    for (y, &b) in sample.iter_mut().zip(shared) {
-                                        *y += b;
-                                    }
-                                }
-                            },
-                        );
-                    }
                 }
             }
-            // The actions of the window, then GELU, on the shared part alone at the first step.
+            // The actions of the window, then GELU, on the shared part alone at the first step,
+            // with the shared part added to the samples' own as it is read at the others.
             let mut base = match (&shared[k], m) {
-                (Some(shared), 0) => Some(shared.as_slice()),
-                _ => None,
+                (Some(shared), 0) => Base::Shared(shared),
+                (Some(shared), _) => Base::OwnPlus(shared),
+                (None, _) => Base::Own,
             };
             match &self.action {
                 Some((w, b)) => {
@@ -287,7 +276,8 @@ impl FrozenPredictor {
                     if let Some((fw, fb)) = &self.film {
                         let mut gain = dense(&x, s, (fw, fb));
                         gain.iter_mut().for_each(|g| *g += 1.0);
-                        map_rows(&mut pre, base.take(), &gain, n, h, |p, g| p * g);
+                        map_rows(&mut pre, base, &gain, n, h, |p, g| p * g);
+                        base = Base::Own;
                     }
                     map_rows(&mut pre, base, &act, n, h, |p, b| gelu_forward(p + b));
                 }
@@ -341,13 +331,23 @@ impl FrozenPredictor {
     }
 }
 
-/// `pre [S, N, H] = f(v, q)` for each sample's row `q` of `per [S, H]`, with `v` read from
-/// `base [N, H]` (the same for every sample) where given, else from `pre` itself; in the vector
-/// unit.
+/// Where [`map_rows`] reads the value it maps for each sample.
+#[derive(Clone, Copy)]
+enum Base<'a> {
+    /// From the rows themselves.
+    Own,
+    /// From `[N, H]`, the same for every sample (the rows are only written).
+    Shared(&'a [f32]),
+    /// The rows' own plus `[N, H]` (the graph's `own + shared`).
+    OwnPlus(&'a [f32]),
+}
+
+/// `pre [S, N, H] = f(v, q)` for each sample's row `q` of `per [S, H]`, with `v` read as `base`
+/// says; in the vector unit.
 #[inline(always)]
 fn map_rows(
     pre: &mut [f32],
-    base: Option<&[f32]>,
+    base: Base,
     per: &[f32],
     n: usize,
     h: usize,
@@ -358,17 +358,24 @@ fn map_rows(
         || {
             for (sample, per) in pre.chunks_mut(n * h).zip(per.chunks(h)) {
                 match base {
-                    Some(base) => {
+                    Base::Own => {
+                        for row in sample.chunks_mut(h) {
+                            for (p, &q) in row.iter_mut().zip(per) {
+                                *p = f(*p, q);
+                            }
+                        }
+                    }
+                    Base::Shared(base) => {
                         for (row, base) in sample.chunks_mut(h).zip(base.chunks(h)) {
                             for ((p, &v), &q) in row.iter_mut().zip(base).zip(per) {
                                 *p = f(v, q);
                             }
                         }
                     }
-                    None => {
-                        for row in sample.chunks_mut(h) {
-                            for (p, &q) in row.iter_mut().zip(per) {
-                                *p = f(*p, q);
+                    Base::OwnPlus(base) => {
+                        for (row, base) in sample.chunks_mut(h).zip(base.chunks(h)) {
+                            for ((p, &v), &q) in row.iter_mut().zip(base).zip(per) {
+                                *p = f(*p + v, q);
                             }
                         }
                     }
