@@ -1,7 +1,7 @@
 //! What one CEM iteration at the DINO-WM defaults asks of a JEPA: 300 action sequences of 5 steps
 //! rolled out from one context, through candle's graph and through the frozen predictor
-//! (`FrozenPredictor`, what planning uses), at the `tiny` and `small` presets' widths on 32x32
-//! images. A planned action is 30 such iterations: `cargo bench -p moravec-agents --bench
+//! (`FrozenPredictor::rollout_costs`, what planning uses), at the `tiny` and `small` presets'
+//! widths on 32x32 images. A planned action is 30 such iterations: `cargo bench -p moravec-agents --bench
 //! plan_rollout`.
 
 #![allow(missing_docs)]
@@ -48,9 +48,13 @@ fn frozen(bencher: divan::Bencher, preset: &str) {
     let frozen = model.frozen_predictor().unwrap().unwrap();
     let context: Vec<f32> = context.flatten_all().unwrap().to_vec1().unwrap();
     let actions: Vec<f32> = actions.flatten_all().unwrap().to_vec1().unwrap();
+    // As the planners use it: each sample's last step scored as it comes out (here by its
+    // squared norm).
     bencher.bench_local(|| {
         frozen
-            .rollout_shared(&context, &actions, SAMPLES, HORIZON)
+            .rollout_costs(&context, &actions, SAMPLES, HORIZON, 1, |rows, _| {
+                rows.iter().map(|x| x * x).sum()
+            })
             .unwrap()
     });
 }

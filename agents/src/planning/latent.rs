@@ -4,7 +4,6 @@
 //! already taken and the goal's encoding), never a simulator state.
 
 use candle_core::{D, Tensor};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Differentiable, Objective};
@@ -50,7 +49,8 @@ struct Frozen {
     past: Vec<f32>,
     /// The goal's targets `[N, Dt]`.
     goal: Vec<f32>,
-    /// The last rollout's predictions, its memory kept for the next.
+    /// The last rollout's predictions where candle's sum is not reproduced here, its memory
+    /// kept for the next.
     predicted: Vec<f32>,
 }
 
@@ -136,6 +136,22 @@ impl Objective for LatentObjective<'_> {
                 all.extend_from_slice(&frozen.past);
                 all.extend_from_slice(&actions[i * h * a..][..h * a]);
             }
+            if candle_sums_in_lanes() {
+                // Each sample's cost as its predictions come out of the rollout, to the bit
+                // `score`'s: candle's mean is the sum times the reciprocal of the count, as f32,
+                // plus 0.
+                let scored = if self.all_steps { h } else { 1 };
+                let scale = (1.0 / (scored * frozen.goal.len()) as f64) as f32;
+                let (goal, distance) = (&frozen.goal, self.distance);
+                return frozen.predictor.rollout_costs(
+                    &frozen.context,
+                    &all,
+                    samples,
+                    h,
+                    scored,
+                    |rows, per| distance_sum(rows, goal, distance, per) * scale + 0.0,
+                );
+            }
             frozen.predictor.rollout_shared_into(
                 &frozen.context,
                 &all,
@@ -143,15 +159,9 @@ impl Objective for LatentObjective<'_> {
                 h,
                 &mut frozen.predicted,
             )?;
-            let predicted = &frozen.predicted;
-            if let Some(costs) =
-                score_rows(predicted, &frozen.goal, h, self.distance, self.all_steps)
-            {
-                return Ok(costs);
-            }
             let (_, _, n, d) = self.context.dims4()?;
             let predicted =
-                Tensor::from_slice(predicted, (samples, h, n, d), self.context.device())?;
+                Tensor::from_slice(&frozen.predicted, (samples, h, n, d), self.context.device())?;
             return Ok(score(&predicted, &self.goal, self.distance, self.all_steps)?.to_vec1()?);
         }
         let t = Tensor::from_slice(actions, (samples, h, a), self.context.device())?;
@@ -193,50 +203,30 @@ pub(super) fn score(
     Ok(per.flatten_from(1)?.mean(D::Minus1)?)
 }
 
-/// [`score`] of predictions `[S, H, N, D]` as plain numbers, to the bit, without building
-/// three tensors the size of every prediction (7% of planning's time at the CEM defaults):
-/// `None` where candle's sum is not the one [`candle_sum`] reproduces.
-fn score_rows(
-    predicted: &[f32],
-    goal: &[f32],
-    horizon: usize,
-    distance: Distance,
-    all_steps: bool,
-) -> Option<Vec<f32>> {
-    if !candle_sums_in_lanes() {
-        return None;
-    }
-    let grid = goal.len();
-    let scored = if all_steps { horizon * grid } else { grid };
-    // candle's mean: the sum times the reciprocal of the count, as f32, plus 0.
-    let scale = (1.0 / scored as f64) as f32;
-    Some(
-        predicted
-            .par_chunks(horizon * grid)
-            .map_init(
-                || vec![0f32; scored],
-                |per, sample| {
-                    let rows = &sample[horizon * grid - scored..];
-                    let mut sum = 0.0;
-                    // In the vector unit: each lane's additions in candle's order.
-                    vectorised(
-                        #[inline(always)]
-                        || {
-                            for ((o, p), g) in per.iter_mut().zip(rows).zip(goal.iter().cycle()) {
-                                let d = p - g;
-                                *o = match distance {
-                                    Distance::L1 => d.abs(),
-                                    Distance::L2 => d * d,
-                                };
-                            }
-                            sum = candle_sum(per);
-                        },
-                    );
-                    sum * scale + 0.0
-                },
-            )
-            .collect(),
-    )
+/// The summed distance of `rows` (one sample's scored steps, `[steps, N, D]`) to the goal
+/// `[N, D]`, as candle sums it in [`score`] (to the bit; only where [`candle_sums_in_lanes`]),
+/// without the three tensors the size of every prediction that `score` builds (7% of
+/// planning's time at the CEM defaults). `per` is scratch memory.
+#[inline]
+fn distance_sum(rows: &[f32], goal: &[f32], distance: Distance, per: &mut Vec<f32>) -> f32 {
+    per.clear();
+    per.resize(rows.len(), 0.0);
+    let mut sum = 0.0;
+    // In the vector unit: each lane's additions in candle's order.
+    vectorised(
+        #[inline(always)]
+        || {
+            for ((o, p), g) in per.iter_mut().zip(rows).zip(goal.iter().cycle()) {
+                let d = p - g;
+                *o = match distance {
+                    Distance::L1 => d.abs(),
+                    Distance::L2 => d * d,
+                };
+            }
+            sum = candle_sum(per);
+        },
+    );
+    sum
 }
 
 /// Whether candle sums a row of f32 in the vector lanes [`candle_sum`] reproduces (its AVX2
