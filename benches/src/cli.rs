@@ -268,7 +268,8 @@ pub struct PlanArgs {
     /// Planner: cem, cem-vjepa2, cem-smooth, mppi, gradient (ignored for random).
     #[arg(long, default_value = "cem")]
     pub planner: String,
-    /// Distance to the goal in the planning space: l2 or l1 (mean over the scored steps).
+    /// Distance to the goal in the planning space: l2 or l1 (mean over the scored steps), or
+    /// l2-pyramid (l2 over the grid and its 2x2 averages down to one cell, summed).
     #[arg(long, default_value = "l2", value_parser = parse_distance)]
     pub distance: moravec_agents::planning::Distance,
     /// Predicted steps scored against the goal: all (the mean over the horizon) or last
@@ -349,12 +350,13 @@ fn parse_score(s: &str) -> Result<ScoredSteps, String> {
     }
 }
 
-/// `--distance`: l1 or l2.
+/// `--distance`: l1, l2 or l2-pyramid.
 fn parse_distance(s: &str) -> Result<moravec_agents::planning::Distance, String> {
     use moravec_agents::planning::Distance;
     match s {
         "l1" => Ok(Distance::L1),
         "l2" => Ok(Distance::L2),
-        other => Err(format!("{other}: expected l1 or l2")),
+        "l2-pyramid" => Ok(Distance::L2Pyramid),
+        other => Err(format!("{other}: expected l1, l2 or l2-pyramid")),
     }
 }

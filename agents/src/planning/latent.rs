@@ -19,6 +19,13 @@ pub enum Distance {
     L1,
     /// Mean squared difference.
     L2,
+    /// Mean squared difference over a spatial pyramid: the grid of tokens (or pixels), then its
+    /// averages over windows of 2, 4, ... cells (each overlapping the next by half) up to the
+    /// whole grid, each level's mean added. Why: with one object far from
+    /// where the goal image has it, the difference at full resolution is the same wherever the
+    /// object is (two places differ, whatever their distance), a flat cost a sampling planner
+    /// cannot descend; averaged cells still change as the object nears the goal's cell.
+    L2Pyramid,
 }
 
 /// The cost of action sequences through a world model.
@@ -136,7 +143,7 @@ impl Objective for LatentObjective<'_> {
                 all.extend_from_slice(&frozen.past);
                 all.extend_from_slice(&actions[i * h * a..][..h * a]);
             }
-            if candle_sums_in_lanes() {
+            if candle_sums_in_lanes() && self.distance != Distance::L2Pyramid {
                 // Each sample's cost as its predictions come out of the rollout, to the bit
                 // `score`'s: candle's mean is the sum times the reciprocal of the count, as f32,
                 // plus 0.
@@ -199,8 +206,45 @@ pub(super) fn score(
     let per = match distance {
         Distance::L1 => diff.abs()?,
         Distance::L2 => diff.sqr()?,
+        Distance::L2Pyramid => return pyramid(&diff),
     };
     Ok(per.flatten_from(1)?.mean(D::Minus1)?)
+}
+
+/// [`Distance::L2Pyramid`] of differences `[S, H, N, D]` whose N cells form a square grid:
+/// `[S]`, the mean over steps of the sum over levels of each level's mean squared (averaged)
+/// difference.
+fn pyramid(diff: &Tensor) -> Result<Tensor> {
+    let (s, h, n, d) = diff.dims4()?;
+    let side = (n as f64).sqrt().round() as usize;
+    if side * side != n {
+        return Err(AgentError::OutOfRange {
+            what: "pyramid distance",
+            value: format!("{n} cells"),
+            expected: "a square grid of cells (tokens or pixels)".into(),
+        });
+    }
+    // [S H, D, side, side]: channels first, as the pooling wants.
+    let full = diff
+        .reshape((s * h, side, side, d))?
+        .permute((0, 3, 1, 2))?
+        .contiguous()?;
+    let mut cost = full.sqr()?.flatten_from(1)?.mean(1)?;
+    // Windows of 2^(l+1) cells every 2^l, up to the whole grid: overlapping by half, so an
+    // object near the goal's place shares a window with it at a fine level even where a grid
+    // of disjoint cells would put a border between them.
+    let mut stride = 1;
+    while 2 * stride <= side {
+        // Zeros around, so every cell lies in four windows: unpadded, a cell at the border
+        // lies in fewer, and an object there would cost less than one inside.
+        let padded = full
+            .pad_with_zeros(2, stride, stride)?
+            .pad_with_zeros(3, stride, stride)?;
+        let pooled = padded.avg_pool2d_with_stride(2 * stride, stride)?;
+        cost = (cost + pooled.sqr()?.flatten_from(1)?.mean(1)?)?;
+        stride *= 2;
+    }
+    Ok(cost.reshape((s, h))?.mean(1)?)
 }
 
 /// The summed distance of `rows` (one sample's scored steps, `[steps, N, D]`) to the goal
@@ -220,7 +264,7 @@ fn distance_sum(rows: &[f32], goal: &[f32], distance: Distance, per: &mut Vec<f3
                 let d = p - g;
                 *o = match distance {
                     Distance::L1 => d.abs(),
-                    Distance::L2 => d * d,
+                    Distance::L2 | Distance::L2Pyramid => d * d,
                 };
             }
             sum = candle_sum(per);
@@ -355,6 +399,61 @@ mod tests {
         }
     }
 
+    /// One cell of a 4x4 grid (of two channels) off by v = 2: v^2 over 32 numbers at full
+    /// resolution, then (v / 4)^2 in the four of the padded grid's 5 x 5 windows of 2 that hold
+    /// it (over 50), and (v / 16)^2 in four of its 3 x 3 windows of 4 (over 18).
+    #[test]
+    fn the_pyramid_adds_each_levels_mean() {
+        let dev = Device::Cpu;
+        let mut goal = vec![0f32; 16 * 2];
+        goal[5 * 2 + 1] = 2.0;
+        let goal = Tensor::from_vec(goal, (1, 1, 16, 2), &dev).unwrap();
+        let predicted = Tensor::zeros((3, 2, 16, 2), DType::F32, &dev).unwrap();
+        let cost: Vec<f32> = score(&predicted, &goal, Distance::L2Pyramid, false)
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let expected = 4.0 / 32.0 + 4.0 * 0.25 / 50.0 + 4.0 * (1.0 / 64.0) / 18.0;
+        assert_eq!(cost.len(), 3);
+        for c in cost {
+            assert!((c - expected).abs() < 1e-7, "{c} against {expected}");
+        }
+        let odd = Tensor::zeros((1, 1, 12, 2), DType::F32, &dev).unwrap();
+        let err = score(&odd, &odd, Distance::L2Pyramid, true).unwrap_err();
+        assert!(err.to_string().contains("12 cells"), "{err}");
+    }
+
+    /// Why the pyramid: an object far from the goal's place costs the same at full resolution
+    /// wherever it is, and over the pyramid less as it comes nearer.
+    #[test]
+    fn the_pyramid_falls_as_an_object_nears_its_goal_where_l2_is_flat() {
+        let dev = Device::Cpu;
+        let blob = |row: usize, col: usize| {
+            let mut v = vec![0f32; 64];
+            v[row * 8 + col] = 1.0;
+            v
+        };
+        let goal = Tensor::from_vec(blob(0, 0), (1, 1, 64, 1), &dev).unwrap();
+        let far = [blob(7, 7), blob(5, 4), blob(3, 3), blob(2, 1), blob(1, 1)].concat();
+        let predicted = Tensor::from_vec(far, (5, 1, 64, 1), &dev).unwrap();
+        let cost = |distance| -> Vec<f32> {
+            score(&predicted, &goal, distance, true)
+                .unwrap()
+                .to_vec1()
+                .unwrap()
+        };
+        let l2 = cost(Distance::L2);
+        assert!(l2.iter().all(|&c| c == l2[0]), "{l2:?}");
+        // Never dearer for coming nearer, cheaper in the end; the far corner no cheaper than
+        // a cell inside (no pull towards the border).
+        let pyramid = cost(Distance::L2Pyramid);
+        assert!(
+            pyramid.windows(2).all(|w| w[1] <= w[0]) && pyramid[4] < pyramid[2],
+            "the nearer, the cheaper: {pyramid:?}"
+        );
+        assert!(pyramid[2] < pyramid[0], "{pyramid:?}");
+    }
+
     #[test]
     fn sampled_costs_through_the_frozen_predictor_are_the_graph_costs_to_the_bit() {
         // 32x32 images: grids of 16 tokens, as every preset's (see `models::frozen`).
@@ -375,6 +474,7 @@ mod tests {
                 (Distance::L1, true),
                 (Distance::L2, true),
                 (Distance::L1, false),
+                (Distance::L2Pyramid, true),
             ] {
                 let (samples, horizon) = (21, 4);
                 let mut objective = LatentObjective::new(
