@@ -600,7 +600,7 @@ fn plan_runs_baselines_and_names_bad_input() {
         ),
         (
             vec!["--task", "reach", "--model", "oracle", "--distance", "l3"],
-            "l3: expected l1 or l2",
+            "l3: expected l1, l2 or l2-pyramid",
         ),
         (
             vec!["--task", "reach", "--model", "oracle", "--score", "first"],
