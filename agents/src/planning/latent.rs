@@ -20,11 +20,11 @@ pub enum Distance {
     /// Mean squared difference.
     L2,
     /// Mean squared difference over a spatial pyramid: the grid of tokens (or pixels), then its
-    /// averages over windows of 2, 4, ... cells (each overlapping the next by half) up to the
-    /// whole grid, each level's mean added. Why: with one object far from
-    /// where the goal image has it, the difference at full resolution is the same wherever the
-    /// object is (two places differ, whatever their distance), a flat cost a sampling planner
-    /// cannot descend; averaged cells still change as the object nears the goal's cell.
+    /// averages over windows of 2, 4, ... cells (zero-padded, each window overlapping its
+    /// neighbours by half) up to the whole grid, each level's mean added. Why: with one object
+    /// far from where the goal image has it, the difference at full resolution is the same
+    /// wherever the object is (two places differ, whatever their distance), a flat cost a
+    /// sampling planner cannot descend; the averaged windows still change as it nears the goal.
     L2Pyramid,
 }
 
@@ -143,20 +143,26 @@ impl Objective for LatentObjective<'_> {
                 all.extend_from_slice(&frozen.past);
                 all.extend_from_slice(&actions[i * h * a..][..h * a]);
             }
-            if candle_sums_in_lanes() && self.distance != Distance::L2Pyramid {
+            // The pyramid's levels are scored through candle, from the predictions.
+            let squared = match self.distance {
+                Distance::L1 => Some(false),
+                Distance::L2 => Some(true),
+                Distance::L2Pyramid => None,
+            };
+            if let (Some(squared), true) = (squared, candle_sums_in_lanes()) {
                 // Each sample's cost as its predictions come out of the rollout, to the bit
                 // `score`'s: candle's mean is the sum times the reciprocal of the count, as f32,
                 // plus 0.
                 let scored = if self.all_steps { h } else { 1 };
                 let scale = (1.0 / (scored * frozen.goal.len()) as f64) as f32;
-                let (goal, distance) = (&frozen.goal, self.distance);
+                let goal = &frozen.goal;
                 return frozen.predictor.rollout_costs(
                     &frozen.context,
                     &all,
                     samples,
                     h,
                     scored,
-                    |rows, per| distance_sum(rows, goal, distance, per) * scale + 0.0,
+                    |rows, per| distance_sum(rows, goal, squared, per) * scale + 0.0,
                 );
             }
             frozen.predictor.rollout_shared_into(
@@ -247,12 +253,13 @@ fn pyramid(diff: &Tensor) -> Result<Tensor> {
     Ok(cost.reshape((s, h))?.mean(1)?)
 }
 
-/// The summed distance of `rows` (one sample's scored steps, `[steps, N, D]`) to the goal
-/// `[N, D]`, as candle sums it in [`score`] (to the bit; only where [`candle_sums_in_lanes`]),
+/// The summed distance (squared differences, or absolute ones) of `rows` (one sample's scored
+/// steps, `[steps, N, D]`) to the goal `[N, D]`, as candle sums it in [`score`] for
+/// [`Distance::L2`] and [`Distance::L1`] (to the bit; only where [`candle_sums_in_lanes`]),
 /// without the three tensors the size of every prediction that `score` builds (7% of
 /// planning's time at the CEM defaults). `per` is scratch memory.
 #[inline]
-fn distance_sum(rows: &[f32], goal: &[f32], distance: Distance, per: &mut Vec<f32>) -> f32 {
+fn distance_sum(rows: &[f32], goal: &[f32], squared: bool, per: &mut Vec<f32>) -> f32 {
     per.clear();
     per.resize(rows.len(), 0.0);
     let mut sum = 0.0;
@@ -262,10 +269,7 @@ fn distance_sum(rows: &[f32], goal: &[f32], distance: Distance, per: &mut Vec<f3
         || {
             for ((o, p), g) in per.iter_mut().zip(rows).zip(goal.iter().cycle()) {
                 let d = p - g;
-                *o = match distance {
-                    Distance::L1 => d.abs(),
-                    Distance::L2 | Distance::L2Pyramid => d * d,
-                };
+                *o = if squared { d * d } else { d.abs() };
             }
             sum = candle_sum(per);
         },
