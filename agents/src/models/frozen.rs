@@ -135,11 +135,8 @@ impl FrozenPredictor {
         out: &mut Vec<f32>,
     ) -> Result<()> {
         self.check(context, actions, samples, steps)?;
-        let (c, n, d, a) = (self.context, self.tokens, self.dim, self.action_dim);
-        let per_sample = (c + steps - 1) * a;
-        let shared: Vec<Option<Vec<f32>>> = (0..steps).map(|k| self.shared(context, k)).collect();
-        let last = &context[(c - 1) * n * d..];
-        let grid = n * d;
+        let (shared, last) = self.context_parts(context, steps);
+        let grid = self.tokens * self.dim;
         // Every number is written below: memory already of this length is not cleared.
         out.resize(samples * steps * grid, 0.0);
         // Each block's part of the output, cut in order.
@@ -151,9 +148,7 @@ impl FrozenPredictor {
             rest = tail;
         }
         parts.into_par_iter().for_each(|(range, out)| {
-            let s = range.len();
-            let actions = &actions[range.start * per_sample..][..s * per_sample];
-            let preds = self.block(&shared, last, actions, s, steps);
+            let preds = self.block(&shared, last, actions, range, steps);
             // [K][S, N, D] to [S, K, N, D].
             for (k, pred) in preds.iter().enumerate() {
                 for (i, row) in pred.chunks(grid).enumerate() {
@@ -187,17 +182,13 @@ impl FrozenPredictor {
                 expected: format!("1 to {steps} (the rollout's steps)"),
             });
         }
-        let (c, n, d, a) = (self.context, self.tokens, self.dim, self.action_dim);
-        let per_sample = (c + steps - 1) * a;
-        let shared: Vec<Option<Vec<f32>>> = (0..steps).map(|k| self.shared(context, k)).collect();
-        let last = &context[(c - 1) * n * d..];
-        let grid = n * d;
+        let (shared, last) = self.context_parts(context, steps);
+        let grid = self.tokens * self.dim;
         let per_block: Vec<Vec<f32>> = blocks(samples)
             .into_par_iter()
             .map(|range| {
                 let s = range.len();
-                let actions = &actions[range.start * per_sample..][..s * per_sample];
-                let preds = self.block(&shared, last, actions, s, steps);
+                let preds = self.block(&shared, last, actions, range, steps);
                 let (mut rows, mut scratch) = (Vec::new(), Vec::new());
                 (0..s)
                     .map(|i| {
@@ -238,6 +229,18 @@ impl FrozenPredictor {
         Ok(())
     }
 
+    /// What every block reads of the context: its part of the temporal layer at each of
+    /// `steps` steps, and its last grid `[N, D]`.
+    fn context_parts<'a>(
+        &self,
+        context: &'a [f32],
+        steps: usize,
+    ) -> (Vec<Option<Vec<f32>>>, &'a [f32]) {
+        let grid = self.tokens * self.dim;
+        let shared = (0..steps).map(|k| self.shared(context, k)).collect();
+        (shared, &context[(self.context - 1) * grid..])
+    }
+
     /// The context's part of the temporal layer at step `k`, bias included, `[N, H]`: its last
     /// `C - k` grids through their columns of W (none once the window holds only predictions).
     fn shared(&self, context: &[f32], k: usize) -> Option<Vec<f32>> {
@@ -269,13 +272,14 @@ impl FrozenPredictor {
         )
     }
 
-    /// `steps` predictions `[S, N, D]` each for a block of `s` samples.
+    /// `steps` predictions `[S, N, D]` each for the samples in `range` (of all the samples'
+    /// `actions`).
     fn block(
         &self,
         shared: &[Option<Vec<f32>>],
         last_context: &[f32],
         actions: &[f32],
-        s: usize,
+        range: std::ops::Range<usize>,
         steps: usize,
     ) -> Vec<Vec<f32>> {
         let (c, n, d, h, a) = (
@@ -285,8 +289,10 @@ impl FrozenPredictor {
             self.hidden,
             self.action_dim,
         );
+        let s = range.len();
         let rows = s * n;
         let per_sample = (c + steps - 1) * a;
+        let actions = &actions[range.start * per_sample..][..s * per_sample];
         let mut preds: Vec<Vec<f32>> = Vec::with_capacity(steps);
         // The activations, written afresh at every step into the same memory (fresh
         // allocations of this size cost page faults and zeroing at every step).
@@ -542,6 +548,15 @@ mod tests {
         t.flatten_all().unwrap().to_vec1().unwrap()
     }
 
+    /// `f` run in a pool of `threads` threads.
+    fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
     /// The frozen rollout in pools of 1 and 3 threads against candle's: bit for bit when
     /// `exact`, else within float rounding (and then the same bits for either pool).
     fn against_candle(
@@ -568,15 +583,10 @@ mod tests {
         let frozen = predictor.freeze().unwrap();
         let mut runs = Vec::new();
         for threads in [1, 3] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            let fast = pool
-                .install(|| {
-                    frozen.rollout_shared(&numbers(&context), &numbers(&actions), samples, steps)
-                })
-                .unwrap();
+            let fast = on_threads(threads, || {
+                frozen.rollout_shared(&numbers(&context), &numbers(&actions), samples, steps)
+            })
+            .unwrap();
             assert_eq!(fast.len(), ours.len());
             let differ = fast
                 .iter()
@@ -669,17 +679,12 @@ mod tests {
                 .map(|sample| checksum(&sample[(steps - scored) * grid..]))
                 .collect();
             for threads in [1, 3] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                let costs = pool
-                    .install(|| {
-                        frozen.rollout_costs(&context, &actions, samples, steps, scored, |r, _| {
-                            checksum(r)
-                        })
+                let costs = on_threads(threads, || {
+                    frozen.rollout_costs(&context, &actions, samples, steps, scored, |r, _| {
+                        checksum(r)
                     })
-                    .unwrap();
+                })
+                .unwrap();
                 assert_eq!(
                     bits(&costs),
                     bits(&expected),
