@@ -1,8 +1,8 @@
 //! What one CEM iteration at the DINO-WM defaults asks of a JEPA: 300 action sequences of 5 steps
 //! rolled out from one context, through candle's graph and through the frozen predictor
 //! (`FrozenPredictor::rollout_costs`, what planning uses), at the `tiny` and `small` presets'
-//! widths on 32x32 images. A planned action is 30 such iterations: `cargo bench -p moravec-agents --bench
-//! plan_rollout`.
+//! widths on 32x32 images. A planned action is 30 such iterations: `cargo bench -p
+//! moravec-agents --bench plan_rollout`.
 
 #![allow(missing_docs)]
 

@@ -269,7 +269,8 @@ pub struct PlanArgs {
     #[arg(long, default_value = "cem")]
     pub planner: String,
     /// Distance to the goal in the planning space: l2 or l1 (mean over the scored steps), or
-    /// l2-pyramid (l2 over the grid and its 2x2 averages down to one cell, summed).
+    /// l2-pyramid (l2 over the grid and over its averages in overlapping windows of 2, 4, ...
+    /// cells up to the whole grid, summed).
     #[arg(long, default_value = "l2", value_parser = parse_distance)]
     pub distance: moravec_agents::planning::Distance,
     /// Predicted steps scored against the goal: all (the mean over the horizon) or last
