@@ -52,8 +52,8 @@ fn frozen(bencher: divan::Bencher, preset: &str) {
     // squared norm).
     bencher.bench_local(|| {
         frozen
-            .rollout_costs(&context, &actions, SAMPLES, HORIZON, 1, |rows, _| {
-                rows.iter().map(|x| x * x).sum()
+            .rollout_costs(&context, &actions, SAMPLES, HORIZON, 1, |scored| {
+                scored.rows().flatten().map(|x| x * x).sum()
             })
             .unwrap()
     });

@@ -61,6 +61,55 @@ pub struct FrozenPredictor {
     out: (Vec<f32>, Vec<f32>),
 }
 
+/// One sample's last steps of a rollout as [`FrozenPredictor::rollout_costs`] hands them to
+/// its cost, read where the rollout wrote them (a block's `[S N, K, D]`, each token's steps side
+/// by side).
+#[derive(Clone, Copy, Debug)]
+pub struct Scored<'a> {
+    block: &'a [f32],
+    sample: usize,
+    tokens: usize,
+    dim: usize,
+    steps: usize,
+    first: usize,
+}
+
+impl<'a> Scored<'a> {
+    /// Sample `sample`'s steps `first..steps` of `block`.
+    fn new(
+        block: &'a [f32],
+        sample: usize,
+        tokens: usize,
+        dim: usize,
+        steps: usize,
+        first: usize,
+    ) -> Self {
+        Self {
+            block,
+            sample,
+            tokens,
+            dim,
+            steps,
+            first,
+        }
+    }
+
+    /// The width D of a token's row.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The rows of D numbers in the order of `[steps, N, D]` row-major: step by step, token by
+    /// token.
+    pub fn rows(self) -> impl Iterator<Item = &'a [f32]> {
+        let (n, d, k) = (self.tokens, self.dim, self.steps);
+        let first_row = self.sample * n;
+        (self.first..k).flat_map(move |step| {
+            (first_row..first_row + n).map(move |r| &self.block[(r * k + step) * d..][..d])
+        })
+    }
+}
+
 fn numbers(t: &Tensor) -> Result<Vec<f32>> {
     Ok(t.flatten_all()?.to_vec1::<f32>()?)
 }
@@ -148,22 +197,27 @@ impl FrozenPredictor {
             rest = tail;
         }
         parts.into_par_iter().for_each(|(range, out)| {
+            let s = range.len();
             let preds = self.block(&shared, last, actions, range, steps);
-            // [K][S, N, D] to [S, K, N, D].
-            for (k, pred) in preds.iter().enumerate() {
-                for (i, row) in pred.chunks(grid).enumerate() {
-                    out[(i * steps + k) * grid..][..grid].copy_from_slice(row);
+            // [S, N, K, D] to [S, K, N, D].
+            for (i, out) in out.chunks_mut(steps * grid).enumerate() {
+                for (row, out) in Scored::new(&preds, i, self.tokens, self.dim, steps, 0)
+                    .rows()
+                    .zip(out.chunks_mut(self.dim))
+                {
+                    out.copy_from_slice(row);
                 }
             }
+            debug_assert_eq!(preds.len(), s * steps * grid);
         });
         Ok(())
     }
 
     /// The cost of each of `samples` action sequences: [`FrozenPredictor::rollout_shared`]'s
     /// predictions handed, a sample at a time, to `cost` as they come out of their block of
-    /// samples, instead of gathered into one `[S, K, N, D]` buffer and read again. `cost` gets
-    /// the sample's last `scored` steps `[scored, N, D]` (`1 <= scored <= steps`) and a scratch
-    /// buffer of its own to reuse. Why: a planner only wants the costs, and writing every
+    /// samples, read where the rollout wrote them, instead of gathered into one `[S, K, N, D]`
+    /// buffer and read again. `cost` gets the sample's last `scored` steps (`1 <= scored <=
+    /// steps`) as a [`Scored`]. Why: a planner only wants the costs, and writing every
     /// prediction out and reading it back was 3-4% of planning's time at the CEM defaults.
     pub fn rollout_costs(
         &self,
@@ -172,7 +226,7 @@ impl FrozenPredictor {
         samples: usize,
         steps: usize,
         scored: usize,
-        cost: impl Fn(&[f32], &mut Vec<f32>) -> f32 + Sync,
+        cost: impl Fn(Scored<'_>) -> f32 + Sync,
     ) -> Result<Vec<f32>> {
         self.check(context, actions, samples, steps)?;
         if scored == 0 || scored > steps {
@@ -183,23 +237,21 @@ impl FrozenPredictor {
             });
         }
         let (shared, last) = self.context_parts(context, steps);
-        let grid = self.tokens * self.dim;
         let per_block: Vec<Vec<f32>> = blocks(samples)
             .into_par_iter()
             .map(|range| {
                 let s = range.len();
                 let preds = self.block(&shared, last, actions, range, steps);
-                let (mut rows, mut scratch) = (Vec::new(), Vec::new());
                 (0..s)
                     .map(|i| {
-                        if scored == 1 {
-                            return cost(&preds[steps - 1][i * grid..][..grid], &mut scratch);
-                        }
-                        rows.clear();
-                        for pred in &preds[steps - scored..] {
-                            rows.extend_from_slice(&pred[i * grid..][..grid]);
-                        }
-                        cost(&rows, &mut scratch)
+                        cost(Scored::new(
+                            &preds,
+                            i,
+                            self.tokens,
+                            self.dim,
+                            steps,
+                            steps - scored,
+                        ))
                     })
                     .collect()
             })
@@ -272,8 +324,10 @@ impl FrozenPredictor {
         )
     }
 
-    /// `steps` predictions `[S, N, D]` each for the samples in `range` (of all the samples'
-    /// `actions`).
+    /// The predictions of the samples in `range` (of all the samples' `actions`) at each of
+    /// `steps` steps, `[S N, K, D]`: each token's row holds its steps side by side, so the
+    /// window a step reads of them is one matrix with a row stride of K D, read in place (no
+    /// copy gathered per step) in the order of the graph's `[S N, m D]`.
     fn block(
         &self,
         shared: &[Option<Vec<f32>>],
@@ -281,7 +335,7 @@ impl FrozenPredictor {
         actions: &[f32],
         range: std::ops::Range<usize>,
         steps: usize,
-    ) -> Vec<Vec<f32>> {
+    ) -> Vec<f32> {
         let (c, n, d, h, a) = (
             self.context,
             self.tokens,
@@ -293,13 +347,14 @@ impl FrozenPredictor {
         let rows = s * n;
         let per_sample = (c + steps - 1) * a;
         let actions = &actions[range.start * per_sample..][..s * per_sample];
-        let mut preds: Vec<Vec<f32>> = Vec::with_capacity(steps);
+        // Every number is written (step k of every row at step k) before it is read.
+        let mut preds = vec![0f32; rows * steps * d];
         // The activations, written afresh at every step into the same memory (fresh
         // allocations of this size cost page faults and zeroing at every step).
         let mut pre = Vec::with_capacity(rows * h);
-        let mut x = Vec::with_capacity(rows * c * d);
         let mut mixed = vec![0f32; rows * h];
         let mut hid = Vec::with_capacity(rows * h);
+        let mut next = Vec::with_capacity(rows * d);
         for k in 0..steps {
             let m = k.min(c);
             // The temporal layer: the samples' own predictions through their columns of W,
@@ -308,7 +363,6 @@ impl FrozenPredictor {
                 // Read by the next pass straight from the shared part (not copied per sample).
                 (Some(_), 0) => pre.resize(rows * h, 0.0),
                 (shared, _) => {
-                    gather_samples_into(&mut x, s, n, d, &preds[k - m..k]);
                     match shared {
                         Some(_) => {
                             pre.clear();
@@ -316,12 +370,15 @@ impl FrozenPredictor {
                         }
                         None => repeat_into(&mut pre, &self.temporal.1, rows),
                     }
-                    gemm_serial(
-                        &mut pre,
-                        View::rows(&x, rows, m * d),
-                        self.temporal_columns(c - m, m),
-                        true,
-                    );
+                    // The last m steps of each row: [S N, m D] with a row stride of K D.
+                    let window = View {
+                        data: &preds[(k - m) * d..],
+                        rows,
+                        cols: m * d,
+                        rs: steps * d,
+                        cs: 1,
+                    };
+                    gemm_serial(&mut pre, window, self.temporal_columns(c - m, m), true);
                 }
             }
             // The actions of the window, then GELU, on the shared part alone at the first step,
@@ -376,22 +433,27 @@ impl FrozenPredictor {
                 || hid.iter_mut().for_each(|p| *p = gelu_forward(*p)),
             );
             let (w2, b2) = &self.out;
-            let mut next = dense(&hid, rows, (w2, b2));
+            dense_into(&mut next, &hid, rows, (w2, b2));
             // The last grid plus the change (IEEE addition commutes: the graph's `last + delta`):
-            // the context's last grid for every sample at the first step, then each sample's own.
-            let last = preds.last();
+            // the context's last grid for every sample at the first step, then each sample's
+            // own; written into step k of each row.
             vectorised(
                 #[inline(always)]
                 || {
-                    for (i, sample) in next.chunks_mut(n * d).enumerate() {
-                        let l = last.map_or(last_context, |p| &p[i * n * d..][..n * d]);
-                        for (x, &l) in sample.iter_mut().zip(l) {
-                            *x += l;
+                    for (r, (row, delta)) in
+                        preds.chunks_mut(steps * d).zip(next.chunks(d)).enumerate()
+                    {
+                        let (before, now) = row.split_at_mut(k * d);
+                        let last = match k {
+                            0 => &last_context[(r % n) * d..][..d],
+                            _ => &before[(k - 1) * d..],
+                        };
+                        for ((x, &delta), &l) in now[..d].iter_mut().zip(delta).zip(last) {
+                            *x = delta + l;
                         }
                     }
                 },
             );
-            preds.push(next);
         }
         preds
     }
@@ -492,18 +554,6 @@ fn gather<'a>(n: usize, d: usize, grids: impl Iterator<Item = &'a [f32]> + Clone
         }
     }
     x
-}
-
-/// [`gather`] for each of `s` samples of the grids `[S, N, D]` in `grids`, into `x`: `[S N, grids D]`.
-fn gather_samples_into(x: &mut Vec<f32>, s: usize, n: usize, d: usize, grids: &[Vec<f32>]) {
-    x.clear();
-    for i in 0..s {
-        for t in 0..n {
-            for grid in grids {
-                x.extend_from_slice(&grid[(i * n + t) * d..][..d]);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -680,8 +730,8 @@ mod tests {
                 .collect();
             for threads in [1, 3] {
                 let costs = on_threads(threads, || {
-                    frozen.rollout_costs(&context, &actions, samples, steps, scored, |r, _| {
-                        checksum(r)
+                    frozen.rollout_costs(&context, &actions, samples, steps, scored, |r| {
+                        checksum(&r.rows().flatten().copied().collect::<Vec<_>>())
                     })
                 })
                 .unwrap();
@@ -694,7 +744,7 @@ mod tests {
         }
         for scored in [0, steps + 1] {
             let err = frozen
-                .rollout_costs(&context, &actions, samples, steps, scored, |_, _| 0.0)
+                .rollout_costs(&context, &actions, samples, steps, scored, |_| 0.0)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("scored steps"), "{err}");

@@ -18,7 +18,7 @@ pub mod untrained;
 pub use crate::ops::gelu;
 pub use config::ModelConfig;
 pub use encoder::{PatchEncoder, patchify};
-pub use frozen::FrozenPredictor;
+pub use frozen::{FrozenPredictor, Scored};
 pub use predictor::Predictor;
 pub use surprise::{surprise, surprise_strided};
 
