@@ -198,17 +198,19 @@ impl FrozenPredictor {
         }
         parts.into_par_iter().for_each(|(range, out)| {
             let s = range.len();
-            let preds = self.block(&shared, last, actions, range, steps);
-            // [S, N, K, D] to [S, K, N, D].
-            for (i, out) in out.chunks_mut(steps * grid).enumerate() {
-                for (row, out) in Scored::new(&preds, i, self.tokens, self.dim, steps, 0)
-                    .rows()
-                    .zip(out.chunks_mut(self.dim))
-                {
-                    out.copy_from_slice(row);
+            with_scratch(|scratch| {
+                let preds = self.block(scratch, &shared, last, actions, range, steps);
+                // [S, N, K, D] to [S, K, N, D].
+                for (i, out) in out.chunks_mut(steps * grid).enumerate() {
+                    for (row, out) in Scored::new(&preds, i, self.tokens, self.dim, steps, 0)
+                        .rows()
+                        .zip(out.chunks_mut(self.dim))
+                    {
+                        out.copy_from_slice(row);
+                    }
                 }
-            }
-            debug_assert_eq!(preds.len(), s * steps * grid);
+                debug_assert_eq!(preds.len(), s * steps * grid);
+            });
         });
         Ok(())
     }
@@ -241,19 +243,21 @@ impl FrozenPredictor {
             .into_par_iter()
             .map(|range| {
                 let s = range.len();
-                let preds = self.block(&shared, last, actions, range, steps);
-                (0..s)
-                    .map(|i| {
-                        cost(Scored::new(
-                            &preds,
-                            i,
-                            self.tokens,
-                            self.dim,
-                            steps,
-                            steps - scored,
-                        ))
-                    })
-                    .collect()
+                with_scratch(|scratch| {
+                    let preds = self.block(scratch, &shared, last, actions, range, steps);
+                    (0..s)
+                        .map(|i| {
+                            cost(Scored::new(
+                                &preds,
+                                i,
+                                self.tokens,
+                                self.dim,
+                                steps,
+                                steps - scored,
+                            ))
+                        })
+                        .collect()
+                })
             })
             .collect();
         Ok(per_block.concat())
@@ -328,14 +332,15 @@ impl FrozenPredictor {
     /// `steps` steps, `[S N, K, D]`: each token's row holds its steps side by side, so the
     /// window a step reads of them is one matrix with a row stride of K D, read in place (no
     /// copy gathered per step) in the order of the graph's `[S N, m D]`.
-    fn block(
+    fn block<'s>(
         &self,
+        scratch: &'s mut Scratch,
         shared: &[Option<Vec<f32>>],
         last_context: &[f32],
         actions: &[f32],
         range: std::ops::Range<usize>,
         steps: usize,
-    ) -> Vec<f32> {
+    ) -> &'s [f32] {
         let (c, n, d, h, a) = (
             self.context,
             self.tokens,
@@ -347,14 +352,19 @@ impl FrozenPredictor {
         let rows = s * n;
         let per_sample = (c + steps - 1) * a;
         let actions = &actions[range.start * per_sample..][..s * per_sample];
-        // Every number is written (step k of every row at step k) before it is read.
-        let mut preds = vec![0f32; rows * steps * d];
-        // The activations, written afresh at every step into the same memory (fresh
-        // allocations of this size cost page faults and zeroing at every step).
-        let mut pre = Vec::with_capacity(rows * h);
-        let mut mixed = vec![0f32; rows * h];
-        let mut hid = Vec::with_capacity(rows * h);
-        let mut next = Vec::with_capacity(rows * d);
+        let Scratch {
+            preds,
+            pre,
+            mixed,
+            hid,
+            next,
+            mixing,
+        } = scratch;
+        // Every number of these is written before it is read: step k of every row at step k,
+        // every activation at every step. Memory of the right length is kept as it is.
+        preds.resize(rows * steps * d, 0.0);
+        mixed.resize(rows * h, 0.0);
+        mixing.resize(n * h, 0.0);
         for k in 0..steps {
             let m = k.min(c);
             // The temporal layer: the samples' own predictions through their columns of W,
@@ -368,7 +378,7 @@ impl FrozenPredictor {
                             pre.clear();
                             pre.resize(rows * h, 0.0);
                         }
-                        None => repeat_into(&mut pre, &self.temporal.1, rows),
+                        None => repeat_into(pre, &self.temporal.1, rows),
                     }
                     // The last m steps of each row: [S N, m D] with a row stride of K D.
                     let window = View {
@@ -378,7 +388,7 @@ impl FrozenPredictor {
                         rs: steps * d,
                         cs: 1,
                     };
-                    gemm_serial(&mut pre, window, self.temporal_columns(c - m, m), true);
+                    gemm_serial(pre, window, self.temporal_columns(c - m, m), true);
                 }
             }
             // The actions of the window, then GELU, on the shared part alone at the first step,
@@ -399,27 +409,24 @@ impl FrozenPredictor {
                     if let Some((fw, fb)) = &self.film {
                         let mut gain = dense(&x, s, (fw, fb));
                         gain.iter_mut().for_each(|g| *g += 1.0);
-                        map_rows(&mut pre, base, &gain, n, h, |p, g| p * g);
+                        map_rows(pre, base, &gain, n, h, |p, g| p * g);
                         base = Base::Own;
                     }
-                    map_rows(&mut pre, base, &act, n, h, |p, b| gelu_forward(p + b));
+                    map_rows(pre, base, &act, n, h, |p, b| gelu_forward(p + b));
                 }
-                None => map_rows(&mut pre, base, &vec![0.0; s * h], n, h, |p, _| {
-                    gelu_forward(p)
-                }),
+                None => map_rows(pre, base, &vec![0.0; s * h], n, h, |p, _| gelu_forward(p)),
             }
             // Token mixing: h + gelu(M h_b + b), sample by sample.
             let (mw, mb) = &self.mix;
-            let mut mpre = vec![0f32; n * h];
             for (hs, out) in pre.chunks(n * h).zip(mixed.chunks_mut(n * h)) {
-                for (row, &bias) in mpre.chunks_mut(h).zip(mb) {
+                for (row, &bias) in mixing.chunks_mut(h).zip(mb) {
                     row.fill(bias);
                 }
-                gemm_serial(&mut mpre, View::rows(mw, n, n), View::rows(hs, n, h), true);
+                gemm_serial(mixing, View::rows(mw, n, n), View::rows(hs, n, h), true);
                 vectorised(
                     #[inline(always)]
                     || {
-                        for ((o, &p), &x) in out.iter_mut().zip(&mpre).zip(hs) {
+                        for ((o, &p), &x) in out.iter_mut().zip(mixing.iter()).zip(hs) {
                             *o = x + gelu_forward(p);
                         }
                     },
@@ -427,13 +434,13 @@ impl FrozenPredictor {
             }
             // The perceptron to the change of the latent, added to the last grid.
             let (w1, b1) = &self.hidden_layer;
-            dense_into(&mut hid, &mixed, rows, (w1, b1));
+            dense_into(hid, mixed, rows, (w1, b1));
             vectorised(
                 #[inline(always)]
                 || hid.iter_mut().for_each(|p| *p = gelu_forward(*p)),
             );
             let (w2, b2) = &self.out;
-            dense_into(&mut next, &hid, rows, (w2, b2));
+            dense_into(next, hid, rows, (w2, b2));
             // The last grid plus the change (IEEE addition commutes: the graph's `last + delta`):
             // the context's last grid for every sample at the first step, then each sample's
             // own; written into step k of each row.
@@ -457,6 +464,37 @@ impl FrozenPredictor {
         }
         preds
     }
+}
+
+/// The memory one block's rollout works in, kept by each thread between calls (a planner asks
+/// for rollouts of the same shapes thirty times per action, and fresh buffers were cleared at
+/// every call: 1% of planning's time).
+#[derive(Default)]
+struct Scratch {
+    /// The predictions `[S N, K, D]`.
+    preds: Vec<f32>,
+    /// The temporal layer's output `[S N, H]`.
+    pre: Vec<f32>,
+    /// After token mixing `[S N, H]`.
+    mixed: Vec<f32>,
+    /// The perceptron's hidden layer `[S N, H]`.
+    hid: Vec<f32>,
+    /// The change of the latent `[S N, D]`.
+    next: Vec<f32>,
+    /// One sample's token mixing before its GELU `[N, H]`.
+    mixing: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// `f` with this thread's [`Scratch`] (a fresh one should the thread's be in use already).
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
 }
 
 /// Where [`map_rows`] reads the value it maps for each sample.
