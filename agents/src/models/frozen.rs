@@ -76,7 +76,7 @@ pub struct Scored<'a> {
 
 impl<'a> Scored<'a> {
     /// Sample `sample`'s steps `first..steps` of `block`.
-    fn new(
+    pub(crate) fn new(
         block: &'a [f32],
         sample: usize,
         tokens: usize,

@@ -261,40 +261,46 @@ fn pyramid(diff: &Tensor) -> Result<Tensor> {
 /// each distance goes straight into candle's lanes, as the rollout left it: no copy.
 #[inline]
 fn distance_sum(scored: Scored<'_>, goal: &[f32], squared: bool) -> f32 {
-    let d = scored.dim();
-    let distance = |p: f32, g: f32| {
-        let x = p - g;
-        if squared { x * x } else { x.abs() }
-    };
-    let goal_rows = goal.chunks_exact(d).cycle();
     let mut sum = 0.0;
-    // In the vector unit: each lane's additions in candle's order.
+    // In the vector unit, each distance a function of its own (a branch on `squared` inside
+    // the loop kept it scalar): each lane's additions in candle's order.
     vectorised(
         #[inline(always)]
         || {
-            if d.is_multiple_of(LANE_BLOCK) {
-                // Each row's blocks of 32 are blocks of the whole, in order; no tail.
-                let mut lanes = [0f32; LANE_BLOCK];
-                for (p, g) in scored.rows().zip(goal_rows) {
-                    let (p, g) = (p.as_chunks::<LANE_BLOCK>().0, g.as_chunks::<LANE_BLOCK>().0);
-                    for (p, g) in p.iter().zip(g) {
-                        for ((a, &p), &g) in lanes.iter_mut().zip(p).zip(g) {
-                            *a += distance(p, g);
-                        }
-                    }
-                }
-                sum = fold_lanes(&lanes, &[]);
+            sum = if squared {
+                distance_sum_of(scored, goal, |x| x * x)
             } else {
-                let per: Vec<f32> = scored
-                    .rows()
-                    .zip(goal_rows)
-                    .flat_map(|(p, g)| p.iter().zip(g).map(|(&p, &g)| distance(p, g)))
-                    .collect();
-                sum = candle_sum(&per);
+                distance_sum_of(scored, goal, f32::abs)
             }
         },
     );
     sum
+}
+
+/// [`distance_sum`] with each difference's distance `f`.
+#[inline(always)]
+fn distance_sum_of(scored: Scored<'_>, goal: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let d = scored.dim();
+    let goal_rows = goal.chunks_exact(d).cycle();
+    if !d.is_multiple_of(LANE_BLOCK) {
+        let per: Vec<f32> = scored
+            .rows()
+            .zip(goal_rows)
+            .flat_map(|(p, g)| p.iter().zip(g).map(|(&p, &g)| f(p - g)))
+            .collect();
+        return candle_sum(&per);
+    }
+    // Each row's blocks of 32 are blocks of the whole, in order; no tail.
+    let mut lanes = [0f32; LANE_BLOCK];
+    for (p, g) in scored.rows().zip(goal_rows) {
+        let (p, g) = (p.as_chunks::<LANE_BLOCK>().0, g.as_chunks::<LANE_BLOCK>().0);
+        for (p, g) in p.iter().zip(g) {
+            for ((a, &p), &g) in lanes.iter_mut().zip(p).zip(g) {
+                *a += f(p - g);
+            }
+        }
+    }
+    fold_lanes(&lanes, &[])
 }
 
 /// Whether candle sums a row of f32 in the vector lanes [`candle_sum`] reproduces (its AVX2
@@ -435,6 +441,51 @@ mod tests {
     /// One cell of a 4x4 grid (of two channels) off by v = 2: v^2 over 32 numbers at full
     /// resolution, then (v / 4)^2 in the four of the padded grid's 5 x 5 windows of 2 that hold
     /// it (over 50), and (v / 16)^2 in four of its 3 x 3 windows of 4 (over 18).
+    /// The fused sum over a sample's scored steps, read in place, against candle's sum of the
+    /// same distances: rows of a multiple of 32 (straight into the lanes) and of other widths
+    /// (gathered first), squared and absolute.
+    #[test]
+    fn the_distance_sum_is_candles_to_the_bit_for_any_row_width() {
+        if !candle_sums_in_lanes() {
+            return;
+        }
+        let dev = Device::Cpu;
+        let (samples, n, steps, first) = (3, 5, 4, 1);
+        for d in [8, 32, 40, 64] {
+            let block: Vec<f32> = (0..samples * n * steps * d)
+                .map(|i| (i * 7919 % 1000) as f32 * 0.013 - 6.0)
+                .collect();
+            let goal: Vec<f32> = (0..n * d)
+                .map(|i| (i * 31 % 97) as f32 * 0.05 - 2.0)
+                .collect();
+            let goal_t = Tensor::from_vec(goal.clone(), (1, n, d), &dev).unwrap();
+            for sample in 0..samples {
+                let scored = Scored::new(&block, sample, n, d, steps, first);
+                let rows: Vec<f32> = scored.rows().flatten().copied().collect();
+                let diff = Tensor::from_vec(rows, (steps - first, n, d), &dev)
+                    .unwrap()
+                    .broadcast_sub(&goal_t)
+                    .unwrap();
+                for squared in [false, true] {
+                    let per = if squared { diff.sqr() } else { diff.abs() }.unwrap();
+                    let theirs: f32 = per
+                        .reshape((1, (steps - first) * n * d))
+                        .unwrap()
+                        .sum(D::Minus1)
+                        .unwrap()
+                        .to_vec1::<f32>()
+                        .unwrap()[0];
+                    let ours = distance_sum(scored, &goal, squared);
+                    assert_eq!(
+                        ours.to_bits(),
+                        theirs.to_bits(),
+                        "width {d}, sample {sample}, squared {squared}: {ours} against {theirs}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_pyramid_adds_each_levels_mean() {
         let dev = Device::Cpu;
