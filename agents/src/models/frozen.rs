@@ -202,7 +202,7 @@ impl FrozenPredictor {
                 let preds = self.block(scratch, &shared, last, actions, range, steps);
                 // [S, N, K, D] to [S, K, N, D].
                 for (i, out) in out.chunks_mut(steps * grid).enumerate() {
-                    for (row, out) in Scored::new(&preds, i, self.tokens, self.dim, steps, 0)
+                    for (row, out) in Scored::new(preds, i, self.tokens, self.dim, steps, 0)
                         .rows()
                         .zip(out.chunks_mut(self.dim))
                     {
@@ -248,7 +248,7 @@ impl FrozenPredictor {
                     (0..s)
                         .map(|i| {
                             cost(Scored::new(
-                                &preds,
+                                preds,
                                 i,
                                 self.tokens,
                                 self.dim,
