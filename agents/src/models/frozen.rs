@@ -789,6 +789,34 @@ mod tests {
         }
     }
 
+    /// A thread's kept working memory changes nothing: rollouts of different shapes, large
+    /// then small then large again, on one thread give the bits of each on fresh threads.
+    #[test]
+    fn a_threads_kept_memory_leaves_no_trace_across_shapes() {
+        let shapes = [((8, 16, 64, 256, 2), 37, 6), ((3, 4, 8, 32, 2), 5, 2)];
+        let runs: Vec<_> = shapes
+            .iter()
+            .map(|&(dims, samples, steps)| {
+                let (predictor, _varmap, context, actions) = case(dims, true, samples, steps);
+                let frozen = predictor.freeze().unwrap();
+                (frozen, numbers(&context), numbers(&actions), samples, steps)
+            })
+            .collect();
+        let rollout = |i: usize| {
+            let (frozen, context, actions, samples, steps) = &runs[i];
+            bits(
+                &frozen
+                    .rollout_shared(context, actions, *samples, *steps)
+                    .unwrap(),
+            )
+        };
+        let fresh: Vec<_> = (0..2).map(|i| on_threads(1, || rollout(i))).collect();
+        let reused = on_threads(1, || [0, 1, 0, 1].map(rollout));
+        for (k, got) in reused.iter().enumerate() {
+            assert_eq!(got, &fresh[k % 2], "call {k}");
+        }
+    }
+
     #[test]
     fn bad_lengths_are_refused_with_the_expected_sizes() {
         let (predictor, _varmap, context, actions) = case((3, 4, 8, 32, 2), false, 4, 2);
