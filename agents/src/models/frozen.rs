@@ -202,7 +202,8 @@ impl FrozenPredictor {
                 let preds = self.block(scratch, &shared, last, actions, range, steps);
                 // [S, N, K, D] to [S, K, N, D].
                 for (i, out) in out.chunks_mut(steps * grid).enumerate() {
-                    for (row, out) in Scored::new(preds, i, self.tokens, self.dim, steps, 0)
+                    for (row, out) in self
+                        .scored(preds, i, steps, 0)
                         .rows()
                         .zip(out.chunks_mut(self.dim))
                     {
@@ -246,21 +247,23 @@ impl FrozenPredictor {
                 with_scratch(|scratch| {
                     let preds = self.block(scratch, &shared, last, actions, range, steps);
                     (0..s)
-                        .map(|i| {
-                            cost(Scored::new(
-                                preds,
-                                i,
-                                self.tokens,
-                                self.dim,
-                                steps,
-                                steps - scored,
-                            ))
-                        })
+                        .map(|i| cost(self.scored(preds, i, steps, steps - scored)))
                         .collect()
                 })
             })
             .collect();
         Ok(per_block.concat())
+    }
+
+    /// Sample `sample`'s steps `first..steps` of a block's predictions.
+    fn scored<'a>(
+        &self,
+        block: &'a [f32],
+        sample: usize,
+        steps: usize,
+        first: usize,
+    ) -> Scored<'a> {
+        Scored::new(block, sample, self.tokens, self.dim, steps, first)
     }
 
     /// Refuses context and action buffers of the wrong lengths, and rollouts of no steps.
