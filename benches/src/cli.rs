@@ -265,7 +265,7 @@ pub struct PlanArgs {
     /// The trained model's checkpoint (from `bench train` or a run's `runs/train/...`).
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
-    /// Planner: cem, cem-vjepa2, cem-smooth, mppi, gradient (ignored for random).
+    /// Planner: cem, cem-vjepa2, cem-smooth, mppi, gradient, cem-gradient (ignored for random).
     #[arg(long, default_value = "cem")]
     pub planner: String,
     /// Distance to the goal in the planning space: l2 or l1 (mean over the scored steps), or

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::config::RunConfig;
 use crate::error::{HarnessError, Result};
 use crate::output::progress;
-use crate::planning::{Actor, PlanRow};
+use crate::planning::{Actor, PlanRow, needs_gradients};
 use crate::report::{self, MovieScore, VoeRow};
 use crate::results::{self, Machine, RESULTS_SCHEMA, RunMeta, StageTiming, num, write_csv};
 use crate::score::{self, Scorer, Suite};
@@ -458,7 +458,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
                 task.scene.action_dim
             );
         }
-        for planner in config.plan.planners.iter().filter(|p| *p != "gradient") {
+        for planner in config.plan.planners.iter().filter(|p| !needs_gradients(p)) {
             cells.push(("oracle".into(), planner.clone(), None));
             cells.push(("image-oracle".into(), planner.clone(), None));
         }

@@ -9,7 +9,8 @@ use candle_core::Device;
 use moravec_agents::models::WorldModel;
 use moravec_agents::planning::{
     Agent, Cem, CemConfig, Distance, EpisodeResult, GradientConfig, GradientDescent, ImageOracle,
-    ModelController, Mppi, MppiConfig, Oracle, Planner, RandomController, Receding, run_episode,
+    ModelController, Mppi, MppiConfig, Oracle, Planner, RandomController, Receding, Refined,
+    run_episode,
 };
 use moravec_sim::Raster;
 use moravec_sim::render::Frame;
@@ -19,7 +20,19 @@ use serde::{Deserialize, Serialize};
 use crate::error::{HarnessError, Result};
 
 /// Planner names.
-pub const PLANNERS: [&str; 5] = ["cem", "cem-vjepa2", "cem-smooth", "mppi", "gradient"];
+pub const PLANNERS: [&str; 6] = [
+    "cem",
+    "cem-vjepa2",
+    "cem-smooth",
+    "mppi",
+    "gradient",
+    "cem-gradient",
+];
+
+/// Whether planner `name` follows the objective's gradient, which the simulator oracles lack.
+pub fn needs_gradients(name: &str) -> bool {
+    matches!(name, "gradient" | "cem-gradient")
+}
 
 /// Planning settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,7 +43,8 @@ pub struct PlanConfig {
     /// Trained models that plan (empty: every one); the oracle and random actions always do.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
-    /// Planners: cem (DINO-WM's 300 x 30), cem-vjepa2 (800 x 10), mppi, gradient.
+    /// Planners: cem (DINO-WM's 300 x 30), cem-vjepa2 (800 x 10), cem-smooth, mppi, gradient,
+    /// cem-gradient (CEM, then gradient descent from its plan).
     pub planners: Vec<String>,
     /// Episodes per task, model and planner.
     pub episodes: u64,
@@ -111,24 +125,24 @@ impl PlanConfig {
     /// The planner `name` with this config's budget, seeded.
     pub fn planner(&self, name: &str, seed: u64) -> Result<Planner> {
         let scale = |n: usize, min: usize| ((n as f64 * self.budget).round() as usize).max(min);
-        let cem = |base: CemConfig| -> Result<Planner> {
+        let cem = |base: CemConfig| -> Result<Cem> {
             let samples = scale(base.samples, 8);
             let elites = (base.elites * samples / base.samples).clamp(2, samples);
-            Ok(Planner::Cem(Cem::new(CemConfig {
+            Ok(Cem::new(CemConfig {
                 samples,
                 iterations: scale(base.iterations, 2),
                 elites,
                 seed,
                 ..base
-            })?))
+            })?)
         };
         match name {
-            "cem" => cem(CemConfig::dino_wm()),
-            "cem-vjepa2" => cem(CemConfig::vjepa2_ac()),
-            "cem-smooth" => cem(CemConfig {
+            "cem" => Ok(Planner::Cem(cem(CemConfig::dino_wm())?)),
+            "cem-vjepa2" => Ok(Planner::Cem(cem(CemConfig::vjepa2_ac())?)),
+            "cem-smooth" => Ok(Planner::Cem(cem(CemConfig {
                 correlation: 0.9,
                 ..CemConfig::dino_wm()
-            }),
+            })?)),
             "mppi" => {
                 let base = MppiConfig::default();
                 Ok(Planner::Mppi(Mppi::new(MppiConfig {
@@ -145,6 +159,17 @@ impl PlanConfig {
                     seed,
                     ..base
                 })?))
+            }
+            "cem-gradient" => {
+                let base = GradientConfig::refine();
+                Ok(Planner::Refined(Refined {
+                    cem: cem(CemConfig::dino_wm())?,
+                    gradient: GradientDescent::new(GradientConfig {
+                        steps: scale(base.steps, 5),
+                        seed,
+                        ..base
+                    })?,
+                }))
             }
             other => Err(HarnessError::Invalid {
                 what: "planner".into(),

@@ -595,6 +595,17 @@ fn plan_runs_baselines_and_names_bad_input() {
             "no gradients",
         ),
         (
+            vec![
+                "--task",
+                "reach",
+                "--model",
+                "image-oracle",
+                "--planner",
+                "cem-gradient",
+            ],
+            "--planner cem-gradient: the simulator oracle has no gradients",
+        ),
+        (
             vec!["--task", "reach", "--model", "oracle", "--planner", "magic"],
             "magic",
         ),

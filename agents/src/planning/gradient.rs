@@ -34,6 +34,18 @@ impl Default for GradientConfig {
     }
 }
 
+impl GradientConfig {
+    /// Refining a sampled plan: one start (the plan itself), small steps.
+    pub fn refine() -> Self {
+        Self {
+            steps: 100,
+            lr: 0.01,
+            starts: 1,
+            seed: 0,
+        }
+    }
+}
+
 /// Projected Adam on the actions.
 #[derive(Clone, Debug)]
 pub struct GradientDescent {

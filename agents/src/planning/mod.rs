@@ -8,7 +8,8 @@
 //! - [`cem`]: the cross-entropy method (DINO-WM's defaults; V-JEPA 2-AC's as a preset);
 //! - [`mppi`]: model-predictive path integral control (PLDM style);
 //! - [`gradient`]: gradient descent on the action sequence through a differentiable rollout,
-//!   projected back into the action bounds after every step.
+//!   projected back into the action bounds after every step;
+//! - [`refine`]: CEM, then gradient descent from its plan.
 //!
 //! Baselines: random actions, the state [`Oracle`] (the simulator's true distance to the goal)
 //! and the [`ImageOracle`] (the simulator's rendered futures against the goal image).
@@ -21,6 +22,7 @@ pub mod mpc;
 pub mod mppi;
 mod normal;
 pub mod receding;
+pub mod refine;
 
 pub use cem::{Cem, CemConfig};
 pub use gradient::{GradientConfig, GradientDescent};
@@ -32,6 +34,7 @@ pub use mpc::{
 };
 pub use mppi::{Mppi, MppiConfig};
 pub use receding::Receding;
+pub use refine::Refined;
 
 use candle_core::Tensor;
 

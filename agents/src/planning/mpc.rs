@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{
     Cem, Differentiable, Distance, GradientDescent, LatentObjective, Mppi, Objective, Plan,
-    Receding,
+    Receding, Refined,
 };
 use crate::error::{AgentError, Result};
 use crate::models::WorldModel;
@@ -107,6 +107,8 @@ pub enum Planner {
     Mppi(Mppi),
     /// Gradient descent through the model (not for the oracle: the simulator has no gradient).
     Gradient(GradientDescent),
+    /// CEM, then gradient descent from its plan (a model's planner too).
+    Refined(Refined),
 }
 
 impl Planner {
@@ -119,9 +121,9 @@ impl Planner {
         match self {
             Planner::Cem(p) => p.plan(objective, warm),
             Planner::Mppi(p) => p.plan(objective, warm),
-            Planner::Gradient(_) => Err(AgentError::OutOfRange {
+            Planner::Gradient(_) | Planner::Refined(_) => Err(AgentError::OutOfRange {
                 what: "planner",
-                value: "gradient".into(),
+                value: "a gradient planner".into(),
                 expected: "cem or mppi for an objective without gradients".into(),
             }),
         }
@@ -135,6 +137,7 @@ impl Planner {
     ) -> Result<Plan> {
         match self {
             Planner::Gradient(p) => p.plan(objective, warm, device),
+            Planner::Refined(p) => p.plan(objective, warm, device),
             other => other.plan_sampled(objective, warm),
         }
     }

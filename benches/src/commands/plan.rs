@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use moravec_agents::train::load_checkpoint;
 use moravec_bench::planning::{
-    Actor, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, run_cell,
+    Actor, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, needs_gradients, run_cell,
 };
 use moravec_sim::Raster;
 
@@ -37,9 +37,10 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let raster = |size: usize| Raster::new(size, args.samples);
     let (actor, size, planner) = match (args.model.as_str(), &args.checkpoint) {
         ("random", _) => (Actor::Random, args.size, "none"),
-        ("oracle" | "image-oracle", _) if args.planner == "gradient" => {
+        ("oracle" | "image-oracle", _) if needs_gradients(&args.planner) => {
             bail!(
-                "--planner gradient: the simulator oracle has no gradients; use cem, cem-vjepa2, cem-smooth or mppi"
+                "--planner {}: the simulator oracle has no gradients; use cem, cem-vjepa2, cem-smooth or mppi",
+                args.planner
             )
         }
         ("oracle", _) => (Actor::Oracle, args.size, args.planner.as_str()),
