@@ -107,7 +107,7 @@ pub enum Planner {
     Mppi(Mppi),
     /// Gradient descent through the model (not for the oracle: the simulator has no gradient).
     Gradient(GradientDescent),
-    /// CEM, then gradient descent from its plan (a model's planner too).
+    /// CEM, then gradient descent from its plan (models only, as for `Gradient`).
     Refined(Refined),
 }
 
