@@ -136,6 +136,13 @@ impl PlanConfig {
                 ..base
             })?)
         };
+        let gradient = |base: GradientConfig| -> Result<GradientDescent> {
+            Ok(GradientDescent::new(GradientConfig {
+                steps: scale(base.steps, 5),
+                seed,
+                ..base
+            })?)
+        };
         match name {
             "cem" => Ok(Planner::Cem(cem(CemConfig::dino_wm())?)),
             "cem-vjepa2" => Ok(Planner::Cem(cem(CemConfig::vjepa2_ac())?)),
@@ -152,25 +159,11 @@ impl PlanConfig {
                     ..base
                 })?))
             }
-            "gradient" => {
-                let base = GradientConfig::default();
-                Ok(Planner::Gradient(GradientDescent::new(GradientConfig {
-                    steps: scale(base.steps, 5),
-                    seed,
-                    ..base
-                })?))
-            }
-            "cem-gradient" => {
-                let base = GradientConfig::refine();
-                Ok(Planner::Refined(Refined {
-                    cem: cem(CemConfig::dino_wm())?,
-                    gradient: GradientDescent::new(GradientConfig {
-                        steps: scale(base.steps, 5),
-                        seed,
-                        ..base
-                    })?,
-                }))
-            }
+            "gradient" => Ok(Planner::Gradient(gradient(GradientConfig::default())?)),
+            "cem-gradient" => Ok(Planner::Refined(Refined {
+                cem: cem(CemConfig::dino_wm())?,
+                gradient: gradient(GradientConfig::refine())?,
+            })),
             other => Err(HarnessError::Invalid {
                 what: "planner".into(),
                 value: other.into(),
