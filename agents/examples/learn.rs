@@ -7,7 +7,7 @@ use std::path::Path;
 use candle_core::Device;
 use moravec_agents::data::Clips;
 use moravec_agents::eval::evaluate;
-use moravec_agents::train::{TrainConfig, build, load, train};
+use moravec_agents::train::{TrainConfig, build, load_checkpoint, train};
 
 fn main() -> anyhow::Result<()> {
     let a: Vec<String> = std::env::args().collect();
@@ -42,12 +42,7 @@ fn main() -> anyhow::Result<()> {
         &Device::Cpu,
     )?;
     println!("untrained: {e0:?}");
-    let b = load(
-        &config,
-        &train_data,
-        &out.join("checkpoint.safetensors"),
-        &Device::Cpu,
-    )?;
+    let b = load_checkpoint(&out.join("checkpoint.safetensors"), &Device::Cpu)?;
     let e1 = evaluate(
         b.model.as_ref(),
         &val,

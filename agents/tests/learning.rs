@@ -5,7 +5,7 @@ use candle_core::Device;
 use moravec_agents::data::Clips;
 use moravec_agents::eval::evaluate;
 use moravec_agents::models::MODELS;
-use moravec_agents::train::{TrainConfig, load, train};
+use moravec_agents::train::{TrainConfig, load_checkpoint, train};
 use moravec_sim::Split;
 
 mod common;
@@ -25,13 +25,7 @@ fn run(model: &str, scene_name: &str, steps: u64) -> moravec_agents::eval::Evalu
         ..TrainConfig::new(model, "tiny", steps)
     };
     train(&config, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    let built = load(
-        &config,
-        &data,
-        &tmp.path().join("checkpoint.safetensors"),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let built = load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu).unwrap();
     let mc = &built.config;
     evaluate(
         built.model.as_ref(),

@@ -5,7 +5,8 @@ use candle_core::Device;
 use moravec_agents::AgentError;
 use moravec_agents::data::Clips;
 use moravec_agents::models::{MODELS, surprise};
-use moravec_agents::train::{TrainConfig, build, checkpoint, load, train};
+use moravec_agents::models::ModelVars;
+use moravec_agents::train::{TrainConfig, build, checkpoint, load_checkpoint, train};
 use moravec_sim::Split;
 
 mod common;
@@ -24,10 +25,10 @@ fn config(steps: u64) -> TrainConfig {
 }
 
 /// Trains `cfg` on `data` in a fresh folder and loads the model back from its checkpoint alone.
-fn train_and_load(cfg: &TrainConfig, data: &Clips) -> moravec_agents::train::Built {
+fn train_and_load(cfg: &TrainConfig, data: &Clips) -> ModelVars {
     let tmp = tempfile::tempdir().unwrap();
     train(cfg, data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    moravec_agents::train::load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu)
+    load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu)
         .unwrap()
 }
 
@@ -96,7 +97,7 @@ fn resuming_gives_the_same_bits_as_training_straight_through() {
         let halves = tmp.path().join("halves");
         let r = train(&cfg, &data, &halves, &Device::Cpu, &|s| s < 3).unwrap();
         assert_eq!(r.steps, 3);
-        assert_eq!(checkpoint::read_meta(&r.checkpoint).unwrap().step, 3);
+        assert_eq!(checkpoint::read_header(&r.checkpoint).unwrap().step, 3);
         let r = train(&cfg, &data, &halves, &Device::Cpu, &|_| true).unwrap();
         assert_eq!(r.resumed_from, 3);
 
@@ -118,7 +119,7 @@ fn the_untrained_control_keeps_its_initial_weights() {
     let cfg = TrainConfig::new("untrained", "tiny", 50);
     let r = train(&cfg, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
     assert_eq!(r.steps, 0);
-    let loaded = load(&cfg, &data, &r.checkpoint, &Device::Cpu).unwrap();
+    let loaded = load_checkpoint(&r.checkpoint, &Device::Cpu).unwrap();
     let fresh = build(&cfg, &data, &Device::Cpu).unwrap();
     let batch = data.batch(0, 0, 2, 12, &Device::Cpu).unwrap();
     let a: Vec<f32> = loaded
@@ -161,13 +162,7 @@ fn the_ema_target_starts_as_the_online_encoder_and_then_lags_it() {
     }
     let tmp = tempfile::tempdir().unwrap();
     train(&cfg, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    let trained = load(
-        &cfg,
-        &data,
-        &tmp.path().join("checkpoint.safetensors"),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let trained = load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu).unwrap();
     let mut moved = 0.0f32;
     for (t, o) in &trained.ema {
         let diff = (t.as_tensor() - o.as_tensor())
@@ -199,7 +194,7 @@ fn a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
         panic!("expected a non-finite loss, got {err}");
     };
     assert!(err_mentions_step(step));
-    let meta = checkpoint::read_meta(&tmp.path().join("checkpoint.safetensors")).unwrap();
+    let meta = checkpoint::read_header(&tmp.path().join("checkpoint.safetensors")).unwrap();
     assert_eq!(meta.step, step, "the checkpoint is the last good step");
 }
 
@@ -364,4 +359,26 @@ fn a_film_model_trains_and_comes_back_with_its_gains() {
     );
     let saved = serde_json::to_string(&plain.config).unwrap();
     assert!(!saved.contains("film"), "{saved}");
+}
+
+/// The header is typed: the training config and the resolved architecture read back as they
+/// were, and the one resolver the trainer builds from gives that same architecture.
+#[test]
+fn a_checkpoint_header_reads_back_typed_and_the_model_loads_from_it_alone() {
+    let data = clips(2, 16);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = TrainConfig {
+        context: Some(6),
+        ..config(2)
+    };
+    let r = train(&cfg, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
+    let header = checkpoint::read_header(&r.checkpoint).unwrap();
+    assert_eq!(header.train, cfg);
+    assert_eq!(header.step, 2);
+    let resolved = cfg.model_config(data.size, data.action_dim).unwrap();
+    assert_eq!(header.config, resolved);
+    assert_eq!(header.config.context, 6);
+    let loaded = load_checkpoint(&r.checkpoint, &Device::Cpu).unwrap();
+    assert_eq!(loaded.config, resolved);
+    assert_eq!(loaded.model.name(), "jepa-vicreg");
 }

@@ -14,6 +14,7 @@ pub mod pixel_video;
 mod predictor;
 mod surprise;
 pub mod untrained;
+mod vars;
 
 pub use crate::ops::gelu;
 pub use config::ModelConfig;
@@ -21,6 +22,7 @@ pub use encoder::{PatchEncoder, patchify};
 pub use frozen::{FrozenPredictor, Scored};
 pub use predictor::Predictor;
 pub use surprise::{surprise, surprise_strided};
+pub use vars::{ModelVars, load};
 
 use candle_core::Tensor;
 use candle_nn::VarBuilder;

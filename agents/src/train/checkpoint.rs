@@ -1,17 +1,20 @@
 //! Checkpoints: one safetensors file with the weights (`param/<name>`), AdamW's moments
-//! (`adam_m/<name>`, `adam_v/<name>`), and in its metadata the model name, its config, the
-//! training config and the step. The data order needs no state of its own (batches are drawn from
-//! (seed, step)), so these are all a resumed run needs to continue bit for bit.
+//! (`adam_m/<name>`, `adam_v/<name>`), and in its metadata a typed header: the model name, its
+//! config, the training config and the step. The data order needs no state of its own (batches
+//! are drawn from (seed, step)), so these are all a resumed run needs to continue bit for bit,
+//! and all a tool needs to rebuild the model ([`load`]) without an optimiser or a dataset.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::Tensor;
+use candle_core::{Device, Tensor};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::AdamW;
+use super::config::TrainConfig;
 use crate::error::{AgentError, Result};
+use crate::models::{self, ModelConfig, ModelVars};
 
 /// Version of the checkpoint layout.
 pub const SCHEMA: u32 = 1;
@@ -19,15 +22,15 @@ pub const SCHEMA: u32 = 1;
 /// What a checkpoint says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CheckpointMeta {
+pub struct CheckpointHeader {
     /// Layout version.
     pub schema: u32,
     /// Model registry name.
     pub model: String,
-    /// The model's config.
-    pub config: serde_json::Value,
+    /// The model's architecture.
+    pub config: ModelConfig,
     /// The training config.
-    pub train: serde_json::Value,
+    pub train: TrainConfig,
     /// Optimiser steps taken.
     pub step: u64,
 }
@@ -38,7 +41,7 @@ fn bytes(t: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// Writes the checkpoint atomically (temporary file, then rename).
-pub fn save(path: &Path, meta: &CheckpointMeta, opt: &AdamW) -> Result<()> {
+pub fn save(path: &Path, header: &CheckpointHeader, opt: &AdamW) -> Result<()> {
     let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (i, (name, var)) in opt.vars.iter().enumerate() {
         let shape = var.shape().dims().to_vec();
@@ -60,7 +63,7 @@ pub fn save(path: &Path, meta: &CheckpointMeta, opt: &AdamW) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let info = HashMap::from([(
         "moravec".to_owned(),
-        serde_json::to_string(meta).expect("meta serialises"),
+        serde_json::to_string(header).expect("header serialises"),
     )]);
     let data = safetensors::serialize(views, Some(info)).map_err(|e| bad(path, e.to_string()))?;
     let tmp = path.with_extension("safetensors.tmp");
@@ -68,13 +71,44 @@ pub fn save(path: &Path, meta: &CheckpointMeta, opt: &AdamW) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| io("cannot write", path, e))
 }
 
-/// Reads a checkpoint's metadata only.
-pub fn read_meta(path: &Path) -> Result<CheckpointMeta> {
+/// Reads a checkpoint's header only.
+pub fn read_header(path: &Path) -> Result<CheckpointHeader> {
     let data = std::fs::read(path).map_err(|e| io("cannot read", path, e))?;
-    meta_of(path, &data)
+    header_of(path, &data)
 }
 
-fn meta_of(path: &Path, data: &[u8]) -> Result<CheckpointMeta> {
+/// The model saved in the checkpoint at `path`, on `device`, built from the header's configs
+/// and filled with its weights (the optimiser's moments are not read).
+pub fn load(path: &Path, device: &Device) -> Result<ModelVars> {
+    let data = std::fs::read(path).map_err(|e| io("cannot read", path, e))?;
+    let header = header_of(path, &data)?;
+    let st = SafeTensors::deserialize(&data).map_err(|e| bad(path, e.to_string()))?;
+    let mut weights = HashMap::new();
+    for (name, view) in st.tensors() {
+        if let Some(var) = name.strip_prefix("param/") {
+            weights.insert(var.to_owned(), tensor_of(path, &name, &view, device)?);
+        }
+    }
+    models::load(&header.model, &header.config, &weights, device, path)
+}
+
+/// A stored F32 tensor as a tensor on `device`.
+fn tensor_of(path: &Path, name: &str, view: &TensorView, device: &Device) -> Result<Tensor> {
+    if view.dtype() != Dtype::F32 {
+        return Err(bad(
+            path,
+            format!("tensor {name} is {:?}, expected F32", view.dtype()),
+        ));
+    }
+    let v: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok(Tensor::from_vec(v, view.shape(), device)?)
+}
+
+fn header_of(path: &Path, data: &[u8]) -> Result<CheckpointHeader> {
     let (_, header) = SafeTensors::read_metadata(data)
         .map_err(|e| bad(path, format!("not a safetensors file: {e}")))?;
     let json = header
@@ -82,15 +116,15 @@ fn meta_of(path: &Path, data: &[u8]) -> Result<CheckpointMeta> {
         .as_ref()
         .and_then(|m| m.get("moravec"))
         .ok_or_else(|| bad(path, "no Moravec metadata: not a checkpoint of ours".into()))?;
-    let meta: CheckpointMeta =
+    let header: CheckpointHeader =
         serde_json::from_str(json).map_err(|e| bad(path, format!("bad metadata: {e}")))?;
-    if meta.schema != SCHEMA {
+    if header.schema != SCHEMA {
         return Err(bad(
             path,
-            format!("schema {} but this build reads {SCHEMA}", meta.schema),
+            format!("schema {} but this build reads {SCHEMA}", header.schema),
         ));
     }
-    Ok(meta)
+    Ok(header)
 }
 
 /// Loads a checkpoint into `opt` (weights and moments) after checking that it belongs to the
@@ -98,21 +132,26 @@ fn meta_of(path: &Path, data: &[u8]) -> Result<CheckpointMeta> {
 pub fn restore(
     path: &Path,
     model: &str,
-    config: &serde_json::Value,
+    config: &ModelConfig,
     opt: &mut AdamW,
-) -> Result<CheckpointMeta> {
+) -> Result<CheckpointHeader> {
     let data = std::fs::read(path).map_err(|e| io("cannot read", path, e))?;
-    let meta = meta_of(path, &data)?;
-    if meta.model != model {
+    let header = header_of(path, &data)?;
+    if header.model != model {
         return Err(bad(
             path,
-            format!("holds model `{}`, not `{model}`", meta.model),
+            format!("holds model `{}`, not `{model}`", header.model),
         ));
     }
-    if &meta.config != config {
+    if &header.config != config {
+        let json = |c: &ModelConfig| serde_json::to_string(c).expect("config serialises");
         return Err(bad(
             path,
-            format!("was trained with config {}, not {config}", meta.config),
+            format!(
+                "was trained with config {}, not {}",
+                json(&header.config),
+                json(config)
+            ),
         ));
     }
     let st = SafeTensors::deserialize(&data).map_err(|e| bad(path, e.to_string()))?;
@@ -120,23 +159,17 @@ pub fn restore(
         let view = st
             .tensor(name)
             .map_err(|e| bad(path, format!("tensor {name}: {e}")))?;
-        if view.dtype() != Dtype::F32 || view.shape() != like.dims() {
+        if view.shape() != like.dims() {
             return Err(bad(
                 path,
                 format!(
-                    "tensor {name} is {:?} {:?}, expected F32 {:?}",
-                    view.dtype(),
+                    "tensor {name} is {:?}, expected {:?}",
                     view.shape(),
                     like.dims()
                 ),
             ));
         }
-        let v: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        Ok(Tensor::from_vec(v, like.shape(), like.device())?)
+        tensor_of(path, name, &view, like.device())
     };
     for i in 0..opt.vars.len() {
         let (name, var) = &opt.vars[i];
@@ -144,8 +177,8 @@ pub fn restore(
         opt.m[i] = load(&format!("adam_m/{name}"), var.as_tensor())?;
         opt.v[i] = load(&format!("adam_v/{name}"), var.as_tensor())?;
     }
-    opt.step = meta.step;
-    Ok(meta)
+    opt.step = header.step;
+    Ok(header)
 }
 
 fn bad(path: &Path, reason: String) -> AgentError {

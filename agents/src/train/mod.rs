@@ -3,9 +3,12 @@
 
 mod adamw;
 pub mod checkpoint;
+mod config;
 mod schedule;
 mod trainer;
 
 pub use adamw::AdamW;
+pub use checkpoint::load as load_checkpoint;
+pub use config::TrainConfig;
 pub use schedule::learning_rate;
-pub use trainer::{Built, TrainConfig, TrainReport, build, load, load_checkpoint, train};
+pub use trainer::{TrainReport, build, train};

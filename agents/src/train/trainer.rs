@@ -4,78 +4,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{DType, Device};
-use candle_nn::{VarBuilder, VarMap};
-use serde::{Deserialize, Serialize};
+use candle_core::Device;
 
-use super::checkpoint::{self, CheckpointMeta};
+use super::checkpoint::{self, CheckpointHeader};
+use super::config::TrainConfig;
 use super::{AdamW, learning_rate};
 use crate::data::Clips;
 use crate::ema;
 use crate::error::{AgentError, Result};
-use crate::models::{self, ModelConfig, WorldModel, init::init};
-
-/// How to train.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainConfig {
-    /// Model registry name.
-    pub model: String,
-    /// Architecture preset.
-    pub preset: String,
-    /// Total optimiser steps.
-    pub steps: u64,
-    /// Windows per batch.
-    pub batch: usize,
-    /// Peak learning rate.
-    pub lr: f64,
-    /// Warm-up steps.
-    pub warmup: u64,
-    /// Final learning rate as a share of the peak.
-    pub lr_floor: f64,
-    /// AdamW's decoupled weight decay.
-    pub weight_decay: f64,
-    /// Seed of the initial weights and of the data order.
-    pub seed: u64,
-    /// Steps between checkpoints (one is always written at the end).
-    pub checkpoint_every: u64,
-    /// Context frames C, when not the preset's (longer context = memory that reaches further back).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<usize>,
-    /// Predicted frames K of the rollout loss, when not the preset's (planning looks 25 steps
-    /// ahead; a predictor trained on 4 has never fed on its own predictions for long).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub horizon: Option<usize>,
-    /// Simulator steps per model step, when not 1 (see [`ModelConfig::frameskip`]): the data
-    /// is strided before training, so context and horizon count model steps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frameskip: Option<usize>,
-    /// FiLM action conditioning in the predictor (see [`ModelConfig::film`]).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub film: bool,
-}
-
-impl TrainConfig {
-    /// Defaults for `model` with `preset`.
-    pub fn new(model: &str, preset: &str, steps: u64) -> Self {
-        Self {
-            model: model.to_owned(),
-            preset: preset.to_owned(),
-            steps,
-            batch: 16,
-            lr: 1e-3,
-            warmup: steps.min(50),
-            lr_floor: 0.1,
-            weight_decay: 0.01,
-            seed: 0,
-            checkpoint_every: 100,
-            context: None,
-            horizon: None,
-            frameskip: None,
-            film: false,
-        }
-    }
-}
+use crate::models::{self, ModelVars, init::init};
 
 /// What a training run ended with.
 #[derive(Clone, Debug)]
@@ -99,100 +36,16 @@ fn header(terms: &[&str]) -> String {
     cols.join(",")
 }
 
-/// A built model with its variables.
-pub struct Built {
-    /// The model.
-    pub model: Box<dyn WorldModel>,
-    /// Its architecture.
-    pub config: ModelConfig,
-    /// Its variables.
-    pub varmap: VarMap,
-    /// (target, online) variable pairs of an EMA target encoder.
-    pub ema: Vec<(candle_core::Var, candle_core::Var)>,
-}
-
-/// Builds the model of `config` for data shaped like `clips` (already strided by the frameskip,
+/// The model `config` trains, for data shaped like `clips` (already strided by the frameskip,
 /// see [`Clips::frameskip`]), initialised from `config.seed` (an EMA target starts as a copy of
 /// its online encoder).
-pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<Built> {
-    let spec = models::find(&config.model)?;
-    let mut model_config = ModelConfig::preset(&config.preset, clips.size, clips.action_dim)?;
-    if let Some(context) = config.context {
-        model_config.context = context;
-    }
-    if let Some(horizon) = config.horizon {
-        model_config.horizon = horizon;
-    }
-    if let Some(k) = config.frameskip {
-        model_config.frameskip = k;
-    }
-    model_config.film = config.film;
-    model_config.validate()?;
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-    let model = (spec.build)(&model_config, vb)?;
-    init(&varmap, config.seed)?;
-    let mut pairs = Vec::new();
-    if let Some((target, online)) = model.ema_prefixes() {
-        let data = varmap.data().lock().expect("varmap lock");
-        let mut names: Vec<&String> = data.keys().filter(|k| k.starts_with(target)).collect();
-        names.sort();
-        for name in names {
-            let twin = format!("{online}{}", &name[target.len()..]);
-            if let Some(o) = data.get(&twin) {
-                pairs.push((data[name].clone(), o.clone()));
-            }
-        }
-    }
-    let (targets, onlines): (Vec<_>, Vec<_>) = pairs.iter().cloned().unzip();
+pub fn build(config: &TrainConfig, clips: &Clips, device: &Device) -> Result<ModelVars> {
+    let model_config = config.model_config(clips.size, clips.action_dim)?;
+    let vars = ModelVars::new(&config.model, &model_config, device)?;
+    init(&vars.varmap, config.seed)?;
+    let (targets, onlines): (Vec<_>, Vec<_>) = vars.ema.iter().cloned().unzip();
     ema::update(&targets, &onlines, 0.0)?;
-    Ok(Built {
-        model,
-        config: model_config,
-        varmap,
-        ema: pairs,
-    })
-}
-
-impl Built {
-    /// Number of trained parameters (an EMA target's copies not counted).
-    pub fn parameters(&self) -> usize {
-        let total: usize = self.varmap.all_vars().iter().map(|v| v.elem_count()).sum();
-        let ema: usize = self.ema.iter().map(|(t, _)| t.elem_count()).sum();
-        total - ema
-    }
-}
-
-/// The model of `config` with the weights of the checkpoint at `path`.
-pub fn load(config: &TrainConfig, clips: &Clips, path: &Path, device: &Device) -> Result<Built> {
-    let built = build(config, clips, device)?;
-    let mut opt = AdamW::from_varmap(&built.varmap, config.weight_decay)?;
-    let config_json = serde_json::to_value(&built.config).expect("config serialises");
-    checkpoint::restore(path, built.model.name(), &config_json, &mut opt)?;
-    Ok(built)
-}
-
-/// The model saved in a checkpoint, built from the configs the checkpoint carries (for tools
-/// that get a checkpoint and nothing else, like planning).
-pub fn load_checkpoint(path: &Path, device: &Device) -> Result<Built> {
-    let meta = checkpoint::read_meta(path)?;
-    let bad = |what: &str, e: serde_json::Error| AgentError::BadCheckpoint {
-        path: path.to_owned(),
-        reason: format!("its {what} config does not read: {e}"),
-    };
-    let train: TrainConfig =
-        serde_json::from_value(meta.train.clone()).map_err(|e| bad("training", e))?;
-    let model: ModelConfig =
-        serde_json::from_value(meta.config.clone()).map_err(|e| bad("model", e))?;
-    let shape = Clips {
-        frames: Vec::new(),
-        actions: Vec::new(),
-        episodes: 0,
-        length: 0,
-        size: model.size,
-        action_dim: model.action_dim,
-    };
-    load(&train, &shape, path, device)
+    Ok(vars)
 }
 
 /// Trains on `clips`, writing `out/checkpoint.safetensors` and `out/training.csv`. If a
@@ -215,7 +68,7 @@ pub fn train(
         }
         _ => clips,
     };
-    let Built {
+    let ModelVars {
         model,
         config: model_config,
         varmap,
@@ -229,19 +82,17 @@ pub fn train(
     })?;
     let mut opt = AdamW::from_varmap(&varmap, config.weight_decay)?;
     let ckpt = out.join("checkpoint.safetensors");
-    let config_json = serde_json::to_value(&model_config).expect("config serialises");
-    let train_json = serde_json::to_value(config).expect("config serialises");
     let resumed_from = if ckpt.exists() {
-        checkpoint::restore(&ckpt, model.name(), &config_json, &mut opt)?.step
+        checkpoint::restore(&ckpt, model.name(), &model_config, &mut opt)?.step
     } else {
         0
     };
 
-    let meta_at = |step: u64| CheckpointMeta {
+    let meta_at = |step: u64| CheckpointHeader {
         schema: checkpoint::SCHEMA,
         model: model.name().to_owned(),
-        config: config_json.clone(),
-        train: train_json.clone(),
+        config: model_config.clone(),
+        train: config.clone(),
         step,
     };
     if !trains {
