@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use moravec_bench::stage::StageKind;
+use moravec_bench::stages::StageKind;
 use moravec_sim::Split;
 
 /// Moravec: does a world model have physical intuition?
@@ -200,6 +200,17 @@ pub enum DeviceArg {
     Auto,
 }
 
+impl DeviceArg {
+    /// Its name, as [`moravec_bench::device::device`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceArg::Cpu => "cpu",
+            DeviceArg::Cuda => "cuda",
+            DeviceArg::Auto => "auto",
+        }
+    }
+}
+
 /// Options of `bench train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -215,9 +226,9 @@ pub struct TrainArgs {
     /// Total optimiser steps.
     #[arg(long, default_value_t = 1000)]
     pub steps: u64,
-    /// Architecture preset: tiny or small.
+    /// Architecture: tiny or small (the run presets are `bench run --preset`'s).
     #[arg(long, default_value = "small")]
-    pub preset: String,
+    pub arch: String,
     /// Windows per batch.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::results::{RunResults, VOE_KEYS};
+use crate::results::RunResults;
+use moravec_sim::results::VOE_KEYS;
 
 /// One joined row.
 #[derive(Clone, Debug, PartialEq)]

@@ -83,106 +83,56 @@ pub struct ScoreConfig {
     pub stride: usize,
     /// Bootstrap resamples per interval (at least 1,000).
     pub bootstrap: usize,
-    /// Controls scored beside the models (see `score::CONTROLS`).
+    /// Controls scored beside the models (see [`crate::controls::CONTROLS`]).
     pub controls: Vec<String>,
 }
 
-/// The preset names, smallest first.
-pub const PRESETS: [&str; 4] = ["smoke", "default", "standard", "full"];
-
 impl RunConfig {
-    /// A named preset.
+    /// A named preset (see [`crate::presets`]).
     pub fn preset(name: &str) -> Result<Self> {
-        let all_models = || {
-            moravec_agents::models::MODELS
-                .iter()
-                .map(|m| m.name.to_owned())
-                .collect::<Vec<_>>()
-        };
-        let scenes = || {
-            moravec_sim::SCENES
-                .iter()
-                .map(|s| s.name.to_owned())
-                .collect::<Vec<_>>()
-        };
-        let controls = || {
-            crate::score::CONTROLS
-                .iter()
-                .map(|c| c.name.to_owned())
-                .collect::<Vec<_>>()
-        };
-        // Planning through a model costs about 1 GMAC per rollout step of 300 samples at 32x32,
-        // so the CPU presets plan with a fraction of the published budgets and fewer models.
-        type Plan = (&'static [&'static str], &'static [&'static str], u64, f64);
-        let (plan_tasks, plan_models, plan_episodes, plan_budget): Plan = match name {
-            "smoke" => (&["reach"], &[], 1, 0.02),
-            "default" => (&["reach"], &[], 4, 0.1),
-            "standard" => (
-                &["reach", "cart_push"],
-                &["jepa-vicreg", "jepa-ema", "pixel-video"],
-                10,
-                0.1,
-            ),
-            _ => (
-                &["reach", "cart_push", "block_push", "table_clear"],
-                &[],
-                50,
-                1.0,
-            ),
-        };
-        let (size, episodes, frames, sets, voe_frames, arch, steps, batch, stride, device) =
-            match name {
-                // CI: every stage runs, nothing is learnt.
-                "smoke" => (32, 8, 24, 1, 48, "tiny", 10, 8, 4, "cpu"),
-                // The README run: about ten minutes on two cores.
-                "default" => (32, 64, 48, 10, 48, "small", 800, 32, 2, "cpu"),
-                // The scale at which numbers are quoted: about an hour on two cores.
-                "standard" => (64, 256, 64, 40, 64, "small", 1500, 32, 2, "cpu"),
-                // GPU scale.
-                "full" => (64, 2000, 64, 60, 64, "small", 20000, 64, 1, "auto"),
-                _ => {
-                    return Err(HarnessError::Invalid {
-                        what: "preset".into(),
-                        value: name.into(),
-                        expected: format!("one of {}", PRESETS.join(", ")),
-                    });
-                }
-            };
+        let p = crate::presets::find(name)?;
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         Ok(Self {
-            preset: name.into(),
+            preset: p.name.into(),
             seed: 0,
-            size,
-            device: device.into(),
+            size: p.size,
+            device: p.device.into(),
             data: DataConfig {
-                scenes: scenes(),
-                episodes,
-                frames,
+                scenes: moravec_sim::SCENES.iter().map(|s| s.name.to_owned()).collect(),
+                episodes: p.episodes,
+                frames: p.frames,
             },
             voe: VoeConfig {
-                sets,
-                frames: voe_frames,
+                sets: p.voe_sets,
+                frames: p.voe_frames,
             },
             train: TrainSettings {
-                models: all_models(),
-                arch: arch.into(),
-                steps,
-                batch,
+                models: moravec_agents::models::MODELS
+                    .iter()
+                    .map(|m| m.name.to_owned())
+                    .collect(),
+                arch: p.arch.into(),
+                steps: p.steps,
+                batch: p.batch,
                 lr: 1e-3,
-                warmup: steps.min(100) / 2,
+                warmup: p.steps.min(100) / 2,
                 checkpoint_every: 100,
                 context: None,
             },
             score: ScoreConfig {
-                stride,
+                stride: p.stride,
                 bootstrap: 1000,
-                controls: controls(),
+                controls: crate::controls::CONTROLS
+                    .iter()
+                    .map(|c| c.name.to_owned())
+                    .collect(),
             },
             plan: crate::planning::PlanConfig {
-                tasks: plan_tasks.iter().map(|t| (*t).to_owned()).collect(),
-                models: plan_models.iter().map(|m| (*m).to_owned()).collect(),
+                tasks: names(p.plan_tasks),
+                models: names(p.plan_models),
                 planners: vec!["cem".into()],
-                episodes: plan_episodes,
-                budget: plan_budget,
+                episodes: p.plan_episodes,
+                budget: p.plan_budget,
                 distance: moravec_agents::planning::Distance::L2,
                 all_steps: true,
                 horizon: None,
@@ -236,7 +186,7 @@ impl RunConfig {
         range(
             "device",
             self.device.clone(),
-            ["cpu", "cuda", "auto"].contains(&self.device.as_str()),
+            crate::device::DEVICES.contains(&self.device.as_str()),
             "cpu, cuda or auto",
         )?;
         for s in &self.data.scenes {
@@ -362,7 +312,7 @@ impl RunConfig {
             "1000 to 1000000 resamples",
         )?;
         for c in &self.score.controls {
-            crate::score::find_control(c)?;
+            crate::controls::find_control(c)?;
         }
         for m in &self.plan.models {
             range(
@@ -444,7 +394,7 @@ mod tests {
 
     #[test]
     fn presets_are_valid_and_distinct() {
-        let ids: Vec<String> = PRESETS
+        let ids: Vec<String> = crate::presets::names()
             .iter()
             .map(|p| {
                 let c = RunConfig::preset(p).unwrap();

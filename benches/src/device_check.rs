@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{HarnessError, Result};
-use crate::results::{THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER, num, open_csv};
+use crate::files::{num, open_csv};
+use moravec_sim::results::{THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER};
 
 /// Columns of `device-check.csv`.
 pub const CHECK_HEADER: [&str; 8] = [

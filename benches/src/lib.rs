@@ -1,22 +1,29 @@
-//! The Moravec harness: one command from nothing to a results table. Stages (data, the VoE
-//! suite, training, scoring) are cached by the hash of their config; scoring follows Garrido et
-//! al. 2025 and IntPhys; results are long-format CSVs, plots and a summary, and `compare` sets
-//! two runs side by side.
+//! The Moravec harness: one command from nothing to a results table.
+//!
+//! A run ([`run`]) is a short sequence of cached stages ([`stages`]: data, the VoE suite,
+//! training, scoring, planning), each keyed by the hash of its config; scoring follows Garrido
+//! et al. 2025 and IntPhys ([`surprise`], [`report`], [`metrics`], [`controls`]); the results
+//! folder ([`results`]) holds long-format CSVs, plots and a summary, and [`compare`] sets two
+//! runs side by side.
 
 pub mod compare;
 pub mod config;
+pub mod controls;
+pub mod device;
 pub mod device_check;
 pub mod error;
+pub mod files;
 pub mod metrics;
-pub mod output;
-pub mod pipeline;
 pub mod planning;
 pub mod plots;
+pub mod presets;
+pub mod progress;
 pub mod report;
 pub mod results;
-pub mod score;
-pub mod stage;
+pub mod run;
+pub mod stages;
 pub mod summary;
+pub mod surprise;
 
 pub use config::RunConfig;
 pub use error::{HarnessError, Result};

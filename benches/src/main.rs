@@ -2,7 +2,6 @@
 //! `--help`.
 
 use clap::Parser;
-use moravec_bench::output;
 
 mod cli;
 mod commands;
@@ -24,8 +23,8 @@ fn main() -> std::process::ExitCode {
 fn run() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
     match cli.command {
-        None => commands::suite::run(&cli::RunArgs::parse_from(["run"])),
-        Some(cli::Command::Run(args)) => commands::suite::run(&args),
+        None => commands::run::run(&cli::RunArgs::parse_from(["run"])),
+        Some(cli::Command::Run(args)) => commands::run::run(&args),
         Some(cli::Command::Generate(args)) => commands::generate::run(&args),
         Some(cli::Command::Preview(args)) => commands::preview::run(&args),
         Some(cli::Command::Throughput(args)) => commands::throughput::run(&args).map(|_| ()),

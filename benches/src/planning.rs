@@ -2,7 +2,6 @@
 //! task's episodes, and summarise success with a Wilson interval; one GIF per cell shows the
 //! first episode beside its goal image; every episode's verdict is kept.
 
-use std::io::BufWriter;
 use std::path::Path;
 
 use candle_core::Device;
@@ -18,6 +17,8 @@ use moravec_sim::task::TaskSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{HarnessError, Result};
+use crate::files::num;
+pub use moravec_sim::results::{EPISODES_HEADER, PLANNING_HEADER};
 
 /// Planner names.
 pub const PLANNERS: [&str; 6] = [
@@ -231,26 +232,10 @@ pub struct EpisodeRow {
     pub plan_ms_per_action: f64,
 }
 
-/// Columns of `planning.csv`.
-pub const PLANNING_HEADER: [&str; 12] = [
-    "run",
-    "model",
-    "planner",
-    "task",
-    "episodes",
-    "successes",
-    "success_rate",
-    "ci_low",
-    "ci_high",
-    "final_distance",
-    "cleared",
-    "plan_ms_per_action",
-];
 
 impl PlanRow {
     /// The CSV record.
     pub fn record(&self, run: &str) -> Vec<String> {
-        use crate::results::num;
         vec![
             run.to_owned(),
             self.model.clone(),
@@ -269,7 +254,6 @@ impl PlanRow {
 
     /// The records of its episodes ([`EPISODES_HEADER`]), for episodes of `seed`.
     pub fn episode_records(&self, run: &str, seed: u64) -> Vec<Vec<String>> {
-        use crate::results::num;
         self.per_episode
             .iter()
             .map(|e| {
@@ -409,19 +393,6 @@ pub fn run_cell(
     })
 }
 
-/// Columns of `planning_episodes.csv` (and of `bench plan --episodes-csv`).
-pub const EPISODES_HEADER: [&str; 10] = [
-    "run",
-    "model",
-    "planner",
-    "task",
-    "seed",
-    "episode",
-    "success",
-    "final_distance",
-    "cleared",
-    "plan_ms_per_action",
-];
 
 /// An animated GIF of an episode (left) beside its goal image (right), each pixel `scale`
 /// times, written atomically.
@@ -432,42 +403,19 @@ pub fn episode_gif(path: &Path, frames: &[Frame], goal: &Frame, scale: usize) ->
     let (w, h) = (first.width * scale, first.height * scale);
     let gap = 4;
     let width = 2 * w + gap;
-    let io = |e: std::io::Error| HarnessError::io("cannot write", path, e);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let tmp = crate::output::temp_file_in(&dir).map_err(|e| HarnessError::Schema {
-        path: path.to_owned(),
-        message: format!("{e:#}"),
-    })?;
-    {
-        let gif_err = |e: gif::EncodingError| HarnessError::Schema {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
-        let mut enc = gif::Encoder::new(BufWriter::new(tmp.as_file()), width as u16, h as u16, &[])
-            .map_err(gif_err)?;
-        enc.set_repeat(gif::Repeat::Infinite).map_err(gif_err)?;
-        for f in frames {
-            let mut canvas = vec![255u8; width * h * 3];
-            for (ox, img) in [(0, f), (w + gap, goal)] {
-                for y in 0..h {
-                    for x in 0..w {
-                        let p = img.pixel(x / scale, y / scale);
-                        let o = (y * width + ox + x) * 3;
-                        canvas[o..o + 3].copy_from_slice(&p);
-                    }
+    crate::files::write_gif(path, width, h, frames.len(), &mut |t| {
+        let mut canvas = vec![255u8; width * h * 3];
+        for (ox, img) in [(0, &frames[t]), (w + gap, goal)] {
+            for y in 0..h {
+                for x in 0..w {
+                    let p = img.pixel(x / scale, y / scale);
+                    let o = (y * width + ox + x) * 3;
+                    canvas[o..o + 3].copy_from_slice(&p);
                 }
             }
-            let mut frame = gif::Frame::from_rgb_speed(width as u16, h as u16, &canvas, 10);
-            frame.delay = 3;
-            enc.write_frame(&frame).map_err(gif_err)?;
         }
-    }
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+        canvas
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use plotters::style::FontStyle;
 
 use crate::error::{HarnessError, Result};
 use crate::report::{Aggregation, Subset, VoeRow};
-use crate::score::Suite;
+use moravec_sim::voe::Suite;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();

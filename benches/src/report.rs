@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{self, Interval};
-use crate::score::{SetRow, Suite};
+use moravec_sim::voe::{SetRow, Suite};
 
 /// How a curve becomes one number per movie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

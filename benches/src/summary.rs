@@ -15,7 +15,7 @@ pub const CONTROL_TOLERANCE: f64 = 0.1;
 /// The scorers that know no physics: the untrained model and every control.
 pub fn is_control(name: &str) -> bool {
     name == moravec_agents::models::untrained::NAME
-        || crate::score::CONTROLS.iter().any(|c| c.name == name)
+        || crate::controls::CONTROLS.iter().any(|c| c.name == name)
 }
 
 /// Control cells (subset `all`, relative accuracy) far from chance under `agg`.

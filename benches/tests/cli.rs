@@ -406,7 +406,7 @@ fn train_runs_resumes_and_names_bad_models() {
                 "run",
                 "--steps",
                 steps,
-                "--preset",
+                "--arch",
                 "tiny",
                 "--batch",
                 "2",

@@ -3,7 +3,8 @@
 use candle_core::Device;
 use moravec_agents::data::Clips;
 use moravec_agents::train::{TrainConfig, build};
-use moravec_bench::score::{Scorer, find_control};
+use moravec_bench::controls::find_control;
+use moravec_bench::surprise::Scorer;
 use moravec_sim::voe::{Condition, Property, SetRequest, generate_set, set_seed};
 
 fn quadruplet() -> (Clips, usize) {

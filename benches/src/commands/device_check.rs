@@ -5,8 +5,8 @@ use std::time::Instant;
 use anyhow::bail;
 use moravec_bench::RunConfig;
 use moravec_bench::device_check::{CHECK_HEADER, CheckRow, compare};
-use moravec_bench::pipeline::{RunOptions, run as run_pipeline};
-use moravec_bench::results::write_csv;
+use moravec_bench::files::write_csv;
+use moravec_bench::run::{RunOptions, run as run_pipeline};
 
 use crate::cli::DeviceCheckArgs;
 

@@ -1,12 +1,10 @@
 //! `bench generate`: one scene's dataset into a directory.
 
-use std::time::Instant;
-
-use moravec_sim::dataset::{GenerateConfig, Meta, write_dataset};
-use moravec_sim::voe::{SuiteConfig, write_suite};
+use moravec_bench::stages::{data, suite};
+use moravec_sim::dataset::{GenerateConfig, Meta};
+use moravec_sim::voe::SuiteConfig;
 
 use crate::cli::GenerateArgs;
-use crate::output::progress;
 
 /// Runs `bench generate`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
@@ -23,34 +21,13 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         samples: args.samples,
         shard_episodes: args.shard_episodes,
     };
-    let meta = generate(&config, &args.out, args.force)?;
+    let (meta, frames_per_s) = data::generate(&config, &args.out, args.force)?;
+    eprintln!(
+        "generated {} episodes x {} frames ({frames_per_s:.0} frames/s)",
+        config.episodes, config.frames
+    );
     println!("{}", summary(&meta, &args.out));
     Ok(())
-}
-
-/// Generates with a progress bar; shared with the default suite.
-pub fn generate(
-    config: &GenerateConfig,
-    out: &std::path::Path,
-    force: bool,
-) -> anyhow::Result<Meta> {
-    config.validate()?;
-    let bar = progress(
-        config.episodes,
-        format!("{} {}", config.scene, config.split),
-    );
-    let start = Instant::now();
-    let meta = write_dataset(config, out, force, &|| bar.inc(1))?;
-    bar.finish_and_clear();
-    let secs = start.elapsed().as_secs_f64();
-    let frames = config.episodes as f64 * config.frames as f64;
-    eprintln!(
-        "generated {} episodes x {} frames in {secs:.2} s ({:.0} frames/s)",
-        config.episodes,
-        config.frames,
-        frames / secs.max(1e-9)
-    );
-    Ok(meta)
 }
 
 /// One line describing a dataset.
@@ -76,15 +53,10 @@ fn voe(args: &GenerateArgs) -> anyhow::Result<()> {
         frames: args.frames.unwrap_or(moravec_sim::voe::DEFAULT_FRAMES),
         size: args.size,
     };
-    config.validate()?;
-    let bar = progress(config.total_sets(), "voe sets");
-    let start = Instant::now();
-    let meta = write_suite(&config, &args.out, args.force, &|| bar.inc(1))?;
-    bar.finish_and_clear();
+    let (meta, sets_per_s) = suite::generate(&config, &args.out, args.force)?;
     eprintln!(
-        "generated {} sets in {:.1} s",
-        config.total_sets(),
-        start.elapsed().as_secs_f64()
+        "generated {} sets ({sets_per_s:.1} sets/s)",
+        config.total_sets()
     );
     println!(
         "{}: VoE suite, {} frames at {}x{}",

@@ -4,6 +4,6 @@ pub mod device_check;
 pub mod generate;
 pub mod plan;
 pub mod preview;
-pub mod suite;
+pub mod run;
 pub mod throughput;
 pub mod train;

@@ -10,12 +10,14 @@ use moravec_bench::planning::{
 use moravec_sim::Raster;
 
 use crate::cli::{PlanArgs, ScoredSteps};
-use crate::output::{append_csv, progress};
+use moravec_bench::device::device;
+use moravec_bench::files::append_csv;
+use moravec_bench::progress::progress;
 
 /// Runs `bench plan`.
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let task = moravec_sim::task::find(&args.task)?;
-    let device = super::train::device(args.device)?;
+    let device = device(args.device.as_str())?;
     let config = PlanConfig {
         tasks: vec![task.name.to_owned()],
         models: Vec::new(),

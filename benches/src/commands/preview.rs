@@ -2,11 +2,10 @@
 //! framed green, impossible ones red; a strip at the bottom shows time, the violation frame
 //! marked in yellow), for people to check by eye what a scene or a violation looks like.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
-use anyhow::{Context, ensure};
+use anyhow::ensure;
+use moravec_bench::files;
 use moravec_sim::episode::generate_episode;
 use moravec_sim::voe::{Kind, SetRequest, generate_set, set_seed};
 use moravec_sim::{EpisodeKey, Raster, scene};
@@ -125,67 +124,46 @@ fn write_gif(
     let width = cell * cols.min(panels.len());
     let strip = if violation.is_some() { STRIP } else { 0 };
     let height = cell * rows + strip;
-    ensure!(
-        width <= u16::MAX as usize && height <= u16::MAX as usize,
-        "GIF of {width}x{height} is too large"
-    );
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = crate::output::temp_file_in(&dir)?;
-    {
-        let file = File::create(tmp.path())
-            .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-        let mut enc = gif::Encoder::new(BufWriter::new(file), width as u16, height as u16, &[])?;
-        enc.set_repeat(gif::Repeat::Infinite)?;
-        let frame_len = size * size * 3;
-        for t in 0..frames {
-            let mut canvas = vec![0u8; width * height * 3];
-            for (k, panel) in panels.iter().enumerate() {
-                let (ox, oy) = ((k % cols) * cell, (k / cols) * cell);
-                let rgb = &panel.frames[t * frame_len..(t + 1) * frame_len];
-                for y in 0..cell {
-                    for x in 0..cell {
-                        let inner = (border..cell - border).contains(&x)
-                            && (border..cell - border).contains(&y);
-                        let px = if inner {
-                            let (sx, sy) = ((x - border) / scale, (y - border) / scale);
-                            let i = (sy * size + sx) * 3;
-                            [rgb[i], rgb[i + 1], rgb[i + 2]]
-                        } else {
-                            panel.border.unwrap_or([0; 3])
-                        };
-                        let o = ((oy + y) * width + ox + x) * 3;
-                        canvas[o..o + 3].copy_from_slice(&px);
-                    }
+    let frame_len = size * size * 3;
+    files::write_gif(out, width, height, frames, &mut |t| {
+        let mut canvas = vec![0u8; width * height * 3];
+        for (k, panel) in panels.iter().enumerate() {
+            let (ox, oy) = ((k % cols) * cell, (k / cols) * cell);
+            let rgb = &panel.frames[t * frame_len..(t + 1) * frame_len];
+            for y in 0..cell {
+                for x in 0..cell {
+                    let inner = (border..cell - border).contains(&x)
+                        && (border..cell - border).contains(&y);
+                    let px = if inner {
+                        let (sx, sy) = ((x - border) / scale, (y - border) / scale);
+                        let i = (sy * size + sx) * 3;
+                        [rgb[i], rgb[i + 1], rgb[i + 2]]
+                    } else {
+                        panel.border.unwrap_or([0; 3])
+                    };
+                    let o = ((oy + y) * width + ox + x) * 3;
+                    canvas[o..o + 3].copy_from_slice(&px);
                 }
             }
-            if let Some(v) = violation {
-                // Time so far in grey, the violation frame in yellow.
-                let at = |f: usize| f * width / frames;
-                for y in cell * rows..height {
-                    for x in 0..width {
-                        let px = if x >= at(v) && x < at(v + 1).max(at(v) + 2) {
-                            [250, 220, 40]
-                        } else if x <= at(t) {
-                            [150, 150, 150]
-                        } else {
-                            [30, 30, 30]
-                        };
-                        let o = (y * width + x) * 3;
-                        canvas[o..o + 3].copy_from_slice(&px);
-                    }
-                }
-            }
-            let mut frame = gif::Frame::from_rgb_speed(width as u16, height as u16, &canvas, 10);
-            // Frames are 1/30 s apart; GIF delays count hundredths.
-            frame.delay = 3;
-            enc.write_frame(&frame)?;
         }
-    }
-    tmp.persist(out)
-        .with_context(|| format!("cannot write {}", out.display()))?;
+        if let Some(v) = violation {
+            // Time so far in grey, the violation frame in yellow.
+            let at = |f: usize| f * width / frames;
+            for y in cell * rows..height {
+                for x in 0..width {
+                    let px = if x >= at(v) && x < at(v + 1).max(at(v) + 2) {
+                        [250, 220, 40]
+                    } else if x <= at(t) {
+                        [150, 150, 150]
+                    } else {
+                        [30, 30, 30]
+                    };
+                    let o = (y * width + x) * 3;
+                    canvas[o..o + 3].copy_from_slice(&px);
+                }
+            }
+        }
+        canvas
+    })?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use moravec_sim::{EpisodeKey, SCENES, Split, camera::check_size};
 use rayon::prelude::*;
 
 use crate::cli::ThroughputArgs;
-use crate::output::{append_csv, git_revision};
+use moravec_bench::files::{append_csv, git_revision};
 
 /// Columns of `throughput.csv`.
 pub const HEADER: [&str; 9] = [

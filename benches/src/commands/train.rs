@@ -2,16 +2,16 @@
 //! checkpoints; a second call with the same --out resumes where the first stopped.
 
 use anyhow::Context;
-use candle_core::Device;
 use moravec_agents::data::Clips;
-use moravec_agents::train::{TrainConfig, train};
+use moravec_agents::train::TrainConfig;
+use moravec_bench::device::device;
+use moravec_bench::stages::train::train_with_progress;
 
-use crate::cli::{DeviceArg, TrainArgs};
-use crate::output::progress;
+use crate::cli::TrainArgs;
 
 /// Runs `bench train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let device = device(args.device)?;
+    let device = device(args.device.as_str())?;
     let clips = Clips::load(&args.data)
         .with_context(|| format!("cannot load the dataset {}", args.data.display()))?;
     let config = TrainConfig {
@@ -23,14 +23,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         horizon: args.horizon,
         frameskip: args.frameskip,
         film: args.film,
-        ..TrainConfig::new(&args.model, &args.preset, args.steps)
+        ..TrainConfig::new(&args.model, &args.arch, args.steps)
     };
-    let bar = progress(args.steps, format!("train {}", args.model));
-    let report = train(&config, &clips, &args.out, &device, &|s| {
-        bar.set_position(s);
-        true
-    })?;
-    bar.finish_and_clear();
+    let (report, _) = train_with_progress(&config, &clips, &args.out, &device)?;
     if report.resumed_from > 0 {
         eprintln!("resumed from step {}", report.resumed_from);
     }
@@ -44,18 +39,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         args.out.display(),
         report.steps,
         args.model,
-        args.preset,
+        args.arch,
         terms.join(", ")
     );
     Ok(())
-}
-
-pub fn device(arg: DeviceArg) -> anyhow::Result<Device> {
-    Ok(match arg {
-        DeviceArg::Cpu => Device::Cpu,
-        DeviceArg::Cuda => Device::new_cuda(0).context(
-            "--device cuda: no CUDA device (is this a build with `--features cuda` on a machine with a GPU?)",
-        )?,
-        DeviceArg::Auto => Device::cuda_if_available(0).unwrap_or(Device::Cpu),
-    })
 }

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use moravec_bench::RunConfig;
-use moravec_bench::pipeline::{RunOptions, run as run_pipeline};
+use moravec_bench::run::{RunOptions, run as run_pipeline};
 
 use crate::cli::RunArgs;
 

@@ -1,6 +1,7 @@
 //! Stages cached by the hash of their resolved config.
 //!
-//! A stage (a dataset, the suite, one model's training, one model's scoring) lives in
+//! A stage (a dataset, the suite, one model's training, one model's scoring, one planning cell)
+//! lives in
 //! `WORK/<kind>/<label>-<hash>/`, where the hash covers its whole config including the hashes of
 //! the stages it reads. It is done when its `stage.json` record is there; the record is written
 //! last and atomically, so a stage killed half-way is simply not done, and the next run resumes it
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{HarnessError, Result};
-use crate::output::write_atomic;
+use crate::files::write_atomic;
 
 /// Version of the stage record layout.
 pub const STAGE_SCHEMA: u32 = 1;
@@ -67,9 +68,9 @@ pub struct StageRecord {
     pub measures: Vec<(String, f64)>,
 }
 
-/// One stage's folder.
+/// One cached stage's folder: where its outputs and its record live.
 #[derive(Clone, Debug)]
-pub struct Stage {
+pub struct CachedStage {
     /// Its kind.
     pub kind: StageKind,
     /// What it is about.
@@ -82,7 +83,7 @@ pub struct Stage {
     pub dir: PathBuf,
 }
 
-impl Stage {
+impl CachedStage {
     /// The stage of `kind` about `label` with `config`, under `work`.
     pub fn new<C: Serialize>(work: &Path, kind: StageKind, label: &str, config: &C) -> Self {
         let hash = crate::config::hash(&(kind, label, config));
@@ -148,10 +149,7 @@ impl Stage {
             measures,
         };
         let json = serde_json::to_string_pretty(&record).expect("record serialises");
-        write_atomic(&self.record_path(), json.as_bytes()).map_err(|e| HarnessError::Schema {
-            path: self.record_path(),
-            message: format!("{e:#}"),
-        })?;
+        write_atomic(&self.record_path(), json.as_bytes())?;
         Ok(record)
     }
 }
@@ -163,8 +161,8 @@ mod tests {
     #[test]
     fn a_stage_is_done_only_once_finished_and_clear_forgets_it() {
         let tmp = tempfile::tempdir().unwrap();
-        let a = Stage::new(tmp.path(), StageKind::Train, "m", &("x", 1));
-        let b = Stage::new(tmp.path(), StageKind::Train, "m", &("x", 2));
+        let a = CachedStage::new(tmp.path(), StageKind::Train, "m", &("x", 1));
+        let b = CachedStage::new(tmp.path(), StageKind::Train, "m", &("x", 2));
         assert_ne!(a.dir, b.dir, "another config is another stage");
         assert!(a.done().unwrap().is_none());
         fs::create_dir_all(&a.dir).unwrap();
@@ -179,7 +177,7 @@ mod tests {
     #[test]
     fn a_foreign_record_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
-        let a = Stage::new(tmp.path(), StageKind::Data, "s", &1);
+        let a = CachedStage::new(tmp.path(), StageKind::Data, "s", &1);
         fs::create_dir_all(&a.dir).unwrap();
         fs::write(a.dir.join("stage.json"), "{\"hello\": 1}").unwrap();
         let e = a.done().unwrap_err().to_string();

@@ -1,0 +1,137 @@
+//! The run presets, smallest first, each a named struct literal: what `bench run --preset NAME`
+//! starts from before a config file is laid over it.
+
+use crate::error::{HarnessError, Result};
+
+/// The settings a preset fixes; everything else is the same in every preset (see
+/// [`crate::RunConfig::preset`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Preset {
+    /// Its name.
+    pub name: &'static str,
+    /// What it is for.
+    pub purpose: &'static str,
+    /// Image side, pixels.
+    pub size: usize,
+    /// Training episodes per scene.
+    pub episodes: u64,
+    /// Frames per training episode.
+    pub frames: usize,
+    /// VoE sets per property and condition.
+    pub voe_sets: u64,
+    /// Frames per VoE movie.
+    pub voe_frames: usize,
+    /// Architecture preset of every model.
+    pub arch: &'static str,
+    /// Optimiser steps.
+    pub steps: u64,
+    /// Windows per batch.
+    pub batch: usize,
+    /// Frames between scoring windows.
+    pub stride: usize,
+    /// Where models train and score.
+    pub device: &'static str,
+    /// Planning tasks.
+    pub plan_tasks: &'static [&'static str],
+    /// Models that plan (empty: all).
+    pub plan_models: &'static [&'static str],
+    /// Planning episodes per cell.
+    pub plan_episodes: u64,
+    /// Planning budget as a share of the planners' published defaults. Planning through a
+    /// model costs about 1 GMAC per rollout step of 300 samples at 32x32, so the CPU presets
+    /// plan with a fraction of the published budgets.
+    pub plan_budget: f64,
+}
+
+/// Every preset, smallest first.
+pub static PRESETS: &[Preset] = &[
+    Preset {
+        name: "smoke",
+        purpose: "CI: every stage runs, nothing is learnt",
+        size: 32,
+        episodes: 8,
+        frames: 24,
+        voe_sets: 1,
+        voe_frames: 48,
+        arch: "tiny",
+        steps: 10,
+        batch: 8,
+        stride: 4,
+        device: "cpu",
+        plan_tasks: &["reach"],
+        plan_models: &[],
+        plan_episodes: 1,
+        plan_budget: 0.02,
+    },
+    Preset {
+        name: "default",
+        purpose: "the README run: minutes on two cores",
+        size: 32,
+        episodes: 64,
+        frames: 48,
+        voe_sets: 10,
+        voe_frames: 48,
+        arch: "small",
+        steps: 800,
+        batch: 32,
+        stride: 2,
+        device: "cpu",
+        plan_tasks: &["reach"],
+        plan_models: &[],
+        plan_episodes: 4,
+        plan_budget: 0.1,
+    },
+    Preset {
+        name: "standard",
+        purpose: "the scale at which numbers are quoted: about an hour on two cores",
+        size: 64,
+        episodes: 256,
+        frames: 64,
+        voe_sets: 40,
+        voe_frames: 64,
+        arch: "small",
+        steps: 1500,
+        batch: 32,
+        stride: 2,
+        device: "cpu",
+        plan_tasks: &["reach", "cart_push"],
+        plan_models: &["jepa-vicreg", "jepa-ema", "pixel-video"],
+        plan_episodes: 10,
+        plan_budget: 0.1,
+    },
+    Preset {
+        name: "full",
+        purpose: "GPU scale, the published planning budgets",
+        size: 64,
+        episodes: 2000,
+        frames: 64,
+        voe_sets: 60,
+        voe_frames: 64,
+        arch: "small",
+        steps: 20000,
+        batch: 64,
+        stride: 1,
+        device: "auto",
+        plan_tasks: &["reach", "cart_push", "block_push", "table_clear"],
+        plan_models: &[],
+        plan_episodes: 50,
+        plan_budget: 1.0,
+    },
+];
+
+/// The preset `name`, or an error listing them.
+pub fn find(name: &str) -> Result<&'static Preset> {
+    PRESETS
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| HarnessError::Invalid {
+            what: "preset".into(),
+            value: name.into(),
+            expected: format!("one of {}", names().join(", ")),
+        })
+}
+
+/// The preset names, smallest first.
+pub fn names() -> Vec<&'static str> {
+    PRESETS.iter().map(|p| p.name).collect()
+}

@@ -1,0 +1,194 @@
+//! `bench run`: from nothing to a results folder. Generate the training data and the VoE suite,
+//! train every model, score every model and control on the suite, plan, then write the tables,
+//! plots and summary. Each stage is cached by the hash of its config (see [`crate::stages`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use moravec_sim::voe::Suite;
+
+use crate::config::RunConfig;
+use crate::device::{device, device_name};
+use crate::error::Result;
+use crate::results::meta::{Machine, RESULTS_SCHEMA, RunMeta, now_rfc3339};
+use crate::results::write::{RunData, write_summary, write_tables};
+use crate::stages::score::ScoreInputs;
+use crate::stages::train::{Models, action_dim, architecture};
+use crate::stages::{Runner, StageKind, data, plan, score, suite, train};
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// What to run.
+    pub config: RunConfig,
+    /// The results folder (default `results/<run-id>`).
+    pub out: Option<PathBuf>,
+    /// Where stages are cached.
+    pub work: PathBuf,
+    /// Stage kinds to redo even if cached.
+    pub force: Vec<StageKind>,
+    /// Stop (successfully) once every stage of this kind is done, before the next kind.
+    pub stop_after: Option<StageKind>,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// The results folder (None when stopped early).
+    pub out: Option<PathBuf>,
+    /// The kind it stopped after, if asked to.
+    pub stopped_after: Option<StageKind>,
+    /// The summary table, as Markdown.
+    pub summary: String,
+}
+
+impl RunOutcome {
+    fn stopped(kind: StageKind) -> Self {
+        Self {
+            out: None,
+            stopped_after: Some(kind),
+            summary: String::new(),
+        }
+    }
+}
+
+/// Runs everything `options` asks for.
+pub fn run(options: &RunOptions) -> Result<RunOutcome> {
+    let config = &options.config;
+    config.validate()?;
+    let started = now_rfc3339();
+    let clock = Instant::now();
+    let device = device(&config.device)?;
+    let work = options.work.as_path();
+    let stop = |kind| options.stop_after == Some(kind);
+    let mut runner = Runner::new(&options.force);
+
+    let datasets = data::run(&mut runner, work, config)?;
+    if stop(StageKind::Data) {
+        return Ok(RunOutcome::stopped(StageKind::Data));
+    }
+    let suite_dir = suite::run(&mut runner, work, config)?;
+    if stop(StageKind::Voe) {
+        return Ok(RunOutcome::stopped(StageKind::Voe));
+    }
+    let trained = train::run(&mut runner, work, config, &datasets, &device)?;
+    if stop(StageKind::Train) {
+        return Ok(RunOutcome::stopped(StageKind::Train));
+    }
+    let mut models = Models::new(&trained, &device);
+    let suite = Suite::load(&suite_dir.dir)?;
+    let arch = architecture(config)?;
+    let action_dim = action_dim(config)?;
+    let inputs = ScoreInputs {
+        config,
+        suite_dir: &suite_dir,
+        suite: &suite,
+        arch: &arch,
+        action_dim,
+        device: &device,
+    };
+    let scored = score::run(&mut runner, work, &inputs, &trained, &mut models)?;
+    if stop(StageKind::Score) {
+        return Ok(RunOutcome::stopped(StageKind::Score));
+    }
+    let plans = plan::run(
+        &mut runner,
+        work,
+        config,
+        &trained,
+        &mut models,
+        action_dim,
+        &device,
+    )?;
+    if stop(StageKind::Plan) {
+        return Ok(RunOutcome::stopped(StageKind::Plan));
+    }
+
+    let run_id = config.run_id();
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&run_id));
+    let voe_rows = write_tables(
+        &out,
+        &RunData {
+            run_id: &run_id,
+            config,
+            suite: &suite,
+            scored: &scored,
+            trained: &trained,
+            plans: &plans,
+            measures: &runner.measures,
+            decidable_max: arch.context + arch.horizon - 2,
+        },
+    )?;
+    let meta = RunMeta {
+        schema: RESULTS_SCHEMA.into(),
+        run: run_id.clone(),
+        preset: config.preset.clone(),
+        git_revision: crate::files::git_revision(),
+        harness: format!("moravec-bench {}", env!("CARGO_PKG_VERSION")),
+        machine: Machine::here(),
+        device: device_name(&device).into(),
+        started,
+        finished: now_rfc3339(),
+        wall_seconds: clock.elapsed().as_secs_f64(),
+        stages: runner.timings,
+    };
+    let summary = crate::summary::render(&meta, config, &voe_rows, &plans.rows);
+    write_summary(&out, &meta, &summary)?;
+    Ok(RunOutcome {
+        out: Some(out),
+        stopped_after: None,
+        summary,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+    use moravec_agents::train::TrainConfig;
+    use serde::Serialize;
+
+    use crate::device::device_key;
+    use crate::stages::CachedStage;
+    use crate::stages::train::TrainKey;
+
+    use super::*;
+
+    #[test]
+    fn gpu_stages_are_keyed_apart_and_cpu_keys_are_unchanged() {
+        #[derive(Serialize)]
+        struct Before<'a> {
+            train: &'a TrainConfig,
+            data: &'a [String],
+        }
+        let tc = TrainConfig::new("jepa-vicreg", "tiny", 10);
+        let data = vec!["abc".to_owned()];
+        let key = |device| {
+            CachedStage::new(
+                Path::new("w"),
+                StageKind::Train,
+                "m",
+                &TrainKey {
+                    train: &tc,
+                    data: &data,
+                    device,
+                },
+            )
+            .hash
+        };
+        let before = CachedStage::new(
+            Path::new("w"),
+            StageKind::Train,
+            "m",
+            &Before {
+                train: &tc,
+                data: &data,
+            },
+        )
+        .hash;
+        assert_eq!(key(device_key(&Device::Cpu)), before);
+        assert_ne!(key(Some("cuda")), before);
+    }
+}

@@ -1,0 +1,78 @@
+//! The data stage: the train split of every scene of the run, one cached dataset per scene.
+//! `bench generate` writes a dataset through the same [`generate`].
+
+use std::path::{Path, PathBuf};
+
+use moravec_sim::Split;
+use moravec_sim::dataset::{GenerateConfig, Meta, write_dataset};
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::progress::{rate, with_progress};
+use crate::stages::cache::{CachedStage, StageKind};
+use crate::stages::runner::Runner;
+
+/// A dataset stage's cache key.
+#[derive(Serialize)]
+struct DataKey<'a> {
+    scene: &'a str,
+    episodes: u64,
+    frames: usize,
+    seed: u64,
+    size: usize,
+}
+
+/// The run's training datasets.
+#[derive(Clone, Debug, Default)]
+pub struct Datasets {
+    /// Each scene's dataset folder, in the config's order.
+    pub dirs: Vec<PathBuf>,
+    /// Each one's stage hash (the training stages' keys include them).
+    pub hashes: Vec<String>,
+}
+
+/// Generates `config` into `out` under a progress bar; returns the dataset's meta and frames/s.
+pub fn generate(config: &GenerateConfig, out: &Path, force: bool) -> Result<(Meta, f64)> {
+    config.validate()?;
+    let (meta, secs) = with_progress(
+        config.episodes,
+        format!("data {} {}", config.scene, config.split),
+        |bar| write_dataset(config, out, force, &|| bar.inc(1)),
+    )?;
+    let frames = config.episodes as f64 * config.frames as f64;
+    Ok((meta, rate(frames, secs)))
+}
+
+/// Makes (or reuses) the dataset of every scene of the run.
+pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Datasets> {
+    let mut out = Datasets::default();
+    for scene in &config.data.scenes {
+        let gen_config = GenerateConfig {
+            scene: scene.clone(),
+            split: Split::Train,
+            episodes: config.data.episodes,
+            frames: config.data.frames,
+            seed: config.seed,
+            size: config.size,
+            samples: 1,
+            shard_episodes: None,
+        };
+        let key = DataKey {
+            scene,
+            episodes: gen_config.episodes,
+            frames: gen_config.frames,
+            seed: gen_config.seed,
+            size: gen_config.size,
+        };
+        let stage = CachedStage::new(work, StageKind::Data, scene, &key);
+        let dir = stage.dir.join("dataset");
+        runner.stage(&stage, |_| {
+            let (_, frames_per_s) = generate(&gen_config, &dir, true)?;
+            Ok(vec![("frames_per_s".into(), frames_per_s)])
+        })?;
+        out.dirs.push(dir);
+        out.hashes.push(stage.hash.clone());
+    }
+    Ok(out)
+}

@@ -1,0 +1,15 @@
+//! The run's stages, one module each, in the order a run does them: [`data`], [`suite`],
+//! [`train`], [`score`], [`plan`]. Each owns its slice of the config, its cache key and its
+//! `run`; the subcommands call the same functions. [`cache`] is a stage's folder and record,
+//! [`runner`] runs stages, reusing done ones.
+
+pub mod cache;
+pub mod data;
+pub mod plan;
+pub mod runner;
+pub mod score;
+pub mod suite;
+pub mod train;
+
+pub use cache::{CachedStage, StageKind, StageRecord};
+pub use runner::Runner;

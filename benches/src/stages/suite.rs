@@ -1,0 +1,66 @@
+//! The suite stage: the violation-of-expectation suite, one cached folder per run. `bench
+//! generate --voe` writes a suite through the same [`generate`].
+
+use std::path::{Path, PathBuf};
+
+use moravec_sim::voe::{SuiteConfig, SuiteMeta, write_suite};
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::progress::{rate, with_progress};
+use crate::stages::cache::{CachedStage, StageKind};
+use crate::stages::runner::Runner;
+
+/// The suite stage's cache key.
+#[derive(Serialize)]
+struct SuiteKey {
+    seed: u64,
+    sets: u64,
+    frames: usize,
+    size: usize,
+}
+
+/// The run's suite on disk.
+#[derive(Clone, Debug)]
+pub struct SuiteDir {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its stage hash (the scoring stages' keys include it).
+    pub hash: String,
+}
+
+/// Generates the suite of `config` into `out` under a progress bar; returns its meta and sets/s.
+pub fn generate(config: &SuiteConfig, out: &Path, force: bool) -> Result<(SuiteMeta, f64)> {
+    config.validate()?;
+    let (meta, secs) = with_progress(config.total_sets(), "voe suite", |bar| {
+        write_suite(config, out, force, &|| bar.inc(1))
+    })?;
+    Ok((meta, rate(config.total_sets() as f64, secs)))
+}
+
+/// Makes (or reuses) the run's suite.
+pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<SuiteDir> {
+    let suite_config = SuiteConfig {
+        seed: config.seed,
+        sets: config.voe.sets,
+        frames: config.voe.frames,
+        size: config.size,
+    };
+    let key = SuiteKey {
+        seed: suite_config.seed,
+        sets: suite_config.sets,
+        frames: suite_config.frames,
+        size: suite_config.size,
+    };
+    let stage = CachedStage::new(work, StageKind::Voe, "suite", &key);
+    let dir = stage.dir.join("suite");
+    runner.stage(&stage, |_| {
+        let (_, sets_per_s) = generate(&suite_config, &dir, true)?;
+        Ok(vec![("sets_per_s".into(), sets_per_s)])
+    })?;
+    Ok(SuiteDir {
+        dir,
+        hash: stage.hash,
+    })
+}

@@ -1,0 +1,179 @@
+//! The training stages: every model of the run on the pooled datasets, one cached checkpoint
+//! each, and [`Models`], which loads each trained model once for everything after training.
+//! `bench train` trains through the same [`train_with_progress`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use moravec_agents::data::Clips;
+use moravec_agents::models::{ModelConfig, ModelVars, WorldModel};
+use moravec_agents::train::{TrainConfig, TrainReport, load_checkpoint, train};
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::device::device_key;
+use crate::error::{HarnessError, Result};
+use crate::progress::{rate, with_progress};
+use crate::stages::cache::{CachedStage, StageKind};
+use crate::stages::data::Datasets;
+use crate::stages::runner::Runner;
+
+/// A training stage's cache key: the model's config, and the datasets it reads.
+#[derive(Serialize)]
+pub(crate) struct TrainKey<'a> {
+    pub(crate) train: &'a TrainConfig,
+    pub(crate) data: &'a [String],
+    /// Where it ran, if not on the CPU: a GPU run must not reuse CPU checkpoints (nor the
+    /// reverse), and CPU stages keep the keys they had before devices were keyed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) device: Option<&'a str>,
+}
+
+/// A model the run trained.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// Its registry name.
+    pub name: String,
+    /// How it was trained.
+    pub config: TrainConfig,
+    /// Its stage (checkpoint and log).
+    pub stage: CachedStage,
+}
+
+impl Trained {
+    /// Its checkpoint.
+    pub fn checkpoint(&self) -> PathBuf {
+        self.stage.dir.join("checkpoint.safetensors")
+    }
+
+    /// Its training log.
+    pub fn log(&self) -> PathBuf {
+        self.stage.dir.join("training.csv")
+    }
+}
+
+/// Action entries the run's models take: the most of any training scene (scenes with fewer are
+/// padded).
+pub fn action_dim(config: &RunConfig) -> Result<usize> {
+    let mut most = 0;
+    for s in &config.data.scenes {
+        most = most.max(moravec_sim::scene::find(s)?.action_dim);
+    }
+    Ok(most)
+}
+
+/// How the run trains `model`.
+pub fn train_config(config: &RunConfig, model: &str) -> TrainConfig {
+    TrainConfig {
+        batch: config.train.batch,
+        lr: config.train.lr,
+        warmup: config.train.warmup.min(config.train.steps),
+        seed: config.seed,
+        checkpoint_every: config.train.checkpoint_every,
+        context: config.train.context,
+        ..TrainConfig::new(model, &config.train.arch, config.train.steps)
+    }
+}
+
+/// The architecture every model of the run has (their windows are the scoring windows).
+pub fn architecture(config: &RunConfig) -> Result<ModelConfig> {
+    let any = config.train.models.first().map_or("untrained", String::as_str);
+    Ok(train_config(config, any).model_config(config.size, action_dim(config)?)?)
+}
+
+/// Trains under a progress bar into `out` (resuming from its checkpoint); returns the report
+/// and the samples per second of the steps this call took.
+pub fn train_with_progress(
+    config: &TrainConfig,
+    clips: &Clips,
+    out: &Path,
+    device: &Device,
+) -> Result<(TrainReport, f64)> {
+    let (report, secs) = with_progress(config.steps, format!("train {}", config.model), |bar| {
+        train(config, clips, out, device, &|s| {
+            bar.set_position(s);
+            true
+        })
+    })?;
+    let done = (report.steps - report.resumed_from) as f64;
+    Ok((report, rate(done * config.batch as f64, secs)))
+}
+
+/// Trains (or reuses) every model of the run. The pooled datasets are read only if some model
+/// still has to train.
+pub fn run(
+    runner: &mut Runner,
+    work: &Path,
+    config: &RunConfig,
+    data: &Datasets,
+    device: &Device,
+) -> Result<Vec<Trained>> {
+    let mut pooled: Option<Clips> = None;
+    let mut trained = Vec::new();
+    for model in &config.train.models {
+        let tc = train_config(config, model);
+        let key = TrainKey {
+            train: &tc,
+            data: &data.hashes,
+            device: device_key(device),
+        };
+        let stage = CachedStage::new(work, StageKind::Train, model, &key);
+        runner.stage(&stage, |stage| {
+            if pooled.is_none() {
+                let parts = data
+                    .dirs
+                    .iter()
+                    .map(|d| Clips::load(d))
+                    .collect::<moravec_agents::Result<Vec<_>>>()?;
+                pooled = Some(Clips::concat(&parts)?);
+            }
+            let clips = pooled.as_ref().expect("just loaded");
+            let (_, samples_per_s) = train_with_progress(&tc, clips, &stage.dir, device)?;
+            Ok(vec![("samples_per_s".into(), samples_per_s)])
+        })?;
+        trained.push(Trained {
+            name: model.clone(),
+            config: tc,
+            stage,
+        });
+    }
+    Ok(trained)
+}
+
+/// The run's trained models, each loaded from its checkpoint the first time a stage asks for it
+/// and kept for every later stage (scoring, planning).
+pub struct Models<'a> {
+    trained: &'a [Trained],
+    device: Device,
+    loaded: BTreeMap<String, ModelVars>,
+}
+
+impl<'a> Models<'a> {
+    /// The models of `trained`, loaded on `device` when first asked for.
+    pub fn new(trained: &'a [Trained], device: &Device) -> Self {
+        Self {
+            trained,
+            device: device.clone(),
+            loaded: BTreeMap::new(),
+        }
+    }
+
+    /// The trained model `name`.
+    pub fn get(&mut self, name: &str) -> Result<&dyn WorldModel> {
+        if !self.loaded.contains_key(name) {
+            let t = self
+                .trained
+                .iter()
+                .find(|t| t.name == name)
+                .ok_or_else(|| HarnessError::Invalid {
+                    what: "model".into(),
+                    value: name.into(),
+                    expected: "a model this run trained".into(),
+                })?;
+            let vars = load_checkpoint(&t.checkpoint(), &self.device)?;
+            self.loaded.insert(name.to_owned(), vars);
+        }
+        Ok(&*self.loaded[name].model)
+    }
+}
