@@ -224,7 +224,7 @@ fn regenerate_voe(dir: &Path, episode: u64) -> Result<(Episode, Stage, Option<Vo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::write::{GenerateConfig, write_dataset};
+    use crate::dataset::generate::{GenerateConfig, write_dataset};
     use crate::voe::{SuiteConfig, write_suite};
 
     #[test]

@@ -9,15 +9,21 @@
 //!
 //! The content hash is SHA-256 over, for each shard in order, the raw little-endian bytes of
 //! `frames`, `actions`, `states` and `body_mask`, in that order.
+//!
+//! The files of this module, none importing another in a circle: `generate` makes a whole
+//! dataset from a [`GenerateConfig`]; `shard_writer` appends shards to a directory (training
+//! datasets and the VoE suite alike); `read` reads a dataset back and verifies it; `encoding` is
+//! the byte layout writers and reader share; `atomic_dir` builds a directory in a hidden sibling
+//! and renames it into place when complete.
 
+pub(crate) mod atomic_dir;
+mod encoding;
+pub(crate) mod generate;
 mod meta;
 pub(crate) mod read;
-pub(crate) mod write;
-pub(crate) mod writer;
+pub(crate) mod shard_writer;
 
+pub use encoding::TENSORS;
+pub use generate::{GenerateConfig, partial_dir, write_dataset};
 pub use meta::{Meta, SCHEMA_VERSION, ShardInfo};
 pub use read::{Shard, read_meta, read_shard, verify};
-pub use write::{GenerateConfig, partial_dir, write_dataset};
-
-/// Tensor names in hashing order.
-pub const TENSORS: [&str; 4] = ["frames", "actions", "states", "body_mask"];

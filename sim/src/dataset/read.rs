@@ -6,9 +6,8 @@ use std::path::Path;
 use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
 
-use super::TENSORS;
+use super::encoding::{TENSORS, hex, le_bytes};
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
-use super::write::{hex, le_bytes};
 use crate::error::{Result, SimError};
 use crate::world::STATE_DIM;
 

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Condition, Kind, PROPERTIES, Property, SetRequest, VoeSet, generate_set};
 use crate::dataset::SCHEMA_VERSION;
+use crate::dataset::atomic_dir::{RemoveOnError, check_output, move_into_place, parent_of};
 use crate::dataset::read::Shard;
-use crate::dataset::write::{RemoveOnError, check_output, move_into_place, parent_of};
-use crate::dataset::writer::DatasetWriter;
+use crate::dataset::shard_writer::ShardWriter;
 use crate::error::{Result, SimError};
 use crate::seed::{EpisodeKey, Split};
 
@@ -203,7 +203,7 @@ pub fn write_suite(
             .collect::<Result<_>>()?;
 
         let dir = partial.join(spec.property.as_str());
-        let mut writer = DatasetWriter::create(&dir, spec.scene, config.frames, config.size)?;
+        let mut writer = ShardWriter::create(&dir, spec.scene, config.frames, config.size)?;
         let per_episode = config.frames * config.size * config.size * 3;
         let shard_len = (SHARD_BYTES / per_episode).max(1);
         let mut pending: Vec<&crate::episode::Episode> = Vec::new();

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use safetensors::{Dtype, tensor::TensorView};
 use sha2::{Digest, Sha256};
 
+use super::encoding::{hex, le_bytes};
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
 use super::read::{Shard, hash_shard};
-use super::write::{hex, le_bytes};
 use crate::camera::Raster;
 use crate::env::SUBSTEPS;
 use crate::error::{Result, SimError};
@@ -25,7 +25,7 @@ const CSV_HEADER: [&str; 16] = [
 ];
 
 /// Writes one dataset directory shard by shard.
-pub(crate) struct DatasetWriter {
+pub(crate) struct ShardWriter {
     dir: PathBuf,
     spec: &'static SceneSpec,
     frames: usize,
@@ -37,7 +37,7 @@ pub(crate) struct DatasetWriter {
     episodes: u64,
 }
 
-impl DatasetWriter {
+impl ShardWriter {
     /// Starts a dataset of `spec` episodes of `frames` frames rasterised as `raster` says in `dir`
     /// (created if needed; `trajectories.csv` is started afresh).
     pub(crate) fn create(

@@ -1,6 +1,6 @@
-//! Generating a dataset into a directory, atomically: everything is written into a temporary
-//! sibling directory that is renamed into place only when complete, so an error or an
-//! interruption never leaves a partial dataset under the output name.
+//! Generating a whole dataset directory from a [`GenerateConfig`], atomically (see
+//! [`atomic_dir`](super::atomic_dir)): episodes are generated in parallel, grouped into shards and
+//! handed to the [`ShardWriter`]; shards left by an interrupted run of the same config are reused.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::atomic_dir::{RemoveOnError, check_output, move_into_place, parent_of};
+use super::encoding::hex;
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
 use super::read::{Shard, ShardShape, read_shard_file};
-use super::writer::DatasetWriter;
+use super::shard_writer::ShardWriter;
 use crate::camera::{Raster, check_samples, check_size};
 use crate::episode::{Episode, check_frames, generate_episode};
 use crate::error::{Result, SimError};
@@ -109,7 +111,7 @@ pub fn write_dataset(
     let guard = RemoveOnError(Some(partial.clone()));
 
     let shard_len = config.shard_len();
-    let mut writer = DatasetWriter::create(&partial, spec, config.frames, config.raster())?;
+    let mut writer = ShardWriter::create(&partial, spec, config.frames, config.raster())?;
     let mut first = 0u64;
     while first < config.episodes {
         let info = writer.next_shard(shard_len.min(config.episodes - first));
@@ -157,24 +159,6 @@ pub fn partial_dir(config: &GenerateConfig, out: &Path) -> PathBuf {
     parent_of(out).join(format!(".{name}.partial-{}", &hex(&h.finalize())[..16]))
 }
 
-/// Deletes the partial directory when the run fails with an error (not when it is killed: then
-/// the next run resumes it).
-pub(crate) struct RemoveOnError(pub(crate) Option<PathBuf>);
-
-impl RemoveOnError {
-    pub(crate) fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for RemoveOnError {
-    fn drop(&mut self) {
-        if let Some(dir) = self.0.take() {
-            let _ = fs::remove_dir_all(dir);
-        }
-    }
-}
-
 fn generate_shard(
     config: &GenerateConfig,
     spec: &'static SceneSpec,
@@ -212,70 +196,4 @@ fn read_shard_as(
         slots: spec.slots.len(),
     };
     read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape)
-}
-
-/// Fails early, before any work, if `out` cannot be used.
-pub(crate) fn check_output(out: &Path, force: bool) -> Result<()> {
-    match fs::metadata(out) {
-        Ok(m) if !m.is_dir() => Err(SimError::io(
-            "output is not a directory:",
-            out,
-            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-        )),
-        Ok(_) => {
-            let mut entries = fs::read_dir(out).map_err(|e| SimError::io("cannot read", out, e))?;
-            if entries.next().is_some() && !force {
-                Err(SimError::OutputExists {
-                    path: out.to_owned(),
-                })
-            } else {
-                Ok(())
-            }
-        }
-        Err(_) => Ok(()),
-    }
-}
-
-pub(crate) fn parent_of(out: &Path) -> PathBuf {
-    match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// Renames the finished partial directory to `out`, replacing an old one only now.
-pub(crate) fn move_into_place(partial: &Path, out: &Path, force: bool) -> Result<()> {
-    let old = if out.exists() {
-        // An empty directory, or any directory with `force`: set it aside first.
-        check_output(out, force)?;
-        let aside = parent_of(out).join(format!(
-            ".{}.old-{}",
-            out.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
-        fs::rename(out, &aside).map_err(|e| SimError::io("cannot replace", out, e))?;
-        Some(aside)
-    } else {
-        None
-    };
-    if let Err(e) = fs::rename(partial, out) {
-        if let Some(old) = &old {
-            let _ = fs::rename(old, out);
-        }
-        return Err(SimError::io("cannot move the dataset to", out, e));
-    }
-    if let Some(old) = old {
-        fs::remove_dir_all(&old).map_err(|e| SimError::io("cannot remove", &old, e))?;
-    }
-    Ok(())
-}
-
-pub(super) fn le_bytes<'a>(values: impl Iterator<Item = &'a f32>) -> Vec<u8> {
-    values.flat_map(|v| v.to_le_bytes()).collect()
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
