@@ -3,10 +3,10 @@
 use crate::camera::Raster;
 use crate::env::Environment;
 use crate::error::{Result, SimError};
+use crate::movie_bodies::MovieBodies;
 use crate::policy::Explorer;
 use crate::scene::SceneSpec;
 use crate::seed::EpisodeKey;
-use crate::stage::Stage;
 use crate::world::STATE_DIM;
 
 /// Largest number of frames an episode may have.
@@ -56,23 +56,23 @@ pub fn run_episode(
     run(env, key, frames, None)
 }
 
-/// Runs one episode and records its [`Stage`] too (every body's pose per frame), for a 3D
+/// Runs one episode and records its [`MovieBodies`] too (every body's pose per frame), for a 3D
 /// replay: the episode is bit for bit the one [`run_episode`] gives.
-pub fn run_episode_staged(
+pub fn run_episode_with_bodies(
     env: &mut dyn Environment,
     key: &EpisodeKey<'_>,
     frames: usize,
-) -> Result<(Episode, Stage)> {
-    let mut stage = Stage::default();
-    let episode = run(env, key, frames, Some(&mut stage))?;
-    Ok((episode, stage))
+) -> Result<(Episode, MovieBodies)> {
+    let mut bodies = MovieBodies::default();
+    let episode = run(env, key, frames, Some(&mut bodies))?;
+    Ok((episode, bodies))
 }
 
 fn run(
     env: &mut dyn Environment,
     key: &EpisodeKey<'_>,
     frames: usize,
-    mut stage: Option<&mut Stage>,
+    mut bodies: Option<&mut MovieBodies>,
 ) -> Result<Episode> {
     check_frames(frames)?;
     let spec = env.spec();
@@ -88,13 +88,13 @@ fn run(
         body_mask: Vec::new(),
     };
     let mut obs = env.reset(seeds.env);
-    if let Some(stage) = stage.as_deref_mut() {
-        *stage = Stage::of_world(env.world());
+    if let Some(bodies) = bodies.as_deref_mut() {
+        *bodies = MovieBodies::of_world(env.world());
     }
     ep.body_mask = obs.states.iter().map(|s| u8::from(s.is_some())).collect();
     for t in 0..frames {
-        if let Some(stage) = stage.as_deref_mut() {
-            stage.record(env.world());
+        if let Some(bodies) = bodies.as_deref_mut() {
+            bodies.record(env.world());
         }
         ep.frames.extend_from_slice(&obs.frame.data);
         for state in &obs.states {

@@ -1,8 +1,8 @@
 //! One recorded movie of a dataset, ready to replay in 3D: its frames from the file and its
-//! [`Stage`] (every body's shape and pose) from regenerating it.
+//! [`MovieBodies`] (every body's shape and pose) from regenerating it.
 //!
 //! A dataset keeps only the tracked bodies' states, not the floors, screens or the shapes of a
-//! VoE layout, so the stage comes from running the movie again from its seeds. Generation is
+//! VoE layout, so the bodies come from running the movie again from its seeds. Generation is
 //! deterministic, and the regenerated frames are checked bit for bit against the file's: a
 //! replay never shows a world other than the one whose pictures the dataset holds.
 
@@ -12,11 +12,11 @@ use serde::Deserialize;
 
 use crate::camera::Raster;
 use crate::dataset::read::{read_meta, read_shard};
-use crate::episode::{Episode, run_episode_staged};
+use crate::episode::{Episode, run_episode_with_bodies};
 use crate::error::{Result, SimError};
+use crate::movie_bodies::MovieBodies;
 use crate::scene::{self, SceneSpec};
 use crate::seed::{EpisodeKey, Split};
-use crate::stage::Stage;
 use crate::voe::{Condition, Property, SetRequest, SuiteMeta, generate_set, set_seed};
 
 /// Where a VoE movie sits in its suite.
@@ -52,7 +52,7 @@ pub struct Replay {
     /// The movie as the dataset holds it.
     pub movie: Episode,
     /// Every body's pose per frame.
-    pub stage: Stage,
+    pub bodies: MovieBodies,
     /// Its set, for a movie of the VoE suite.
     pub voe: Option<VoeMovie>,
 }
@@ -66,7 +66,7 @@ impl Replay {
 }
 
 /// Loads episode `episode` of the dataset at `dir` (a training split, or one property's
-/// directory of a VoE suite) and regenerates its stage.
+/// directory of a VoE suite) and regenerates its bodies.
 pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
     let meta = read_meta(dir)?;
     let spec = scene::find(&meta.scene)?;
@@ -102,7 +102,7 @@ pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
         body_mask: take_u8(&shard.body_mask),
     };
 
-    let (regenerated, stage, voe) = if meta.split == Split::Voe {
+    let (regenerated, bodies, voe) = if meta.split == Split::Voe {
         regenerate_voe(dir, episode)?
     } else {
         let key = EpisodeKey {
@@ -112,8 +112,8 @@ pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
             index: episode,
         };
         let mut env = spec.make(Raster::new(meta.size, meta.camera.samples)?)?;
-        let (ep, stage) = run_episode_staged(env.as_mut(), &key, meta.frames)?;
-        (ep, stage, None)
+        let (ep, bodies) = run_episode_with_bodies(env.as_mut(), &key, meta.frames)?;
+        (ep, bodies, None)
     };
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     if regenerated.frames != movie.frames || bits(&regenerated.states) != bits(&movie.states) {
@@ -134,7 +134,7 @@ pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
         frames: meta.frames,
         size: meta.size,
         movie,
-        stage,
+        bodies,
         voe,
     })
 }
@@ -153,7 +153,7 @@ struct SetRow {
 }
 
 /// Regenerates movie `episode` of one property's directory of a VoE suite.
-fn regenerate_voe(dir: &Path, episode: u64) -> Result<(Episode, Stage, Option<VoeMovie>)> {
+fn regenerate_voe(dir: &Path, episode: u64) -> Result<(Episode, MovieBodies, Option<VoeMovie>)> {
     let suite = dir.parent().unwrap_or(Path::new("."));
     let meta_path = suite.join("meta.json");
     let text = std::fs::read_to_string(&meta_path)
@@ -218,7 +218,7 @@ fn regenerate_voe(dir: &Path, episode: u64) -> Result<(Episode, Stage, Option<Vo
         possible: row.possible,
         violation_frame: row.violation_frame,
     };
-    Ok((member.episode, member.stage, Some(voe)))
+    Ok((member.episode, member.bodies, Some(voe)))
 }
 
 #[cfg(test)]
@@ -228,7 +228,7 @@ mod tests {
     use crate::voe::{SuiteConfig, write_suite};
 
     #[test]
-    fn a_training_episode_regenerates_with_its_stage() {
+    fn a_training_episode_regenerates_with_its_bodies() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("d");
         let config = GenerateConfig {
@@ -244,10 +244,10 @@ mod tests {
         write_dataset(&config, &dir, false, &|| {}).unwrap();
         let r = load(&dir, 2).unwrap();
         assert_eq!((r.frames, r.size, r.episode), (6, 16, 2));
-        assert_eq!(r.stage.frames(), 6);
+        assert_eq!(r.bodies.frames(), 6);
         assert!(r.voe.is_none());
-        // The stage holds more than the tracked slots: the platform and floor too.
-        assert!(r.stage.bodies().len() > r.movie.body_mask.len());
+        // The movie's bodies are more than the tracked slots: the platform and floor too.
+        assert!(r.bodies.all().len() > r.movie.body_mask.len());
         assert!(matches!(
             load(&dir, 3),
             Err(SimError::OutOfRange {
@@ -276,10 +276,10 @@ mod tests {
         assert_eq!(voe.member, 2);
         assert!(!voe.possible);
         let t = voe.violation_frame;
-        let n = a.stage.bodies().len();
-        assert_eq!(c.stage.bodies().len(), n + a.stage.bodies().len() - 1);
-        assert_eq!(c.stage.pose(t - 1, 0), a.stage.pose(t - 1, 0));
-        assert_eq!(c.stage.pose(t, 0), None);
+        let n = a.bodies.all().len();
+        assert_eq!(c.bodies.all().len(), n + a.bodies.all().len() - 1);
+        assert_eq!(c.bodies.pose(t - 1, 0), a.bodies.pose(t - 1, 0));
+        assert_eq!(c.bodies.pose(t, 0), None);
         assert_eq!(c.frame(0), a.frame(0));
     }
 }

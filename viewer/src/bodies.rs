@@ -4,16 +4,16 @@
 use bevy::prelude::*;
 use moravec_sim::{Rgb, ShapeDesc};
 
-use crate::movie::StageLink;
+use crate::movie::MovieBodyLink;
 use crate::sim::{BodyLink, SimState};
 
-/// Gives each newly spawned body entity (of the live world or of a movie's stage) its mesh and
+/// Gives each newly spawned body entity (of the live world or of a recorded movie) its mesh and
 /// material.
 pub fn dress_bodies(
     mut commands: Commands,
     mut sim: ResMut<SimState>,
     live: Query<(Entity, &BodyLink), Added<BodyLink>>,
-    staged: Query<(Entity, &StageLink), Added<StageLink>>,
+    recorded: Query<(Entity, &MovieBodyLink), Added<MovieBodyLink>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
@@ -39,8 +39,8 @@ pub fn dress_bodies(
             .insert((Mesh3d(mesh), MeshMaterial3d(material)));
     };
     if let Some(movie) = &sim.movie {
-        let bodies = movie.stage.bodies();
-        for (entity, link) in &staged {
+        let bodies = movie.bodies.all();
+        for (entity, link) in &recorded {
             if let Some(b) = bodies.get(link.0) {
                 dress(entity, b.shape, b.color);
             }

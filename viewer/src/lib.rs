@@ -20,6 +20,6 @@ pub mod sim;
 pub mod variants;
 
 pub use args::Args;
-pub use movie::{Movie, StageLink};
+pub use movie::{Movie, MovieBodyLink};
 pub use sim::{BodyLink, SimPlugin, SimSet, SimState};
 pub use variants::Variants;

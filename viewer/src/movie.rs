@@ -1,24 +1,24 @@
 //! A recorded movie played in place of the live simulation: a dataset episode (`--replay`) or
-//! one movie of a VoE set (the V key). Bodies come from its [`Stage`], the model panel shows its
-//! own frames, and its surprise curve, when a run gave one, is drawn under it.
+//! one movie of a VoE set (the V key). Bodies come from its [`MovieBodies`], the model panel shows
+//! its own frames, and its surprise curve, when a run gave one, is drawn under it.
 
 use bevy::prelude::*;
 use moravec_sim::Frame;
+use moravec_sim::movie_bodies::MovieBodies;
 use moravec_sim::replay::Replay;
-use moravec_sim::stage::Stage;
 use moravec_sim::voe::VoeSet;
 
 use crate::curve::Curve;
 
-/// Links an entity to a body of the movie's stage.
+/// Links an entity to a body of the movie (an index into [`MovieBodies::all`]).
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StageLink(pub usize);
+pub struct MovieBodyLink(pub usize);
 
 /// A movie and where the playback is.
 #[derive(Clone, Debug)]
 pub struct Movie {
     /// Every body's shape and pose per frame.
-    pub stage: Stage,
+    pub bodies: MovieBodies,
     /// Frames, `[T, size, size, 3]`.
     frames: Vec<u8>,
     /// Image side, pixels.
@@ -55,7 +55,7 @@ impl Movie {
             );
         }
         Self {
-            stage: replay.stage,
+            bodies: replay.bodies,
             frames: replay.movie.frames,
             size: replay.size,
             len: replay.frames,
@@ -71,7 +71,7 @@ impl Movie {
         let r = &set.request;
         let m = &set.members[member];
         Self {
-            stage: m.stage.clone(),
+            bodies: m.bodies.clone(),
             frames: m.episode.frames.clone(),
             size: r.size,
             len: r.frames,

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use bevy::prelude::*;
 use moravec_sim::{BodyId, BodyKind, Environment, Frame, SCENES, SceneSpec};
 
-use crate::movie::{Movie, StageLink};
+use crate::movie::{Movie, MovieBodyLink};
 
 /// The stepping and mirroring systems: what shows the world runs after them.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -210,7 +210,7 @@ impl Plugin for SimPlugin {
                     step,
                     respawn_bodies,
                     mirror_poses,
-                    mirror_stage,
+                    mirror_movie_bodies,
                 )
                     .chain()
                     .in_set(SimSet),
@@ -233,8 +233,8 @@ fn step(mut sim: ResMut<SimState>) {
     }
 }
 
-/// Entities that show a body: of the live world, or of a movie's stage.
-type Linked = Or<(With<BodyLink>, With<StageLink>)>;
+/// Entities that show a body: of the live world, or of a movie.
+type Linked = Or<(With<BodyLink>, With<MovieBodyLink>)>;
 
 /// Gives every body of a newly built world an entity (and removes the old world's).
 fn respawn_bodies(
@@ -251,9 +251,9 @@ fn respawn_bodies(
     }
     *built = Some(sim.generation);
     if let Some(movie) = &sim.movie {
-        for i in 0..movie.stage.bodies().len() {
-            let (transform, visibility) = stage_pose(movie, i);
-            commands.spawn((StageLink(i), transform, visibility));
+        for i in 0..movie.bodies.all().len() {
+            let (transform, visibility) = movie_body_pose(movie, i);
+            commands.spawn((MovieBodyLink(i), transform, visibility));
         }
         return;
     }
@@ -278,9 +278,9 @@ fn mirror_poses(mut sim: ResMut<SimState>, mut bodies: Query<(&BodyLink, &mut Tr
     }
 }
 
-/// Where stage body `i` of `movie` is in the frame shown, and whether it is in that frame.
-pub fn stage_pose(movie: &Movie, i: usize) -> (Transform, Visibility) {
-    match movie.stage.pose(movie.t, i) {
+/// Where body `i` of `movie` is in the frame shown, and whether it is in that frame.
+pub fn movie_body_pose(movie: &Movie, i: usize) -> (Transform, Visibility) {
+    match movie.bodies.pose(movie.t, i) {
         Some(p) => (
             Transform::from_translation(Vec3::new(p[0], p[1], p[2]))
                 .with_rotation(Quat::from_xyzw(p[3], p[4], p[5], p[6])),
@@ -291,12 +291,12 @@ pub fn stage_pose(movie: &Movie, i: usize) -> (Transform, Visibility) {
 }
 
 /// Poses the movie's bodies for the frame shown.
-fn mirror_stage(
+fn mirror_movie_bodies(
     sim: Res<SimState>,
-    mut bodies: Query<(&StageLink, &mut Transform, &mut Visibility)>,
+    mut bodies: Query<(&MovieBodyLink, &mut Transform, &mut Visibility)>,
 ) {
     let Some(movie) = &sim.movie else { return };
     for (link, mut transform, mut visibility) in &mut bodies {
-        (*transform, *visibility) = stage_pose(movie, link.0);
+        (*transform, *visibility) = movie_body_pose(movie, link.0);
     }
 }

@@ -10,8 +10,8 @@ use moravec_sim::voe::{
     write_suite,
 };
 use moravec_sim::{BodyId, BodyState};
-use moravec_viewer::sim::{pose, stage_pose};
-use moravec_viewer::{BodyLink, Movie, SimPlugin, SimState, StageLink};
+use moravec_viewer::sim::{movie_body_pose, pose};
+use moravec_viewer::{BodyLink, Movie, MovieBodyLink, SimPlugin, SimState};
 
 fn app(scene: &str, seed: u64) -> App {
     let mut app = App::new();
@@ -275,11 +275,11 @@ fn press(app: &mut App, key: KeyCode) {
         .clear();
 }
 
-/// The stage entities' transforms and visibility, by stage body.
-fn staged(app: &mut App) -> Vec<(usize, Transform, Visibility)> {
+/// The movie body entities' transforms and visibility, by movie body.
+fn movie_bodies(app: &mut App) -> Vec<(usize, Transform, Visibility)> {
     let mut q = app
         .world_mut()
-        .query::<(&StageLink, &Transform, &Visibility)>();
+        .query::<(&MovieBodyLink, &Transform, &Visibility)>();
     let mut v: Vec<_> = q
         .iter(app.world())
         .map(|(l, t, vis)| (l.0, *t, *vis))
@@ -288,19 +288,19 @@ fn staged(app: &mut App) -> Vec<(usize, Transform, Visibility)> {
     v
 }
 
-/// Checks that every stage entity shows its body's pose in the movie's current frame (hidden
+/// Checks that every movie body entity shows its body's pose in the movie's current frame (hidden
 /// where the body is not in it), and that the model panel's frame is the movie's.
 fn shows_the_movie(app: &mut App) {
-    let shown = staged(app);
+    let shown = movie_bodies(app);
     let sim = app.world().resource::<SimState>();
     let movie = sim.movie.as_ref().expect("a movie plays");
-    assert_eq!(
-        shown.len(),
-        movie.stage.bodies().len(),
-        "one entity per body"
-    );
+    assert_eq!(shown.len(), movie.bodies.all().len(), "one entity per body");
     for (i, transform, visibility) in shown {
-        assert_eq!((transform, visibility), stage_pose(movie, i), "body {i}");
+        assert_eq!(
+            (transform, visibility),
+            movie_body_pose(movie, i),
+            "body {i}"
+        );
     }
     assert_eq!(sim.frame, movie.frame());
 }
@@ -362,7 +362,7 @@ fn v_steps_through_the_scenes_voe_variants_then_back_to_live() {
     };
     app.update(); // steps to t + 1
     shows_the_movie(&mut app);
-    let hidden = staged(&mut app)
+    let hidden = movie_bodies(&mut app)
         .iter()
         .filter(|x| x.2 == Visibility::Hidden)
         .count();
@@ -372,7 +372,7 @@ fn v_steps_through_the_scenes_voe_variants_then_back_to_live() {
     press(&mut app, KeyCode::KeyV);
     app.update();
     assert!(app.world().resource::<SimState>().movie.is_none());
-    assert!(staged(&mut app).is_empty());
+    assert!(movie_bodies(&mut app).is_empty());
     let n = transforms(&mut app).len();
     let mut sim = app.world_mut().resource_mut::<SimState>();
     assert_eq!(n, sim.env().world().len());

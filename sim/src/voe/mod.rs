@@ -299,7 +299,7 @@ pub struct Member {
     /// Its frames, actions and states, shaped as a dataset episode.
     pub episode: Episode,
     /// Every body's pose per frame (both worlds' bodies for a spliced movie), for 3D replay.
-    pub stage: crate::stage::Stage,
+    pub bodies: crate::movie_bodies::MovieBodies,
 }
 
 /// One matched set of possible and impossible movies.

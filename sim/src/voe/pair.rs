@@ -80,12 +80,12 @@ fn finish(req: &SetRequest, possible: Recording, impossible: Recording) -> Optio
             Member {
                 possible: true,
                 episode: possible.episode,
-                stage: possible.stage,
+                bodies: possible.bodies,
             },
             Member {
                 possible: false,
                 episode: impossible.episode,
-                stage: impossible.stage,
+                bodies: impossible.bodies,
             },
         ],
     })

@@ -17,11 +17,11 @@ use super::{Condition, Kind, Member, Property, SetRequest, VoeSet};
 use crate::color::random_color;
 use crate::env::SceneEnv;
 use crate::error::{Result, SimError};
+use crate::movie_bodies::MovieBodies;
 use crate::scene::occlusion::{
     ObjectLayout, Occlusion, OcclusionLayout, ScreenLayout, ScreenMotion, object_shape,
 };
 use crate::scene::parts::{sign, uniform};
-use crate::stage::Stage;
 
 /// Layouts drawn before giving up on a request.
 const MAX_TRIES: usize = 400;
@@ -46,12 +46,15 @@ pub(super) fn build(req: &SetRequest) -> Result<VoeSet> {
         let (ea, eb) = (a.episode, b.episode);
         let c = splice(&ea, &eb, t, req.frames);
         let d = splice(&eb, &ea, t, req.frames);
-        let (sa, sb) = (a.stage, b.stage);
-        let (sc, sd) = (Stage::splice(&sa, &sb, t), Stage::splice(&sb, &sa, t));
-        let member = |possible, episode, stage| Member {
+        let (sa, sb) = (a.bodies, b.bodies);
+        let (sc, sd) = (
+            MovieBodies::splice(&sa, &sb, t),
+            MovieBodies::splice(&sb, &sa, t),
+        );
+        let member = |possible, episode, bodies| Member {
             possible,
             episode,
-            stage,
+            bodies,
         };
         return Ok(VoeSet {
             request: *req,

@@ -5,7 +5,7 @@ use crate::camera::Camera;
 use crate::env::{Environment, Scene, SceneEnv};
 use crate::episode::Episode;
 use crate::error::Result;
-use crate::stage::Stage;
+use crate::movie_bodies::MovieBodies;
 use crate::world::{BodyId, STATE_DIM, World};
 
 /// A recorded movie and what was seen of the watched body in each frame.
@@ -19,7 +19,7 @@ pub(crate) struct Recording {
     /// Pixels per frame.
     pub pixels: u32,
     /// Every body's pose per frame, for 3D replay.
-    pub stage: Stage,
+    pub bodies: MovieBodies,
 }
 
 impl Recording {
@@ -82,7 +82,7 @@ pub(crate) fn record<S: Scene>(
     };
     let mut visible = Vec::with_capacity(frames);
     let mut in_frame = Vec::with_capacity(frames);
-    let mut stage = Stage::of_world(env.world());
+    let mut bodies = MovieBodies::of_world(env.world());
     let mut obs = env.observe();
     ep.body_mask = obs.states.iter().map(|s| u8::from(s.is_some())).collect();
     for t in 0..frames {
@@ -91,7 +91,7 @@ pub(crate) fn record<S: Scene>(
             ep.states
                 .extend_from_slice(&state.unwrap_or([f32::NAN; STATE_DIM]));
         }
-        stage.record(env.world());
+        bodies.record(env.world());
         match watch {
             Some(id) => {
                 let without = env.render_hiding(&[id]);
@@ -123,7 +123,7 @@ pub(crate) fn record<S: Scene>(
         visible,
         in_frame,
         pixels,
-        stage,
+        bodies,
     })
 }
 

@@ -1,10 +1,10 @@
-//! A movie as a stage: every body of the world (floors and screens too, not only the tracked
+//! A movie's bodies: every body of the world (floors and screens too, not only the tracked
 //! slots a dataset keeps), its shape and colour, and its pose in every frame.
 //!
 //! A 3D replay needs what the datasets leave out: the untracked bodies, and for a VoE movie
 //! spliced from two worlds (IntPhys's C = A[..t] + B[t..]) the bodies of both, each shown only
-//! in the frames that come from its world. A stage holds exactly that, in plain data, so that
-//! a viewer can replay any movie without knowing how it was made.
+//! in the frames that come from its world. [`MovieBodies`] holds exactly that, in plain data, so
+//! that a viewer can replay any movie without knowing how it was made.
 
 use crate::color::Rgb;
 use crate::world::{BodyKind, ShapeDesc, World};
@@ -12,9 +12,9 @@ use crate::world::{BodyKind, ShapeDesc, World};
 /// Position `[x, y, z]` then orientation quaternion `[x, y, z, w]`.
 pub type Pose = [f32; 7];
 
-/// One body on the stage: how it looks.
+/// One body of a movie: how it looks.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StageBody {
+pub struct MovieBody {
     /// Its collision shape (what the renderer draws).
     pub shape: ShapeDesc,
     /// Its colour in the renderer.
@@ -25,19 +25,19 @@ pub struct StageBody {
 
 /// Every body of a movie and its pose per frame (`None`: not in that frame's world).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Stage {
-    bodies: Vec<StageBody>,
+pub struct MovieBodies {
+    bodies: Vec<MovieBody>,
     /// `[frames, bodies]`, row-major.
     poses: Vec<Option<Pose>>,
 }
 
-impl Stage {
+impl MovieBodies {
     /// The bodies of `world`, with no frame yet.
     pub fn of_world(world: &World) -> Self {
         Self {
             bodies: world
                 .body_ids()
-                .map(|id| StageBody {
+                .map(|id| MovieBody {
                     shape: world.shape(id),
                     color: world.color(id),
                     kind: world.kind(id),
@@ -47,13 +47,13 @@ impl Stage {
         }
     }
 
-    /// Appends a frame: the pose of every body of `world`, which must be the world the stage
-    /// was made of (same bodies in the same order).
+    /// Appends a frame: the pose of every body of `world`, which must be the world these
+    /// bodies were taken from (same bodies in the same order).
     pub fn record(&mut self, world: &World) {
         assert_eq!(
             world.len(),
             self.bodies.len(),
-            "a stage records the world it was made of"
+            "movie bodies record the world they were taken from"
         );
         self.poses.extend(world.body_ids().map(|id| {
             let s = world.body_state(id);
@@ -62,7 +62,7 @@ impl Stage {
     }
 
     /// The bodies, in order.
-    pub fn bodies(&self) -> &[StageBody] {
+    pub fn all(&self) -> &[MovieBody] {
         &self.bodies
     }
 
@@ -83,7 +83,7 @@ impl Stage {
 
     /// The movie `first[..t] + second[t..]`: the bodies of both, those of `first` shown in the
     /// frames before `t`, those of `second` from `t` on.
-    pub fn splice(first: &Stage, second: &Stage, t: usize) -> Stage {
+    pub fn splice(first: &MovieBodies, second: &MovieBodies, t: usize) -> MovieBodies {
         let frames = first.frames();
         assert_eq!(frames, second.frames(), "spliced movies have one length");
         assert!(t <= frames);
@@ -100,7 +100,7 @@ impl Stage {
                 poses.extend_from_slice(b);
             }
         }
-        Stage {
+        MovieBodies {
             bodies: [first.bodies.as_slice(), second.bodies.as_slice()].concat(),
             poses,
         }
@@ -126,14 +126,14 @@ mod tests {
     #[test]
     fn records_every_body_each_frame() {
         let mut w = ball_world(0.0);
-        let mut stage = Stage::of_world(&w);
+        let mut bodies = MovieBodies::of_world(&w);
         for _ in 0..3 {
-            stage.record(&w);
+            bodies.record(&w);
             w.step();
         }
-        assert_eq!(stage.frames(), 3);
-        assert_eq!(stage.bodies().len(), 1);
-        let (y0, y2) = (stage.pose(0, 0).unwrap()[1], stage.pose(2, 0).unwrap()[1]);
+        assert_eq!(bodies.frames(), 3);
+        assert_eq!(bodies.all().len(), 1);
+        let (y0, y2) = (bodies.pose(0, 0).unwrap()[1], bodies.pose(2, 0).unwrap()[1]);
         assert!(y2 < y0, "the ball falls: {y0} -> {y2}");
     }
 
@@ -141,15 +141,15 @@ mod tests {
     fn splice_shows_each_world_on_its_side_of_the_cut() {
         let record = |x| {
             let w = ball_world(x);
-            let mut s = Stage::of_world(&w);
+            let mut s = MovieBodies::of_world(&w);
             for _ in 0..4 {
                 s.record(&w);
             }
             s
         };
         let (a, b) = (record(-1.0), record(1.0));
-        let c = Stage::splice(&a, &b, 2);
-        assert_eq!(c.bodies().len(), 2);
+        let c = MovieBodies::splice(&a, &b, 2);
+        assert_eq!(c.all().len(), 2);
         assert_eq!(c.frames(), 4);
         assert_eq!(c.pose(1, 0).unwrap()[0], -1.0);
         assert_eq!(c.pose(1, 1), None);
