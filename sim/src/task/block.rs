@@ -4,7 +4,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::episode::{Episode, Goal, MIN_MOVE, reference_goal};
+use super::task_episode::{Goal, MIN_MOVE, SceneTaskEpisode, reference_goal};
 use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
@@ -56,7 +56,7 @@ fn episode(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
     raster: Raster,
-) -> Result<Episode<TableClearing, BlockGoal>> {
+) -> Result<SceneTaskEpisode<TableClearing, BlockGoal>> {
     let (world, scene) = TableClearing::build_block(&mut ChaCha8Rng::seed_from_u64(seeds.env));
     let block = scene.objects()[0];
     let pusher = scene.pusher().expect("a pusher");
@@ -84,7 +84,7 @@ fn episode(
         target,
         target_pusher: [p[0], p[2]],
     };
-    Ok(Episode::new(spec, env, goal, goal_state))
+    Ok(SceneTaskEpisode::new(spec, env, goal, goal_state))
 }
 
 /// Confines the pusher to the part of the table the camera sees (as on the cart platform: a

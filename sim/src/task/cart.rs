@@ -3,7 +3,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::episode::{Episode, Goal, MIN_MOVE, reference_goal};
+use super::task_episode::{Goal, MIN_MOVE, SceneTaskEpisode, reference_goal};
 use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
@@ -49,7 +49,7 @@ fn episode(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
     raster: Raster,
-) -> Result<Episode<CartPlatform, CartGoal>> {
+) -> Result<SceneTaskEpisode<CartPlatform, CartGoal>> {
     let mut env = SceneEnv::<CartPlatform>::new(raster)?;
     reset_in_view(&mut env, seeds.env)?;
     let start: EnvSnapshot<CartPlatform> = env.snapshot();
@@ -96,7 +96,7 @@ fn episode(
         target_pusher,
         target_cart,
     };
-    Ok(Episode::new(spec, env, goal, goal_state))
+    Ok(SceneTaskEpisode::new(spec, env, goal, goal_state))
 }
 
 /// Starts drawn for an episode before giving up (about two in five starts have the pusher out
@@ -230,7 +230,7 @@ mod tests {
     use crate::seed::{EpisodeKey, Split};
     use crate::task::{CART_PUSH, REACH};
 
-    fn cart_push(index: u64) -> Episode<CartPlatform, CartGoal> {
+    fn cart_push(index: u64) -> SceneTaskEpisode<CartPlatform, CartGoal> {
         let seeds = EpisodeKey {
             seed: 1,
             scene: "plan/cart_push",
@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn the_pusher_stays_in_the_picture() {
         let camera = CartPlatform::camera();
-        let seen = |e: &Episode<CartPlatform, CartGoal>| {
+        let seen = |e: &SceneTaskEpisode<CartPlatform, CartGoal>| {
             let pusher = e.env.scene().pusher().unwrap();
             let p = e.env.world().position(pusher);
             let top = e.env.scene().top();

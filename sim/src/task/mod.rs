@@ -11,8 +11,8 @@
 
 mod block;
 mod cart;
-mod episode;
 mod table;
+mod task_episode;
 
 use crate::camera::Raster;
 use crate::error::{Result, SimError};

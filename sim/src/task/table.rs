@@ -1,6 +1,6 @@
 //! `table_clear` on the `table_clearing` scene.
 
-use super::episode::{Episode, Goal};
+use super::task_episode::{Goal, SceneTaskEpisode};
 use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::camera::Raster;
 use crate::env::{Environment, Scene, SceneEnv};
@@ -23,7 +23,7 @@ pub(super) fn make(
     // The goal is the same table with nothing on it.
     let objects = env.scene().objects().to_vec();
     let goal = env.render_hiding(&objects);
-    Ok(Box::new(Episode::new(spec, env, goal, TableGoal)))
+    Ok(Box::new(SceneTaskEpisode::new(spec, env, goal, TableGoal)))
 }
 
 /// How far the objects still on the table are from falling off (each: the shortest way over an

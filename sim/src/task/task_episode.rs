@@ -1,5 +1,7 @@
-//! What every task episode shares: a scene environment, the goal image and a step count. A task
-//! adds only its [`Goal`]: the verdict on the true state and the oracle's cost.
+//! What every episode of a planning task shares: a scene environment, the goal image and a step
+//! count ([`SceneTaskEpisode`], the one implementation of [`TaskEpisode`]). A task adds only its
+//! [`Goal`]: the verdict on the true state and the oracle's cost. (Not to be confused with
+//! [`crate::episode`], a recorded dataset episode.)
 
 use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
@@ -82,8 +84,8 @@ pub(super) trait Goal<S>: Send {
     fn cost(&self, world: &World, scene: &S) -> f32;
 }
 
-/// A task episode over a scene `S` with goal `G`.
-pub(super) struct Episode<S: Scene + Clone, G: Goal<S>> {
+/// An episode of a planning task over a scene `S` with goal `G`.
+pub(super) struct SceneTaskEpisode<S: Scene + Clone, G: Goal<S>> {
     pub spec: &'static TaskSpec,
     pub env: SceneEnv<S>,
     pub goal_frame: Frame,
@@ -91,7 +93,7 @@ pub(super) struct Episode<S: Scene + Clone, G: Goal<S>> {
     pub steps: usize,
 }
 
-impl<S: Scene + Clone, G: Goal<S>> Episode<S, G> {
+impl<S: Scene + Clone, G: Goal<S>> SceneTaskEpisode<S, G> {
     /// An episode at the environment's current state.
     pub fn new(spec: &'static TaskSpec, env: SceneEnv<S>, goal_frame: Frame, goal: G) -> Self {
         Self {
@@ -104,7 +106,7 @@ impl<S: Scene + Clone, G: Goal<S>> Episode<S, G> {
     }
 }
 
-impl<S: Scene + Clone, G: Goal<S>> TaskEpisode for Episode<S, G> {
+impl<S: Scene + Clone, G: Goal<S>> TaskEpisode for SceneTaskEpisode<S, G> {
     fn spec(&self) -> &'static TaskSpec {
         self.spec
     }
