@@ -18,8 +18,9 @@ use crate::capture::{Capture, capture};
 use crate::controls::HELP;
 use crate::movie::Movie;
 use crate::orbit::{Orbit, orbit};
-use crate::sim::{SimPlugin, SimState};
-use crate::{bodies, curve, model_view};
+use crate::sim_plugin::{SimPlugin, SimSet};
+use crate::world_state::SimState;
+use crate::{bodies, curve, curve_panel, model_view};
 use moravec_sim::SceneSpec;
 
 /// Frames a headless run renders when neither --frames nor a screenshot asks for more.
@@ -92,7 +93,7 @@ pub fn build(args: &Args) -> anyhow::Result<App> {
         seed: args.seed,
         size: args.size,
     })
-    .add_systems(Update, show_status.after(crate::sim::SimSet))
+    .add_systems(Update, show_status.after(SimSet))
     .insert_resource(ClearColor(background(spec)?))
     .insert_resource(ViewTarget(target.clone()))
     .add_systems(Startup, setup_camera)
@@ -101,11 +102,11 @@ pub fn build(args: &Args) -> anyhow::Result<App> {
         (
             bodies::dress_bodies,
             model_view::update_image,
-            curve::update_image,
+            curve_panel::update_image,
             orbit,
             follow_scene,
         )
-            .after(crate::sim::SimSet),
+            .after(SimSet),
     );
     if args.headless || args.frames.is_some() || args.screenshot.is_some() {
         let frames = args.frames.unwrap_or(HEADLESS_FRAMES);
@@ -251,7 +252,7 @@ fn setup_camera(
         StatusText,
     ));
     if sim.movie.as_ref().is_some_and(|m| m.curve.is_some()) {
-        curve::spawn_panel(
+        curve_panel::spawn_panel(
             &mut commands,
             camera,
             &mut images,

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use moravec_sim::{Rgb, ShapeDesc};
 
 use crate::movie::MovieBodyLink;
-use crate::sim::{BodyLink, SimState};
+use crate::world_state::{BodyLink, SimState};
 
 /// Gives each newly spawned body entity (of the live world or of a recorded movie) its mesh and
 /// material.

@@ -4,8 +4,8 @@
 
 use bevy::prelude::*;
 
-use crate::sim::SimState;
 use crate::variants::Variants;
+use crate::world_state::SimState;
 
 /// The help line shown in the window's title and printed at start.
 pub const HELP: &str = "arrows/WASD push | space pause | N step | R reset | [ ] seed | Tab scene | \

@@ -1,14 +1,11 @@
 //! A model's surprise curve along a replayed VoE movie, read from a run's `curves.csv`, and its
-//! panel: the curve, the violation frame and a cursor at the frame shown.
+//! picture: the curve, the violation frame and a cursor at the frame shown. The panel that shows
+//! the picture is [`curve_panel`](crate::curve_panel).
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use bevy::prelude::*;
 use moravec_sim::voe::Property;
-
-use crate::model_view;
-use crate::sim::SimState;
 
 /// Columns of a run's `curves.csv` (as the harness writes them).
 const HEADER: [&str; 6] = [
@@ -194,59 +191,6 @@ fn line(
             err += dx;
             y += sy;
         }
-    }
-}
-
-/// The image the curve panel shows.
-#[derive(Resource)]
-pub struct CurveView {
-    /// The image asset, redrawn when the frame shown changes.
-    pub image: Handle<Image>,
-}
-
-/// Creates the curve panel in front of `camera`, along its bottom edge on the left.
-pub fn spawn_panel(
-    commands: &mut Commands,
-    camera: Entity,
-    images: &mut Assets<Image>,
-    meshes: &mut Assets<Mesh>,
-    materials: &mut Assets<StandardMaterial>,
-) {
-    let image = images.add(model_view::blank_rect(WIDTH, HEIGHT));
-    let material = materials.add(StandardMaterial {
-        base_color_texture: Some(image.clone()),
-        unlit: true,
-        ..default()
-    });
-    let (w, h) = (0.56, 0.56 * HEIGHT as f32 / WIDTH as f32);
-    let panel = commands
-        .spawn((
-            Mesh3d(meshes.add(Rectangle::new(w, h))),
-            MeshMaterial3d(material),
-            Transform::from_xyz(-0.3, -0.3, -1.0),
-        ))
-        .id();
-    commands.entity(camera).add_child(panel);
-    commands.insert_resource(CurveView { image });
-}
-
-/// Redraws the curve when the frame shown changes.
-pub fn update_image(
-    sim: Res<SimState>,
-    view: Option<Res<CurveView>>,
-    mut images: ResMut<Assets<Image>>,
-    mut shown: Local<Option<(u64, usize)>>,
-) {
-    let Some(view) = view else { return };
-    let Some(movie) = &sim.movie else { return };
-    let Some(curve) = &movie.curve else { return };
-    let key = (sim.generation, movie.t);
-    if *shown == Some(key) {
-        return;
-    }
-    *shown = Some(key);
-    if let Some(mut image) = images.get_mut(&view.image) {
-        image.data = Some(draw(curve, movie.len, movie.violation, movie.t));
     }
 }
 

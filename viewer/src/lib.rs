@@ -13,13 +13,16 @@ pub mod bodies;
 pub mod capture;
 pub mod controls;
 pub mod curve;
+pub mod curve_panel;
 pub mod model_view;
 pub mod movie;
 pub mod orbit;
-pub mod sim;
+pub mod sim_plugin;
 pub mod variants;
+pub mod world_state;
 
 pub use args::Args;
 pub use movie::{Movie, MovieBodyLink};
-pub use sim::{BodyLink, SimPlugin, SimSet, SimState};
+pub use sim_plugin::{SimPlugin, SimSet};
 pub use variants::Variants;
+pub use world_state::{BodyLink, SimState};

@@ -6,7 +6,7 @@ use bevy::image::ImageSampler;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
-use crate::sim::SimState;
+use crate::world_state::SimState;
 
 /// The image the panel shows.
 #[derive(Resource)]

@@ -10,7 +10,7 @@ use moravec_sim::voe::{
 };
 
 use crate::movie::Movie;
-use crate::sim::SimState;
+use crate::world_state::SimState;
 
 /// Which variant is shown.
 #[derive(Resource, Default)]

@@ -10,7 +10,7 @@ use moravec_sim::voe::{
     write_suite,
 };
 use moravec_sim::{BodyId, BodyState};
-use moravec_viewer::sim::{movie_body_pose, pose};
+use moravec_viewer::sim_plugin::{movie_body_pose, pose};
 use moravec_viewer::{BodyLink, Movie, MovieBodyLink, SimPlugin, SimState};
 
 fn app(scene: &str, seed: u64) -> App {
