@@ -8,8 +8,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::camera::Raster;
 use crate::dataset::read::{read_meta, read_shard};
 use crate::episode::{Episode, run_episode_with_bodies};
@@ -17,7 +15,7 @@ use crate::error::{Result, SimError};
 use crate::movie_bodies::MovieBodies;
 use crate::scene::{self, SceneSpec};
 use crate::seed::{EpisodeKey, Split};
-use crate::voe::{Condition, Property, SetRequest, SuiteMeta, generate_set, set_seed};
+use crate::voe::{Condition, Property, SetRequest, Suite, generate_set, set_seed};
 
 /// Where a VoE movie sits in its suite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,29 +137,11 @@ pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
     })
 }
 
-/// A row of the suite's `sets.csv`.
-#[derive(Deserialize)]
-struct SetRow {
-    set_id: u64,
-    property: Property,
-    condition: Condition,
-    member: usize,
-    possible: bool,
-    violation_frame: usize,
-    seed: u64,
-    episode: u64,
-}
-
 /// Regenerates movie `episode` of one property's directory of a VoE suite.
 fn regenerate_voe(dir: &Path, episode: u64) -> Result<(Episode, MovieBodies, Option<VoeMovie>)> {
-    let suite = dir.parent().unwrap_or(Path::new("."));
-    let meta_path = suite.join("meta.json");
-    let text = std::fs::read_to_string(&meta_path)
-        .map_err(|e| SimError::io("cannot read", &meta_path, e))?;
-    let suite_meta: SuiteMeta = serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
-        path: meta_path.clone(),
-        reason: format!("a VoE dataset's parent must hold the suite's meta.json: {e}"),
-    })?;
+    let suite_dir = dir.parent().unwrap_or(Path::new("."));
+    let suite = Suite::load(suite_dir)?;
+    let suite_meta = &suite.meta;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -171,26 +151,20 @@ fn regenerate_voe(dir: &Path, episode: u64) -> Result<(Episode, MovieBodies, Opt
         .iter()
         .find(|p| p.dir == name)
         .ok_or_else(|| SimError::BadDataset {
-            path: meta_path.clone(),
+            path: suite_dir.join("meta.json"),
             reason: format!("the suite lists no property in directory {name:?}"),
         })?
         .property;
-    let sets_path = suite.join("sets.csv");
-    let mut reader = csv::Reader::from_path(&sets_path)
-        .map_err(|e| SimError::io("cannot read", &sets_path, std::io::Error::other(e)))?;
+    let sets_path = suite_dir.join("sets.csv");
     let bad = |reason: String| SimError::BadDataset {
         path: sets_path.clone(),
         reason,
     };
-    let mut found = None;
-    for row in reader.deserialize::<SetRow>() {
-        let row = row.map_err(|e| bad(format!("not a Moravec sets.csv: {e}")))?;
-        if row.property == property && row.episode == episode {
-            found = Some(row);
-            break;
-        }
-    }
-    let row = found.ok_or_else(|| bad(format!("no row for {property} episode {episode}")))?;
+    let row = suite
+        .rows
+        .iter()
+        .find(|row| row.property == property && row.episode as u64 == episode)
+        .ok_or_else(|| bad(format!("no row for {property} episode {episode}")))?;
     let index = (0..suite_meta.sets_per_cell)
         .find(|&i| set_seed(suite_meta.seed, property, row.condition, i) == row.seed)
         .ok_or_else(|| bad(format!("set seed {} is not one of the suite's", row.seed)))?;

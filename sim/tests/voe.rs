@@ -1,13 +1,13 @@
 //! The VoE suite: quadruplets hold exactly the frames of their possible movies, occluded
 //! splices are invisible, pairs part only at the violation, frame statistics score chance, and
-//! every violation is physically what it claims.
+//! every violation is physically what it claims; a written suite reads back.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use moravec_sim::voe::{
-    Condition, Kind, PROPERTIES, Property, SetRequest, SuiteConfig, VoeSet, generate_set, set_seed,
-    write_suite,
+    Condition, Kind, PROPERTIES, Property, SETS_HEADER, SetRequest, Suite, SuiteConfig, VoeSet,
+    generate_set, set_seed, write_suite,
 };
 use moravec_sim::world::STATE_DIM;
 use moravec_sim::{Split, dataset};
@@ -388,4 +388,65 @@ fn the_suite_writes_datasets_sets_csv_and_seeds_apart_from_training() {
             .contains("frames = 20")
     );
     assert!(!tmp.path().join("x").exists());
+}
+
+#[test]
+fn a_written_suite_reads_back_and_a_wrong_sets_header_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("suite");
+    let config = SuiteConfig {
+        seed: 1,
+        sets: 1,
+        frames: 48,
+        size: 32,
+    };
+    let meta = write_suite(&config, &dir, false, &|| {}).unwrap();
+    let suite = Suite::load(&dir).unwrap();
+    assert_eq!(suite.dir, dir);
+    assert_eq!(suite.meta, meta);
+    let episodes: u64 = meta.properties.iter().map(|p| p.episodes).sum();
+    assert_eq!(suite.rows.len() as u64, episodes);
+    for p in &meta.properties {
+        let pdir = suite.property_dir(p.property).unwrap();
+        assert!(pdir.is_dir(), "{}", pdir.display());
+        assert_eq!(dataset::read_meta(&pdir).unwrap().episodes, p.episodes);
+        let rows = suite.rows.iter().filter(|r| r.property == p.property);
+        assert!(rows.enumerate().all(|(i, r)| r.episode == i), "{}", p.dir);
+    }
+
+    // A suite without one of its properties names its folder.
+    let mut partial = suite.clone();
+    partial
+        .meta
+        .properties
+        .retain(|p| p.property != Property::Gravity);
+    let e = partial
+        .property_dir(Property::Gravity)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&dir.display().to_string()) && e.contains("gravity"),
+        "{e}"
+    );
+
+    // A sets.csv whose header is not SETS_HEADER is refused, naming the file.
+    let sets = dir.join("sets.csv");
+    let text = std::fs::read_to_string(&sets).unwrap();
+    let renamed = text.replacen("object_share", "share", 1);
+    std::fs::write(&sets, renamed).unwrap();
+    let e = Suite::load(&dir).unwrap_err().to_string();
+    assert!(e.contains("sets.csv") && e.contains("object_share"), "{e}");
+    // So is a row that does not parse.
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], SETS_HEADER.join(","));
+    let broken = lines[1]
+        .replacen(",true,", ",maybe,", 1)
+        .replacen(",false,", ",maybe,", 1);
+    lines[1] = &broken;
+    std::fs::write(&sets, lines.join("\n") + "\n").unwrap();
+    let e = Suite::load(&dir).unwrap_err().to_string();
+    assert!(e.contains("sets.csv") && e.contains("bad row"), "{e}");
+    // And a folder that is no suite.
+    let e = Suite::load(tmp.path()).unwrap_err().to_string();
+    assert!(e.contains("meta.json") && e.contains("missing"), "{e}");
 }

@@ -20,8 +20,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use suite::{
-    DEFAULT_FRAMES, DEFAULT_SETS, MIN_FRAMES, SETS_HEADER, SuiteConfig, SuiteMeta, SuiteProperty,
-    set_seed, write_suite,
+    DEFAULT_FRAMES, DEFAULT_SETS, MIN_FRAMES, SETS_HEADER, SetRow, Suite, SuiteConfig, SuiteMeta,
+    SuiteProperty, set_seed, write_suite,
 };
 
 use crate::episode::Episode;

@@ -1,9 +1,11 @@
-//! Writing the whole suite: one dataset directory per property (same format as training
-//! datasets), `sets.csv` saying which movies form which set, and a `meta.json` for the suite.
+//! The whole suite on disk, written and read here only: one dataset directory per property (same
+//! format as training datasets), `sets.csv` saying which movies form which set, and a `meta.json`
+//! for the suite. [`write_suite`] writes it; [`Suite::load`] reads it back for the harness and
+//! the replay, so that the format has one owner.
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -275,4 +277,106 @@ pub fn write_suite(
     move_into_place(&partial, out, force)?;
     guard.disarm();
     Ok(meta)
+}
+
+/// One row of the suite's `sets.csv` (columns [`SETS_HEADER`]): one movie and its set.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetRow {
+    /// Set number, over the whole suite.
+    pub set_id: u64,
+    /// Property.
+    pub property: Property,
+    /// Condition.
+    pub condition: Condition,
+    /// Quadruplet or pair.
+    pub kind: Kind,
+    /// Member index (A, B, C, D or possible, impossible).
+    pub member: usize,
+    /// Whether the movie is possible.
+    pub possible: bool,
+    /// First frame of the violation.
+    pub violation_frame: usize,
+    /// Frames the object is wholly hidden around the violation.
+    pub occlusion_frames: usize,
+    /// Set seed.
+    pub seed: u64,
+    /// Episode index in the property's dataset.
+    pub episode: usize,
+    /// Mean image share of the object.
+    pub object_share: f64,
+}
+
+/// A generated suite on disk, as [`write_suite`] left it.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its `meta.json`.
+    pub meta: SuiteMeta,
+    /// Its `sets.csv`, in file order.
+    pub rows: Vec<SetRow>,
+}
+
+impl Suite {
+    /// Reads a suite folder: its `meta.json` and every row of its `sets.csv`, whose header must
+    /// be [`SETS_HEADER`] exactly. The properties' datasets are not read (see
+    /// [`Suite::property_dir`] and [`crate::dataset::read_meta`]).
+    pub fn load(dir: &Path) -> Result<Suite> {
+        let meta_path = dir.join("meta.json");
+        let text = fs::read_to_string(&meta_path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                SimError::BadDataset {
+                    path: meta_path.clone(),
+                    reason: format!("missing: {} is not a VoE suite folder", dir.display()),
+                }
+            } else {
+                SimError::io("cannot read", &meta_path, e)
+            }
+        })?;
+        let meta: SuiteMeta = serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
+            path: meta_path.clone(),
+            reason: format!("not a VoE suite's meta.json: {e}"),
+        })?;
+        let sets_path = dir.join("sets.csv");
+        let bad = |reason: String| SimError::BadDataset {
+            path: sets_path.clone(),
+            reason,
+        };
+        let mut reader = csv::Reader::from_path(&sets_path)
+            .map_err(|e| SimError::io("cannot read", &sets_path, std::io::Error::other(e)))?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(format!("unreadable header: {e}")))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        if header != SETS_HEADER {
+            return Err(bad(format!("header {header:?}, expected {SETS_HEADER:?}")));
+        }
+        let rows = reader
+            .deserialize()
+            .collect::<std::result::Result<Vec<SetRow>, _>>()
+            .map_err(|e| bad(format!("bad row: {e}")))?;
+        Ok(Suite {
+            dir: dir.to_owned(),
+            meta,
+            rows,
+        })
+    }
+
+    /// The dataset folder of `property`'s movies; an error naming the suite's folder when the
+    /// suite has none.
+    pub fn property_dir(&self, property: Property) -> Result<PathBuf> {
+        let p = self
+            .meta
+            .properties
+            .iter()
+            .find(|p| p.property == property)
+            .ok_or_else(|| SimError::BadDataset {
+                path: self.dir.clone(),
+                reason: format!("the suite has no {property} movies"),
+            })?;
+        Ok(self.dir.join(&p.dir))
+    }
 }
