@@ -30,6 +30,7 @@ pub mod movie_bodies;
 pub mod policy;
 pub mod render;
 pub mod replay;
+pub mod results;
 pub mod scene;
 pub mod seed;
 pub mod space;

@@ -5,17 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use moravec_sim::results::CURVES_HEADER;
 use moravec_sim::voe::Property;
-
-/// Columns of a run's `curves.csv` (as the harness writes them).
-const HEADER: [&str; 6] = [
-    "run",
-    "model",
-    "property",
-    "episode",
-    "target_frame",
-    "surprise",
-];
 
 /// The model tried first when `--model` is not given.
 pub const DEFAULT_MODEL: &str = "jepa-vicreg";
@@ -62,9 +53,9 @@ pub fn load(
         .iter()
         .map(str::to_owned)
         .collect();
-    if header != HEADER {
+    if header != CURVES_HEADER {
         bail!(
-            "{}: columns {header:?}, expected {HEADER:?}",
+            "{}: columns {header:?}, expected {CURVES_HEADER:?}",
             path.display()
         );
     }
