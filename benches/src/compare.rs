@@ -1,8 +1,14 @@
 //! Comparing two runs: join their `voe.csv` rows on the key columns, with deltas, whether the
-//! intervals overlap, rows only one run has, the settings that differ, and regressions.
+//! intervals overlap, rows only one run has, the settings that differ, and regressions; then
+//! whether the other tables (scores, curves, training, planning) hold the same rows, so that a
+//! rerun can be checked bit for bit.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::Path;
+
+use crate::error::Result;
+use crate::files::open_csv;
 
 use crate::results::RunResults;
 use moravec_sim::results::VOE_KEYS;
@@ -46,11 +52,80 @@ pub struct Comparison {
     pub only_b: Vec<Vec<String>>,
     /// Settings that differ, `key: a -> b`.
     pub config_diff: Vec<String>,
+    /// The other tables, row by row.
+    pub tables: Vec<TableDiff>,
+}
+
+/// The tables compared row by row beside `voe.csv`, with the columns left out of the comparison:
+/// the run's name, and times (which no rerun repeats).
+pub const TABLES: [(&str, &[&str]); 5] = [
+    ("scores.csv", &["run"]),
+    ("curves.csv", &["run"]),
+    ("training.csv", &["run"]),
+    ("planning.csv", &["run", "plan_ms_per_action"]),
+    ("planning_episodes.csv", &["run", "plan_ms_per_action"]),
+];
+
+/// How one table of two runs compares, row by row in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableDiff {
+    /// The file.
+    pub file: &'static str,
+    /// Rows in A and in B (`None` where the run has no such file).
+    pub rows: [Option<usize>; 2],
+    /// Rows (by position) whose compared columns differ, or that only one run has.
+    pub differing: usize,
+}
+
+impl TableDiff {
+    /// Whether both runs have the table with the same rows.
+    pub fn identical(&self) -> bool {
+        self.rows[0].is_some() && self.rows[0] == self.rows[1] && self.differing == 0
+    }
+}
+
+/// A table's rows without the left-out columns, or `None` when the file is absent.
+fn table_rows(dir: &Path, file: &str, skip: &[&str]) -> Result<Option<Vec<Vec<String>>>> {
+    let path = dir.join(file);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let (mut reader, header) = open_csv(&path, None)?;
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| !skip.contains(&header[i].as_str()))
+        .collect();
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| crate::error::HarnessError::Schema {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        rows.push(keep.iter().map(|&i| rec[i].to_owned()).collect());
+    }
+    Ok(Some(rows))
+}
+
+/// Compares [`TABLES`] of two results folders.
+pub fn compare_tables(a: &Path, b: &Path) -> Result<Vec<TableDiff>> {
+    let mut out = Vec::new();
+    for (file, skip) in TABLES {
+        let (ra, rb) = (table_rows(a, file, skip)?, table_rows(b, file, skip)?);
+        let (la, lb) = (ra.as_ref().map(Vec::len), rb.as_ref().map(Vec::len));
+        let (ra, rb) = (ra.unwrap_or_default(), rb.unwrap_or_default());
+        let same = ra.iter().zip(&rb).filter(|(x, y)| x == y).count();
+        out.push(TableDiff {
+            file,
+            rows: [la, lb],
+            differing: ra.len().max(rb.len()) - same,
+        });
+    }
+    Ok(out)
 }
 
 impl Comparison {
-    /// Joins two runs, keeping rows whose metric is in `metrics` (all when empty).
-    pub fn new(a: &RunResults, b: &RunResults, metrics: &[String]) -> Self {
+    /// Joins two runs, keeping rows whose metric is in `metrics` (all when empty), and compares
+    /// their other tables; an unreadable table is an error naming it.
+    pub fn new(a: &RunResults, b: &RunResults, metrics: &[String]) -> Result<Self> {
         let keep = |k: &Vec<String>| metrics.is_empty() || metrics.contains(&k[5]);
         let index = |r: &RunResults| -> BTreeMap<Vec<String>, [f64; 3]> {
             r.voe
@@ -64,6 +139,7 @@ impl Comparison {
             config_diff: crate::config::diff(&a.config, &b.config),
             ..Default::default()
         };
+        out.tables = compare_tables(&a.dir, &b.dir)?;
         for (k, va) in &ia {
             match ib.get(k) {
                 Some(vb) => out.joined.push(Joined {
@@ -79,7 +155,7 @@ impl Comparison {
             .filter(|k| !ia.contains_key(*k))
             .cloned()
             .collect();
-        out
+        Ok(out)
     }
 
     /// Rows whose value fell by more than `threshold` (rose, for the share of ties).
@@ -149,6 +225,56 @@ impl Comparison {
             self.only_b.len(),
             VOE_KEYS.join(", ")
         );
+        if !self.tables.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nother tables, row by row (without run names and times):"
+            );
+        }
+        for t in &self.tables {
+            let count = |n: Option<usize>| n.map_or_else(|| "absent".to_owned(), |n| n.to_string());
+            let verdict = if t.identical() {
+                "identical".to_owned()
+            } else {
+                format!("{} rows differ", t.differing)
+            };
+            let _ = writeln!(
+                s,
+                "  {:<22} A {:>8}  B {:>8}  {verdict}",
+                t.file,
+                count(t.rows[0]),
+                count(t.rows[1])
+            );
+        }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_compare_row_by_row_without_run_names_and_times() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let planning = |run: &str, ms: &str, rate: &str| {
+            format!("run,model,success_rate,plan_ms_per_action\n{run},m,{rate},{ms}\n")
+        };
+        std::fs::write(a.join("planning.csv"), planning("ra", "5.1", "0.5")).unwrap();
+        std::fs::write(b.join("planning.csv"), planning("rb", "25.3", "0.5")).unwrap();
+        std::fs::write(a.join("curves.csv"), "run,surprise\nra,0.25\nra,0.5\n").unwrap();
+        std::fs::write(b.join("curves.csv"), "run,surprise\nrb,0.25\nrb,0.75\n").unwrap();
+        let diffs = compare_tables(&a, &b).unwrap();
+        let find = |f: &str| diffs.iter().find(|d| d.file == f).unwrap().clone();
+        assert!(find("planning.csv").identical(), "{diffs:?}");
+        let curves = find("curves.csv");
+        assert_eq!((curves.rows, curves.differing), ([Some(2), Some(2)], 1));
+        let scores = find("scores.csv");
+        assert_eq!(scores.rows, [None, None]);
+        assert!(!scores.identical());
     }
 }

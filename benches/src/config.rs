@@ -98,7 +98,10 @@ impl RunConfig {
             size: p.size,
             device: p.device.into(),
             data: DataConfig {
-                scenes: moravec_sim::SCENES.iter().map(|s| s.name.to_owned()).collect(),
+                scenes: moravec_sim::SCENES
+                    .iter()
+                    .map(|s| s.name.to_owned())
+                    .collect(),
                 episodes: p.episodes,
                 frames: p.frames,
             },

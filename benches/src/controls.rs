@@ -39,21 +39,9 @@ pub static CONTROLS: &[ControlSpec] = &[
 
 /// The control with this name, or an error listing them.
 pub fn find_control(name: &str) -> Result<&'static ControlSpec> {
-    CONTROLS
-        .iter()
-        .find(|c| c.name == name)
-        .ok_or_else(|| HarnessError::Invalid {
-            what: "score.controls".into(),
-            value: name.into(),
-            expected: format!(
-                "control names among {}",
-                CONTROLS
-                    .iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
+    CONTROLS.iter().find(|c| c.name == name).ok_or_else(|| {
+        HarnessError::unknown("score.controls", name, CONTROLS.iter().map(|c| c.name))
+    })
 }
 
 /// Sum of every byte of the frame.

@@ -53,6 +53,18 @@ pub enum HarnessError {
 }
 
 impl HarnessError {
+    /// A name that is not in a registry: `what` = `value`, expected one of `names`.
+    pub fn unknown<'n>(what: &str, value: &str, names: impl IntoIterator<Item = &'n str>) -> Self {
+        Self::Invalid {
+            what: what.into(),
+            value: value.into(),
+            expected: format!(
+                "one of {}",
+                names.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
     /// An I/O error on `path`.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {

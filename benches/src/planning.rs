@@ -232,7 +232,6 @@ pub struct EpisodeRow {
     pub plan_ms_per_action: f64,
 }
 
-
 impl PlanRow {
     /// The CSV record.
     pub fn record(&self, run: &str) -> Vec<String> {
@@ -324,39 +323,31 @@ pub fn run_cell(
     let receding = || Receding::new(config.replan_every.unwrap_or(1));
     for i in 0..config.episodes {
         let mut episode = task.episode(seed, i, raster)?;
+        let planner = || config.planner(planner_name, seed ^ i);
+        // The objective: distance to the goal, over every predicted step or the last.
+        let (d, all) = (config.distance, config.all_steps);
         let result = match actor {
             Actor::Random => {
                 let mut c = RandomController::new(seed ^ i);
                 run_episode(&mut *episode, Agent::Observer(&mut c))?
             }
             Actor::Oracle => {
-                let mut o = Oracle::new(config.planner(planner_name, seed ^ i)?, horizon)
-                    .with_receding(receding()?);
+                let mut o = Oracle::new(planner()?, horizon).with_receding(receding()?);
                 run_episode(&mut *episode, Agent::Oracle(&mut o))?
             }
             Actor::ImageOracle(space) => {
-                let mut o = ImageOracle::new(
-                    config.planner(planner_name, seed ^ i)?,
-                    horizon,
-                    config.distance,
-                    config.all_steps,
-                    *space,
-                    device.clone(),
-                )
-                .with_receding(receding()?);
-                run_episode(&mut *episode, Agent::Oracle(&mut o))?
+                let o = ImageOracle::new(planner()?, horizon, d, all, *space, device.clone());
+                run_episode(
+                    &mut *episode,
+                    Agent::Oracle(&mut o.with_receding(receding()?)),
+                )?
             }
             Actor::Model(model) => {
-                let mut c = ModelController::new(
-                    *model,
-                    config.planner(planner_name, seed ^ i)?,
-                    horizon,
-                    config.distance,
-                    config.all_steps,
-                    device.clone(),
-                )
-                .with_receding(receding()?);
-                run_episode(&mut *episode, Agent::Observer(&mut c))?
+                let c = ModelController::new(*model, planner()?, horizon, d, all, device.clone());
+                run_episode(
+                    &mut *episode,
+                    Agent::Observer(&mut c.with_receding(receding()?)),
+                )?
             }
         };
         successes += u64::from(result.judgement.success);
@@ -392,7 +383,6 @@ pub fn run_cell(
         per_episode,
     })
 }
-
 
 /// An animated GIF of an episode (left) beside its goal image (right), each pixel `scale`
 /// times, written atomically.

@@ -238,24 +238,9 @@ pub fn surprise_curves(path: &Path, model: &str, examples: &[Example]) -> Result
         let xs = ex.possible.iter().chain(&ex.impossible).map(|p| p.0);
         let x_max = xs.max().unwrap_or(1).max(ex.violation_frame) as f64 + 1.0;
         let (lo, hi) = padded_range(ex.possible.iter().chain(&ex.impossible).map(|p| p.1));
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!("{} ({})", ex.property, ex.kind.as_str()),
-                ("sans-serif", 15),
-            )
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..x_max, lo..hi)
-            .map_err(|e| plot_error(path, e))?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .x_desc("first predicted frame")
-            .label_style(("sans-serif", 11))
-            .draw()
-            .map_err(|e| plot_error(path, e))?;
+        let caption = format!("{} ({})", ex.property, ex.kind.as_str());
+        let x_desc = "first predicted frame";
+        let mut chart = curve_panel(panel, path, &caption, x_desc, x_max, (lo, hi))?;
         let v = ex.violation_frame as f64;
         chart
             .draw_series(LineSeries::new(
@@ -273,6 +258,39 @@ pub fn surprise_curves(path: &Path, model: &str, examples: &[Example]) -> Result
         }
     }
     root.present().map_err(|e| plot_error(path, e))
+}
+
+/// A panel's axes for curves: x from 0 to `x_max` (whole numbers), y over `y`, mesh drawn.
+fn curve_panel<'a, 'b>(
+    panel: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    path: &Path,
+    caption: &str,
+    x_desc: &str,
+    x_max: f64,
+    y: (f64, f64),
+) -> Result<
+    ChartContext<
+        'a,
+        BitMapBackend<'b>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+> {
+    let mut chart = ChartBuilder::on(panel)
+        .caption(caption, ("sans-serif", 15))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, y.0..y.1)
+        .map_err(|e| plot_error(path, e))?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc(x_desc)
+        .label_style(("sans-serif", 11))
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    Ok(chart)
 }
 
 /// Total training loss against step, one panel per model (their losses have different scales).
@@ -295,21 +313,7 @@ pub fn training(path: &Path, losses: &[(String, Vec<(u64, f64)>)]) -> Result<()>
     {
         let x_max = curve.last().map_or(1, |c| c.0 + 1) as f64;
         let (lo, hi) = padded_range(curve.iter().map(|c| c.1));
-        let mut chart = ChartBuilder::on(panel)
-            .caption(model.as_str(), ("sans-serif", 15))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..x_max, lo..hi)
-            .map_err(|e| plot_error(path, e))?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .x_desc("step")
-            .label_style(("sans-serif", 11))
-            .draw()
-            .map_err(|e| plot_error(path, e))?;
+        let mut chart = curve_panel(panel, path, model, "step", x_max, (lo, hi))?;
         chart
             .draw_series(LineSeries::new(
                 curve.iter().map(|&(s, v)| (s as f64, v)),

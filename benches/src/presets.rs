@@ -124,11 +124,7 @@ pub fn find(name: &str) -> Result<&'static Preset> {
     PRESETS
         .iter()
         .find(|p| p.name == name)
-        .ok_or_else(|| HarnessError::Invalid {
-            what: "preset".into(),
-            value: name.into(),
-            expected: format!("one of {}", names().join(", ")),
-        })
+        .ok_or_else(|| HarnessError::unknown("preset", name, names()))
 }
 
 /// The preset names, smallest first.

@@ -85,46 +85,36 @@ pub fn render(
          The share of sets whose impossible movies are more surprising in total (ties count 0.5), \
          with its 95% bootstrap interval; chance is 0.50.\n"
     );
-    table(
-        &mut s,
-        rows,
-        &models,
-        Aggregation::Mean,
-        "relative_accuracy",
-        &[Subset::All],
-    );
-    let _ = writeln!(
-        s,
-        "\n## Occluded sets by hidden length\n\n\
-         `decidable`: hidden for at most C + K - 2 frames, so one window sees both the last \
-         visible frame and the reappearance; `memory`: hidden longer.\n"
-    );
-    table(
-        &mut s,
-        rows,
-        &models,
-        Aggregation::Mean,
-        "relative_accuracy",
-        &[Subset::Decidable, Subset::Memory],
-    );
-    let _ = writeln!(s, "\n## AUROC, mean aggregation\n");
-    table(
-        &mut s,
-        rows,
-        &models,
-        Aggregation::Mean,
-        "auroc",
-        &[Subset::All],
-    );
-    let _ = writeln!(s, "\n## Relative accuracy, max surprise over windows\n");
-    table(
-        &mut s,
-        rows,
-        &models,
-        Aggregation::Max,
-        "relative_accuracy",
-        &[Subset::All],
-    );
+    // Each table after its heading (the first one's is above): aggregation, metric, subsets.
+    let tables: [(&str, Aggregation, &str, &[Subset]); 4] = [
+        ("", Aggregation::Mean, "relative_accuracy", &[Subset::All]),
+        (
+            "\n## Occluded sets by hidden length\n\n\
+             `decidable`: hidden for at most C + K - 2 frames, so one window sees both the last \
+             visible frame and the reappearance; `memory`: hidden longer.\n",
+            Aggregation::Mean,
+            "relative_accuracy",
+            &[Subset::Decidable, Subset::Memory],
+        ),
+        (
+            "\n## AUROC, mean aggregation\n",
+            Aggregation::Mean,
+            "auroc",
+            &[Subset::All],
+        ),
+        (
+            "\n## Relative accuracy, max surprise over windows\n",
+            Aggregation::Max,
+            "relative_accuracy",
+            &[Subset::All],
+        ),
+    ];
+    for (heading, agg, metric, subsets) in tables {
+        if !heading.is_empty() {
+            let _ = writeln!(s, "{heading}");
+        }
+        table(&mut s, rows, &models, agg, metric, subsets);
+    }
     let _ = writeln!(s, "\n## Controls check\n");
     for agg in Aggregation::ALL {
         let flags = control_flags(rows, agg);

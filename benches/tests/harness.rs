@@ -259,6 +259,13 @@ fn compare_of_a_run_with_itself_has_zero_deltas() {
         assert!(delta == "+0.000" || delta == "NaN", "{l}");
     }
     assert!(t.contains("0 only in A, 0 only in B"), "{t}");
+    for (file, _) in moravec_bench::compare::TABLES {
+        let line = t
+            .lines()
+            .find(|l| l.trim_start().starts_with(file))
+            .unwrap_or_else(|| panic!("no line for {file}: {t}"));
+        assert!(line.ends_with("identical"), "{line}");
+    }
 }
 
 #[test]

@@ -9,22 +9,49 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::camera::{Camera, Raster};
 use crate::error::{Result, SimError};
+pub use crate::observation::Observation;
 use crate::render::{Frame, Renderer};
-use crate::scene::SceneSpec;
 use crate::space::{BoxSpace, ObservationSpace};
-use crate::world::{BodyId, BodyState, World};
+use crate::world::{BodyId, World};
+
+/// A scene's entry in the registry: what it is and how to make it.
+#[derive(Debug)]
+pub struct SceneSpec {
+    /// The name used on the command line and in datasets.
+    pub name: &'static str,
+    /// One line saying what the scene tests.
+    pub description: &'static str,
+    /// Length of the action vector (0 for scenes without agent).
+    pub action_dim: usize,
+    /// Actions are clamped to `[-max_action, max_action]` in every dimension (m/s for pushers).
+    pub max_action: f32,
+    /// The body slots of the state vector, in order.
+    pub slots: &'static [&'static str],
+    /// Frames after which an episode is truncated.
+    pub max_steps: u64,
+    /// Bodies stay within this many metres of the origin on every axis.
+    pub extent: f32,
+    /// Bodies move slower than this (m/s, rad/s).
+    pub max_speed: f32,
+    /// Makes the environment rendering images as the raster says.
+    pub make: fn(Raster) -> Result<Box<dyn Environment>>,
+}
+
+impl SceneSpec {
+    /// Makes the environment rendering `size` x `size` images (16 to 512; a bare side casts one
+    /// ray per pixel, a [`Raster`] may ask for more).
+    pub fn make(&self, raster: impl Into<Raster>) -> Result<Box<dyn Environment>> {
+        (self.make)(raster.into())
+    }
+}
+
+/// The registry's maker of scene `S`'s environment (a [`SceneSpec::make`]).
+pub fn make_env<S: Scene>(raster: Raster) -> Result<Box<dyn Environment>> {
+    Ok(Box::new(SceneEnv::<S>::new(raster)?))
+}
 
 /// Physics steps per frame: frames are 1/30 s apart, physics runs at 60 Hz.
 pub const SUBSTEPS: u32 = 2;
-
-/// What an environment shows after a reset or a step.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Observation {
-    /// The camera image.
-    pub frame: Frame,
-    /// The state of each body slot of the scene, `None` where the slot is empty in this episode.
-    pub states: Vec<Option<BodyState>>,
-}
 
 /// The result of one [`Environment::step`].
 #[derive(Clone, Debug, PartialEq)]

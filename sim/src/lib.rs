@@ -27,6 +27,7 @@ pub mod env;
 pub mod episode;
 pub mod error;
 pub mod movie_bodies;
+pub mod observation;
 pub mod policy;
 pub mod render;
 pub mod replay;

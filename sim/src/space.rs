@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::env::Observation;
+use crate::observation::Observation;
 use crate::world::{BodyState, STATE_DIM};
 
 /// A box `[low, high]` in R^n. An empty box (n = 0) is the action space of scenes without agent.

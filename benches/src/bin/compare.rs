@@ -46,7 +46,7 @@ fn run() -> anyhow::Result<bool> {
     }
     let a = RunResults::load(&args.run_a).context("run A")?;
     let b = RunResults::load(&args.run_b).context("run B")?;
-    let c = Comparison::new(&a, &b, &args.metric);
+    let c = Comparison::new(&a, &b, &args.metric)?;
     print!(
         "{}",
         c.render(

@@ -161,7 +161,9 @@ pub fn run(
             })?;
             let row: PlanRow = read_json(&stage.dir.join("row.json"))?;
             if cell.trained.is_some() && !plans.gifs.iter().any(|(t, _)| t == task_name) {
-                plans.gifs.push((task_name.clone(), stage.dir.join("episode.gif")));
+                plans
+                    .gifs
+                    .push((task_name.clone(), stage.dir.join("episode.gif")));
             }
             plans.rows.push(row);
         }

@@ -69,7 +69,12 @@ pub fn run(
     let config = inputs.config;
     let mut scored = Vec::new();
     for t in trained {
-        let k = key(inputs, &t.name, Some(&t.stage.hash), device_key(inputs.device));
+        let k = key(
+            inputs,
+            &t.name,
+            Some(&t.stage.hash),
+            device_key(inputs.device),
+        );
         let stage = CachedStage::new(work, StageKind::Score, &t.name, &k);
         runner.stage(&stage, |stage| {
             let model = models.get(&t.name)?;
@@ -82,7 +87,12 @@ pub fn run(
     }
     for control in &config.score.controls {
         let spec = find_control(control)?;
-        let stage = CachedStage::new(work, StageKind::Score, control, &key(inputs, control, None, None));
+        let stage = CachedStage::new(
+            work,
+            StageKind::Score,
+            control,
+            &key(inputs, control, None, None),
+        );
         runner.stage(&stage, |stage| {
             let scorer = Scorer::Control {
                 spec,
@@ -123,7 +133,13 @@ fn score_into(
     inputs: &ScoreInputs,
     stage: &CachedStage,
 ) -> Result<Vec<(String, f64)>> {
-    let movies: u64 = inputs.suite.meta.properties.iter().map(|p| p.episodes).sum();
+    let movies: u64 = inputs
+        .suite
+        .meta
+        .properties
+        .iter()
+        .map(|p| p.episodes)
+        .sum();
     let ((), secs) = with_progress(movies, format!("score {}", stage.label), |bar| {
         score_suite(
             scorer,

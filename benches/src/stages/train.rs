@@ -78,7 +78,11 @@ pub fn train_config(config: &RunConfig, model: &str) -> TrainConfig {
 
 /// The architecture every model of the run has (their windows are the scoring windows).
 pub fn architecture(config: &RunConfig) -> Result<ModelConfig> {
-    let any = config.train.models.first().map_or("untrained", String::as_str);
+    let any = config
+        .train
+        .models
+        .first()
+        .map_or("untrained", String::as_str);
     Ok(train_config(config, any).model_config(config.size, action_dim(config)?)?)
 }
 

@@ -3,11 +3,10 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::SceneSpec;
 use super::parts::{confine_to_view, floor, pusher, uniform};
 use crate::camera::Camera;
 use crate::color::{Rgb, random_color, random_grey};
-use crate::env::{Outcome, Scene, drive_pusher};
+use crate::env::{Outcome, Scene, SceneSpec, drive_pusher, make_env};
 use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
 
 /// The registry entry of this scene.
@@ -20,7 +19,7 @@ pub static SPEC: SceneSpec = SceneSpec {
     max_steps: 300,
     extent: 12.0,
     max_speed: 60.0,
-    make: super::make::<CartPlatform>,
+    make: make_env::<CartPlatform>,
 };
 
 /// The scene's state beyond the world: which body is which, and the platform's geometry.

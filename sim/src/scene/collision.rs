@@ -7,11 +7,10 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::SceneSpec;
 use super::parts::{floor_colored, uniform};
 use crate::camera::Camera;
 use crate::color::{Rgb, random_color, random_grey};
-use crate::env::{Outcome, Scene};
+use crate::env::{Outcome, Scene, SceneSpec, make_env};
 use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
 
 /// The registry entry of this scene.
@@ -24,7 +23,7 @@ pub static SPEC: SceneSpec = SceneSpec {
     max_steps: 300,
     extent: 12.0,
     max_speed: 60.0,
-    make: super::make::<Collision>,
+    make: make_env::<Collision>,
 };
 
 /// Everything that makes one `collision` world.

@@ -9,11 +9,10 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::SceneSpec;
 use super::parts::{floor_colored, sign, uniform};
 use crate::camera::Camera;
 use crate::color::{Rgb, random_color, random_grey};
-use crate::env::{Outcome, SUBSTEPS, Scene};
+use crate::env::{Outcome, SUBSTEPS, Scene, SceneSpec, make_env};
 use crate::world::{BodyDesc, BodyId, BodyKind, DT, ShapeDesc, World};
 
 /// The registry entry of this scene.
@@ -26,7 +25,7 @@ pub static SPEC: SceneSpec = SceneSpec {
     max_steps: 300,
     extent: 12.0,
     max_speed: 60.0,
-    make: super::make::<Occlusion>,
+    make: make_env::<Occlusion>,
 };
 
 /// Speed of a moving screen, m/s.

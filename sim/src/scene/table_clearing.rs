@@ -4,11 +4,10 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::SceneSpec;
 use super::parts::{confine_to_view, floor, pusher, random_shape, uniform};
 use crate::camera::Camera;
 use crate::color::{Rgb, random_color, random_grey};
-use crate::env::{Outcome, Scene, drive_pusher};
+use crate::env::{Outcome, Scene, SceneSpec, drive_pusher, make_env};
 use crate::world::{BodyDesc, BodyId, BodyKind, ShapeDesc, World};
 
 /// Height of the table top.
@@ -26,7 +25,7 @@ pub static SPEC: SceneSpec = SceneSpec {
     max_steps: 300,
     extent: 12.0,
     max_speed: 60.0,
-    make: super::make::<TableClearing>,
+    make: make_env::<TableClearing>,
 };
 
 /// The scene's state beyond the world.

@@ -4,8 +4,8 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::spec::{Judgement, TaskEpisode, TaskSpec};
 use super::task_episode::{Goal, MIN_MOVE, SceneTaskEpisode, reference_goal};
-use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::{Result, SimError};

@@ -11,65 +11,13 @@
 
 mod block;
 mod cart;
+mod spec;
 mod table;
 mod task_episode;
 
-use crate::camera::Raster;
+pub use spec::{Judgement, TaskEpisode, TaskSpec};
+
 use crate::error::{Result, SimError};
-use crate::render::Frame;
-use crate::scene::SceneSpec;
-use crate::seed::{EpisodeKey, EpisodeSeeds, Split};
-
-/// A task's registry entry.
-pub struct TaskSpec {
-    /// Name (CLI, result files).
-    pub name: &'static str,
-    /// The scene it plays in.
-    pub scene: &'static SceneSpec,
-    /// What success means.
-    pub description: &'static str,
-    /// Changes whenever the task's episodes, goals or success test change, so that results
-    /// cached for the old task are not taken for the new one (2: goals left to come to rest;
-    /// 3: the pusher starts and stays in the picture).
-    pub revision: u32,
-    /// Steps of the reference policy that made the goal.
-    pub goal_steps: usize,
-    /// Steps a planner may take.
-    pub budget: usize,
-    /// Steps a planner looks ahead by default: long enough to see the effect of an action (a
-    /// pushed cart slides on for most of a second).
-    pub horizon: usize,
-    make: fn(&'static TaskSpec, EpisodeSeeds, Raster) -> Result<Box<dyn TaskEpisode>>,
-}
-
-impl std::fmt::Debug for TaskSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-impl TaskSpec {
-    /// Episode `index` of this task for a global `seed`, rendering `size` x `size` frames (a
-    /// bare side: one ray per pixel).
-    pub fn episode(
-        &'static self,
-        seed: u64,
-        index: u64,
-        raster: impl Into<Raster>,
-    ) -> Result<Box<dyn TaskEpisode>> {
-        let raster: Raster = raster.into();
-        let raster = Raster::new(raster.size, raster.samples)?;
-        let tag = format!("plan/{}", self.name);
-        let seeds = EpisodeKey {
-            seed,
-            scene: &tag,
-            split: Split::Test,
-            index,
-        }
-        .seeds();
-        (self.make)(self, seeds, raster)
-    }
-}
 
 /// Bring the pusher to where the reference policy left it (within 2 cm).
 pub static REACH: TaskSpec = TaskSpec {
@@ -136,55 +84,6 @@ pub fn find(name: &str) -> Result<&'static TaskSpec> {
                 TASKS.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
             ),
         })
-}
-
-/// The mean of per-step distances (infinite for an empty sequence).
-fn mean(xs: &[f32]) -> f32 {
-    if xs.is_empty() {
-        return f32::INFINITY;
-    }
-    xs.iter().sum::<f32>() / xs.len() as f32
-}
-
-/// The verdict on the true state.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Judgement {
-    /// Whether the task is achieved.
-    pub success: bool,
-    /// The task's distance to its goal, metres (0 when achieved by a rule without distance).
-    pub distance: f32,
-    /// For table clearing, the share of objects off the table.
-    pub cleared: Option<f32>,
-}
-
-/// One planning episode.
-pub trait TaskEpisode: Send {
-    /// Its task.
-    fn spec(&self) -> &'static TaskSpec;
-    /// Entries per action.
-    fn action_dim(&self) -> usize;
-    /// Every action entry lies in `[-max_action, max_action]`.
-    fn max_action(&self) -> f32;
-    /// The camera image now.
-    fn frame(&mut self) -> Frame;
-    /// The goal image.
-    fn goal(&self) -> &Frame;
-    /// Takes one action (clamped to the action space) and returns the next image.
-    fn step(&mut self, action: &[f32]) -> Result<Frame>;
-    /// Steps taken so far.
-    fn steps_taken(&self) -> usize;
-    /// The verdict on the true state now (for the harness; planners never get it).
-    fn judge(&self) -> Judgement;
-    /// The simulator as a model (the oracle): for each of `samples` action sequences
-    /// `[samples, horizon, A]`, the task's distance averaged over the steps of running it from
-    /// now (so the first action matters, not only where the sequence ends); the episode is left
-    /// exactly as it was.
-    fn imagine_distances(&mut self, actions: &[f32], samples: usize) -> Vec<f32>;
-    /// The simulator as a perfect video predictor: for each of `samples` action sequences
-    /// `[samples, horizon, A]`, the frame after every step of running it from now; the episode
-    /// is left exactly as it was. (No true state in it, but the future itself: for the baseline
-    /// that shows what planning towards the goal image could reach with a perfect predictor.)
-    fn imagine_frames(&mut self, actions: &[f32], samples: usize) -> Vec<Vec<Frame>>;
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `table_clear` on the `table_clearing` scene.
 
+use super::spec::{Judgement, TaskEpisode, TaskSpec};
 use super::task_episode::{Goal, SceneTaskEpisode};
-use super::{Judgement, TaskEpisode, TaskSpec};
 use crate::camera::Raster;
 use crate::env::{Environment, Scene, SceneEnv};
 use crate::error::Result;

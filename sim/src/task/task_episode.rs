@@ -3,7 +3,7 @@
 //! [`Goal`]: the verdict on the true state and the oracle's cost. (Not to be confused with
 //! [`crate::episode`], a recorded dataset episode.)
 
-use super::{Judgement, TaskEpisode, TaskSpec};
+use super::spec::{Judgement, TaskEpisode, TaskSpec};
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::Result;
 use crate::policy::Explorer;
@@ -139,7 +139,7 @@ impl<S: Scene + Clone, G: Goal<S>> TaskEpisode for SceneTaskEpisode<S, G> {
         actions
             .chunks_exact(per)
             .take(samples)
-            .map(|seq| super::mean(&env.imagine(seq, |world, scene| goal.cost(world, scene))))
+            .map(|seq| mean(&env.imagine(seq, |world, scene| goal.cost(world, scene))))
             .collect()
     }
     fn imagine_frames(&mut self, actions: &[f32], samples: usize) -> Vec<Vec<Frame>> {
@@ -150,4 +150,12 @@ impl<S: Scene + Clone, G: Goal<S>> TaskEpisode for SceneTaskEpisode<S, G> {
             .map(|seq| self.env.imagine_frames(seq))
             .collect()
     }
+}
+
+/// The mean of per-step distances (infinite for an empty sequence).
+fn mean(xs: &[f32]) -> f32 {
+    if xs.is_empty() {
+        return f32::INFINITY;
+    }
+    xs.iter().sum::<f32>() / xs.len() as f32
 }
