@@ -12,7 +12,7 @@ use moravec_sim::Raster;
 use crate::cli::{PlanArgs, ScoredSteps};
 use moravec_bench::device::device;
 use moravec_bench::files::append_csv;
-use moravec_bench::progress::progress;
+use moravec_bench::progress::with_progress;
 
 /// Runs `bench plan`.
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
@@ -85,32 +85,33 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create --gif-dir {}", dir.display()))?;
     }
-    let bar = progress(args.episodes, format!("plan {label} {}", task.name));
-    let row = run_cell(
-        task,
-        &actor,
-        &label,
-        planner,
-        &config,
-        args.seed,
-        raster(size)?,
-        &device,
-        &mut |i, ep| {
-            bar.inc(1);
-            let gifs = [
-                args.gif.clone().filter(|_| i == 0),
-                args.gif_dir
-                    .as_ref()
-                    .map(|d| d.join(format!("{}-episode-{i}.gif", task.name))),
-            ];
-            for path in gifs.into_iter().flatten() {
-                let goal = task.episode(args.seed, i, raster(size)?)?.goal().clone();
-                episode_gif(&path, &ep.frames, &goal, 4)?;
-            }
-            Ok(())
-        },
-    )?;
-    bar.finish_and_clear();
+    let label_line = format!("plan {label} {}", task.name);
+    let (row, _) = with_progress(args.episodes, label_line, |bar| {
+        run_cell(
+            task,
+            &actor,
+            &label,
+            planner,
+            &config,
+            args.seed,
+            raster(size)?,
+            &device,
+            &mut |i, ep| {
+                bar.inc(1);
+                let gifs = [
+                    args.gif.clone().filter(|_| i == 0),
+                    args.gif_dir
+                        .as_ref()
+                        .map(|d| d.join(format!("{}-episode-{i}.gif", task.name))),
+                ];
+                for path in gifs.into_iter().flatten() {
+                    let goal = task.episode(args.seed, i, raster(size)?)?.goal().clone();
+                    episode_gif(&path, &ep.frames, &goal, 4)?;
+                }
+                Ok(())
+            },
+        )
+    })?;
     append_csv(&args.csv, &PLANNING_HEADER, &[row.record(&args.run)])?;
     if let Some(path) = &args.episodes_csv {
         append_csv(
