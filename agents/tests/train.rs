@@ -4,8 +4,7 @@
 use candle_core::Device;
 use moravec_agents::AgentError;
 use moravec_agents::data::Clips;
-use moravec_agents::models::{MODELS, surprise};
-use moravec_agents::models::ModelVars;
+use moravec_agents::models::{MODELS, ModelVars, surprise};
 use moravec_agents::train::{TrainConfig, build, checkpoint, load_checkpoint, train};
 use moravec_sim::Split;
 
@@ -28,8 +27,7 @@ fn config(steps: u64) -> TrainConfig {
 fn train_and_load(cfg: &TrainConfig, data: &Clips) -> ModelVars {
     let tmp = tempfile::tempdir().unwrap();
     train(cfg, data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu)
-        .unwrap()
+    load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu).unwrap()
 }
 
 /// The log without its timing columns.
@@ -162,7 +160,8 @@ fn the_ema_target_starts_as_the_online_encoder_and_then_lags_it() {
     }
     let tmp = tempfile::tempdir().unwrap();
     train(&cfg, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap();
-    let trained = load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu).unwrap();
+    let trained =
+        load_checkpoint(&tmp.path().join("checkpoint.safetensors"), &Device::Cpu).unwrap();
     let mut moved = 0.0f32;
     for (t, o) in &trained.ema {
         let diff = (t.as_tensor() - o.as_tensor())

@@ -157,8 +157,7 @@ fn costs_see_each_samples_last_steps_of_the_rollout() {
         f32::from_bits(h & 0x3f7f_ffff)
     }
     let (samples, steps) = (37, 4);
-    let (predictor, _varmap, context, actions) =
-        case((8, 16, 64, 256, 2), false, samples, steps);
+    let (predictor, _varmap, context, actions) = case((8, 16, 64, 256, 2), false, samples, steps);
     let frozen = predictor.freeze().unwrap();
     let (context, actions) = (numbers(&context), numbers(&actions));
     let all = frozen
