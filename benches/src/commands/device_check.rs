@@ -6,7 +6,7 @@ use anyhow::bail;
 use moravec_bench::RunConfig;
 use moravec_bench::device_check::{CHECK_HEADER, CheckRow, compare};
 use moravec_bench::files::write_csv;
-use moravec_bench::run::{RunOptions, run as run_pipeline};
+use moravec_bench::run::{RunOptions, run as run_benchmark};
 
 use crate::cli::DeviceCheckArgs;
 
@@ -32,7 +32,7 @@ pub fn run(args: &DeviceCheckArgs) -> anyhow::Result<()> {
         };
         eprintln!("device check: preset {} on {device}", config.preset);
         let t = Instant::now();
-        run_pipeline(&RunOptions {
+        run_benchmark(&RunOptions {
             config,
             out: Some(args.out.join(label)),
             work: args.work.join(label),

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use moravec_bench::RunConfig;
-use moravec_bench::run::{RunOptions, run as run_pipeline};
+use moravec_bench::run::{RunOptions, run as run_benchmark};
 
 use crate::cli::RunArgs;
 
@@ -17,7 +17,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         None => RunConfig::preset(&args.preset)?,
     };
     eprintln!("run {} (preset {})", config.run_id(), config.preset);
-    let outcome = run_pipeline(&RunOptions {
+    let outcome = run_benchmark(&RunOptions {
         config,
         out: args.out.clone(),
         work: args.work.clone(),
