@@ -151,6 +151,7 @@ pub struct Models<'a> {
     trained: &'a [Trained],
     device: Device,
     loaded: BTreeMap<String, ModelVars>,
+    reads: usize,
 }
 
 impl<'a> Models<'a> {
@@ -160,7 +161,13 @@ impl<'a> Models<'a> {
             trained,
             device: device.clone(),
             loaded: BTreeMap::new(),
+            reads: 0,
         }
+    }
+
+    /// How many checkpoints it has read so far.
+    pub fn reads(&self) -> usize {
+        self.reads
     }
 
     /// The trained model `name`.
@@ -176,8 +183,43 @@ impl<'a> Models<'a> {
                     expected: "a model this run trained".into(),
                 })?;
             let vars = load_checkpoint(&t.checkpoint(), &self.device)?;
+            self.reads += 1;
             self.loaded.insert(name.to_owned(), vars);
         }
         Ok(&*self.loaded[name].model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scoring and planning ask for the same model many times; its checkpoint is read once.
+    #[test]
+    fn a_trained_model_is_read_from_its_checkpoint_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (episodes, length, size) = (2, 12, 16);
+        let clips = Clips {
+            frames: vec![7; episodes * length * size * size * 3],
+            actions: Vec::new(),
+            episodes,
+            length,
+            size,
+            action_dim: 0,
+        };
+        let config = TrainConfig::new("untrained", "tiny", 1);
+        let stage = CachedStage::new(tmp.path(), StageKind::Train, "untrained", &1);
+        train(&config, &clips, &stage.dir, &Device::Cpu, &|_| true).unwrap();
+        let trained = [Trained {
+            name: "untrained".into(),
+            config,
+            stage,
+        }];
+        let mut models = Models::new(&trained, &Device::Cpu);
+        assert_eq!(models.get("untrained").unwrap().name(), "untrained");
+        assert_eq!(models.get("untrained").unwrap().config().size, size);
+        assert_eq!(models.reads(), 1);
+        let e = models.get("gpt").err().unwrap().to_string();
+        assert!(e.contains("gpt"), "{e}");
     }
 }
