@@ -50,6 +50,11 @@ pub struct VoeConfig {
     pub sets: u64,
     /// Frames per movie.
     pub frames: usize,
+    /// The suite's own seed, when not the run's: trained models scored on a fresh suite without
+    /// retraining (the data and training stages do not read it). Left out of the resolved config
+    /// when unset, so that runs without it keep their ids and stage keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// Training, the same for every model.
@@ -108,6 +113,7 @@ impl RunConfig {
             voe: VoeConfig {
                 sets: p.voe_sets,
                 frames: p.voe_frames,
+                seed: None,
             },
             train: TrainSettings {
                 models: moravec_agents::models::MODELS
@@ -160,9 +166,14 @@ impl RunConfig {
         let base = Self::preset(&preset)?;
         let mut merged = toml::Table::try_from(&base).expect("config serialises");
         merge(&mut merged, overlay);
-        let config: Self = toml::Value::Table(merged)
-            .try_into()
-            .map_err(|e: toml::de::Error| bad(e.message().to_owned()))?;
+        let config: Self =
+            serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
+                let message = e.inner().message().to_owned();
+                match e.path().to_string().as_str() {
+                    "." => bad(message),
+                    key => bad(format!("{key}: {message}")),
+                }
+            })?;
         config.validate()?;
         Ok(config)
     }
@@ -326,6 +337,11 @@ impl RunConfig {
             )?;
         }
         self.plan.validate()
+    }
+
+    /// The seed of the VoE suite: `voe.seed`, else the run's.
+    pub fn suite_seed(&self) -> u64 {
+        self.voe.seed.unwrap_or(self.seed)
     }
 
     /// The config as TOML.

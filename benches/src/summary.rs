@@ -57,7 +57,8 @@ pub fn render(
     let _ = writeln!(
         s,
         "Training: {} steps of batch {} ({} architecture) on {} episodes x {} frames of {} at {}x{}. \
-         Suite: {} sets per property and condition, {} frames per movie; windows every {} frame(s).\n",
+         Suite: {} sets per property and condition, {} frames per movie, seed {}; windows every {} \
+         frame(s).\n",
         config.train.steps,
         config.train.batch,
         config.train.arch,
@@ -68,6 +69,7 @@ pub fn render(
         config.size,
         config.voe.sets,
         config.voe.frames,
+        config.suite_seed(),
         config.score.stride
     );
     let models: Vec<String> = {

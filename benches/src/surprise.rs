@@ -54,7 +54,7 @@ impl Scorer<'_> {
             } => {
                 let fl = clips.size * clips.size * 3;
                 let video = &clips.frames[e * clips.length * fl..(e + 1) * clips.length * fl];
-                let stats: Vec<u64> = video.chunks_exact(fl).map(spec.statistic).collect();
+                let frames: Vec<&[u8]> = video.chunks_exact(fl).collect();
                 let (c, k) = (*context, *horizon);
                 if clips.length < c + k {
                     return Err(HarnessError::Invalid {
@@ -65,7 +65,7 @@ impl Scorer<'_> {
                 }
                 Ok((0..=clips.length - c - k)
                     .step_by(stride)
-                    .map(|s| stats[s + c..s + c + k].iter().sum::<u64>() as f64)
+                    .map(|s| (spec.window)(frames[s + c - 1], &frames[s + c..s + c + k]) as f64)
                     .collect())
             }
         }

@@ -78,6 +78,7 @@ fn a_smoke_run_writes_every_result_file() {
         "untrained",
         "frame-stats",
         "object-pixels",
+        "frame-diff",
     ];
     let (h, voe) = read_csv(&out.join("voe.csv"));
     assert_eq!(h, VOE_HEADER);
@@ -173,9 +174,9 @@ fn a_smoke_run_writes_every_result_file() {
     let meta: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["schema"], RESULTS_SCHEMA);
-    // Data of 4 scenes, the suite, 5 trainings, 7 scorings, 8 planning cells (5 models, the
-    // two oracles and random actions on reach).
-    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 7 + 8);
+    // Data of 4 scenes, the suite, 5 trainings, 8 scorings (5 models, 3 controls), 8 planning
+    // cells (5 models, the two oracles and random actions on reach).
+    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 8 + 8);
     let (h, rows) = read_csv(&out.join("planning.csv"));
     assert_eq!(h, moravec_bench::planning::PLANNING_HEADER);
     assert_eq!(column(&h, &rows, "task"), ["reach"].into_iter().collect());
@@ -268,6 +269,52 @@ fn compare_of_a_run_with_itself_has_zero_deltas() {
     }
 }
 
+/// `voe.seed` makes a fresh suite that the same trained models score: nothing is regenerated
+/// or retrained but the suite and the scores.
+#[test]
+fn a_new_suite_seed_is_scored_by_the_trained_models_without_retraining() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--preset", "smoke", "--work", "w"];
+        args.extend(extra);
+        let o = bench(&args, tmp.path());
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    run(&["--out", "a"]);
+    fs::write(tmp.path().join("fresh.toml"), "[voe]\nseed = 11\n").unwrap();
+    let t = run(&["--out", "b", "--config", "fresh.toml"]);
+    for model in [
+        "jepa-vicreg",
+        "jepa-ema",
+        "pixel-ae",
+        "pixel-video",
+        "untrained",
+    ] {
+        assert!(
+            t.contains(&format!("train {model}: done before, reused")),
+            "{t}"
+        );
+        assert!(!t.contains(&format!("score {model}: done before")), "{t}");
+    }
+    assert!(t.contains("data occlusion: done before, reused"), "{t}");
+    assert!(!t.contains("voe suite: done before"), "{t}");
+    let config = fs::read_to_string(tmp.path().join("b/config.toml")).unwrap();
+    assert!(
+        config.contains("[voe]") && config.contains("seed = 11"),
+        "{config}"
+    );
+    let summary = fs::read_to_string(tmp.path().join("b/summary.md")).unwrap();
+    assert!(summary.contains("seed 11"), "{summary}");
+    let scores = |dir: &str| {
+        let (_, rows) = read_csv(&tmp.path().join(dir).join("scores.csv"));
+        rows.into_iter()
+            .map(|r| r[9..].to_vec())
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(scores("a"), scores("b"), "another suite, other movies");
+}
+
 #[test]
 fn a_run_stopped_after_training_resumes_without_retraining_and_gives_the_same_csvs() {
     let (_, reference) = smoke();
@@ -346,6 +393,8 @@ fn bad_configs_fail_with_the_key_named() {
         ("[train]\nstepz = 5\n", "stepz"),
         ("size = 20\n", "size = 20"),
         ("[voe]\nsets = 0\n", "voe.sets"),
+        ("[voe]\nseed = -1\n", "voe.seed"),
+        ("[train]\nsteps = \"many\"\n", "train.steps"),
         ("[train]\nmodels = [\"gpt\"]\n", "gpt"),
         ("preset = \"huge\"\n", "huge"),
     ] {

@@ -42,7 +42,7 @@ pub fn generate(config: &SuiteConfig, out: &Path, force: bool) -> Result<(SuiteM
 /// Makes (or reuses) the run's suite.
 pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<SuiteDir> {
     let suite_config = SuiteConfig {
-        seed: config.seed,
+        seed: config.suite_seed(),
         sets: config.voe.sets,
         frames: config.voe.frames,
         size: config.size,
