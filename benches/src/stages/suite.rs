@@ -15,11 +15,18 @@ use crate::stages::runner::Runner;
 /// The suite stage's cache key.
 #[derive(Serialize)]
 struct SuiteKey {
+    /// Changes whenever the suite's movies or their records change, so that a suite cached by an
+    /// older definition is not taken for the new one (2: `occlusion_frames` measured on the
+    /// frames).
+    revision: u32,
     seed: u64,
     sets: u64,
     frames: usize,
     size: usize,
 }
+
+/// The suite's current revision (see `SuiteKey::revision`).
+const SUITE_REVISION: u32 = 2;
 
 /// The run's suite on disk.
 #[derive(Clone, Debug)]
@@ -48,6 +55,7 @@ pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Suite
         size: config.size,
     };
     let key = SuiteKey {
+        revision: SUITE_REVISION,
         seed: suite_config.seed,
         sets: suite_config.sets,
         frames: suite_config.frames,

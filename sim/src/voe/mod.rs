@@ -312,7 +312,8 @@ pub struct VoeSet {
     /// First frame at which an impossible movie differs from its possible counterpart (the
     /// splice frame of a quadruplet; the first frame whose simulated state differs, for a pair).
     pub violation_frame: usize,
-    /// Frames the object stays fully hidden in the occlusion around the violation (0 if none).
+    /// The longest run of frames holding the splice on which A and B are the same picture (0 for
+    /// pairs and visible sets): what a model must remember across to decide the set.
     pub occlusion_frames: usize,
     /// Mean share of the image the tracked object covers, over the frames it is visible.
     pub object_share: f32,

@@ -198,6 +198,25 @@ fn shape_kind(shape: &crate::world::ShapeDesc) -> u32 {
 }
 
 /// The splice frame and the occlusion length, if this pair of movies admits one.
+/// The length of the longest run of frames holding `t` on which A and B are the same picture:
+/// what a model must bridge to tell the spliced movies from the possible ones. A window of
+/// W frames sees past it only if the run is at most W - 2 frames long; longer, every window of
+/// C and D is a window of A or B. Measured on the frames, not on the object's visibility (a
+/// changed shape can show at the screen's edge while the original is still wholly hidden).
+pub(super) fn identical_stretch(t: usize, frames: usize, same: impl Fn(usize) -> bool) -> usize {
+    if !same(t) {
+        return 0;
+    }
+    let (mut start, mut end) = (t, t + 1);
+    while start > 0 && same(start - 1) {
+        start -= 1;
+    }
+    while end < frames && same(end) {
+        end += 1;
+    }
+    end - start
+}
+
 fn choose_splice(
     req: &SetRequest,
     a: &Recording,
@@ -235,7 +254,7 @@ fn choose_splice(
             let t = candidates
                 .into_iter()
                 .find(|&t| t >= MIN_BEFORE && (!b_has_object || b.hidden(t)) && same_frame(t))?;
-            Some((t, len))
+            Some((t, identical_stretch(t, frames, same_frame)))
         }
         Condition::Visible => {
             let ok = |t: usize| a.fully_visible(t) && (!b_has_object || b.fully_visible(t));
@@ -243,11 +262,11 @@ fn choose_splice(
                 .filter(|&t| ok(t) && ok(t - 1))
                 .collect();
             let t = *candidates.get(candidates.len() / 2)?;
-            // The change must show: the pictures at t differ.
+            // The change must show: the pictures at t differ (so no identical stretch holds t).
             if same_frame(t) {
                 return None;
             }
-            Some((t, first_run.map_or(0, |r| r.len())))
+            Some((t, 0))
         }
     }
 }

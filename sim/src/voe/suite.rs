@@ -297,7 +297,7 @@ pub struct SetRow {
     pub possible: bool,
     /// First frame of the violation.
     pub violation_frame: usize,
-    /// Frames the object is wholly hidden around the violation.
+    /// Frames around the splice on which A and B are the same picture (see [`VoeSet::occlusion_frames`]).
     pub occlusion_frames: usize,
     /// Set seed.
     pub seed: u64,
