@@ -92,8 +92,10 @@ pub fn render(
         ("", Aggregation::Mean, "relative_accuracy", &[Subset::All]),
         (
             "\n## Occluded sets by hidden length\n\n\
-             `decidable`: hidden for at most C + K - 2 frames, so one window sees both the last \
-             visible frame and the reappearance; `memory`: hidden longer.\n",
+             `decidable`: A and B are the same picture for at most C + K - 2 frames around the \
+             splice, so one window sees both the last visible frame and the reappearance; \
+             `memory`: longer, so every window of C and D is one of A or B and a windowed model \
+             ties.\n",
             Aggregation::Mean,
             "relative_accuracy",
             &[Subset::Decidable, Subset::Memory],
