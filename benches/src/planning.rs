@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{HarnessError, Result};
 use crate::files::num;
-pub use moravec_sim::results::{EPISODES_HEADER, PLANNING_HEADER};
 
 /// Planner names.
 pub const PLANNERS: [&str; 6] = [
@@ -251,7 +250,8 @@ impl PlanRow {
         ]
     }
 
-    /// The records of its episodes ([`EPISODES_HEADER`]), for episodes of `seed`.
+    /// The records of its episodes ([`moravec_sim::results::EPISODES_HEADER`]), for episodes of
+    /// `seed`.
     pub fn episode_records(&self, run: &str, seed: u64) -> Vec<Vec<String>> {
         self.per_episode
             .iter()

@@ -6,7 +6,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// A progress bar of `len` steps on stderr.
-pub fn progress(len: u64, message: impl Into<String>) -> ProgressBar {
+fn progress(len: u64, message: impl Into<String>) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template("{msg:24} [{bar:32}] {pos}/{len} {per_sec} eta {eta}")

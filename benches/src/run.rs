@@ -10,11 +10,12 @@ use moravec_sim::voe::Suite;
 use crate::config::RunConfig;
 use crate::device::{device, device_name};
 use crate::error::Result;
-use crate::results::meta::{Machine, RESULTS_SCHEMA, RunMeta, now_rfc3339};
+use crate::results::meta::{Machine, RunMeta, now_rfc3339};
 use crate::results::write::{RunData, write_summary, write_tables};
 use crate::stages::score::ScoreInputs;
 use crate::stages::train::{Models, action_dim, architecture};
 use crate::stages::{Runner, StageKind, data, plan, score, suite, train};
+use moravec_sim::results::RESULTS_SCHEMA;
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -77,8 +78,8 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     }
     let mut models = Models::new(&trained, &device);
     let suite = Suite::load(&suite_dir.dir)?;
-    let arch = architecture(config)?;
     let action_dim = action_dim(config)?;
+    let arch = architecture(config, action_dim)?;
     let inputs = ScoreInputs {
         config,
         suite_dir: &suite_dir,

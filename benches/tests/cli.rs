@@ -495,7 +495,7 @@ fn plan_runs_baselines_and_names_bad_input() {
     // A row per episode, whose distances average to the cell's, and a GIF per episode.
     let episodes = fs::read_to_string(tmp.path().join("e.csv")).unwrap();
     let rows: Vec<Vec<&str>> = episodes.lines().map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows[0], moravec_bench::planning::EPISODES_HEADER);
+    assert_eq!(rows[0], moravec_bench::results::EPISODES_HEADER);
     assert_eq!(rows.len(), 3, "{episodes}");
     assert_eq!(rows[1][..6], ["cli", "random", "none", "reach", "0", "0"]);
     assert_eq!(rows[2][5], "1");

@@ -178,7 +178,7 @@ fn a_smoke_run_writes_every_result_file() {
     // cells (5 models, the two oracles and random actions on reach).
     assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 8 + 8);
     let (h, rows) = read_csv(&out.join("planning.csv"));
-    assert_eq!(h, moravec_bench::planning::PLANNING_HEADER);
+    assert_eq!(h, moravec_bench::results::PLANNING_HEADER);
     assert_eq!(column(&h, &rows, "task"), ["reach"].into_iter().collect());
     assert!(column(&h, &rows, "model").contains("oracle"));
     assert!(column(&h, &rows, "model").contains("image-oracle"));
@@ -186,7 +186,7 @@ fn a_smoke_run_writes_every_result_file() {
     assert!(column(&h, &rows, "model").contains("jepa-vicreg"));
     // Every episode of every cell, whose distances average to the cell's.
     let (eh, erows) = read_csv(&out.join("planning_episodes.csv"));
-    assert_eq!(eh, moravec_bench::planning::EPISODES_HEADER);
+    assert_eq!(eh, moravec_bench::results::EPISODES_HEADER);
     let at = |h: &[String], name: &str| h.iter().position(|x| x == name).unwrap();
     for row in &rows {
         let cell = |r: &Vec<String>, h: &[String]| {

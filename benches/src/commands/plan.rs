@@ -4,9 +4,8 @@
 
 use anyhow::{Context, bail};
 use moravec_agents::train::load_checkpoint;
-use moravec_bench::planning::{
-    Actor, EPISODES_HEADER, PLANNING_HEADER, PlanConfig, episode_gif, needs_gradients, run_cell,
-};
+use moravec_bench::planning::{Actor, PlanConfig, episode_gif, needs_gradients, run_cell};
+use moravec_bench::results::{EPISODES_HEADER, PLANNING_HEADER};
 use moravec_sim::Raster;
 
 use crate::cli::{PlanArgs, ScoredSteps};

@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use moravec_sim::results::RESULTS_SCHEMA;
-
 /// Where and how long a stage ran, for `meta.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +53,7 @@ impl Machine {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunMeta {
-    /// [`RESULTS_SCHEMA`].
+    /// [`moravec_sim::results::RESULTS_SCHEMA`].
     pub schema: String,
     /// The run id.
     pub run: String,

@@ -34,7 +34,6 @@ pub struct Datasets {
 
 /// Generates `config` into `out` under a progress bar; returns the dataset's meta and frames/s.
 pub fn generate(config: &GenerateConfig, out: &Path, force: bool) -> Result<(Meta, f64)> {
-    config.validate()?;
     let (meta, secs) = with_progress(
         config.episodes,
         format!("data {} {}", config.scene, config.split),

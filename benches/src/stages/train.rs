@@ -76,14 +76,15 @@ pub fn train_config(config: &RunConfig, model: &str) -> TrainConfig {
     }
 }
 
-/// The architecture every model of the run has (their windows are the scoring windows).
-pub fn architecture(config: &RunConfig) -> Result<ModelConfig> {
+/// The architecture every model of the run has, for actions of `action_dim` entries (their
+/// windows are the scoring windows).
+pub fn architecture(config: &RunConfig, action_dim: usize) -> Result<ModelConfig> {
     let any = config
         .train
         .models
         .first()
         .map_or("untrained", String::as_str);
-    Ok(train_config(config, any).model_config(config.size, action_dim(config)?)?)
+    Ok(train_config(config, any).model_config(config.size, action_dim)?)
 }
 
 /// Trains under a progress bar into `out` (resuming from its checkpoint); returns the report

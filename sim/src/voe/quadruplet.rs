@@ -203,7 +203,7 @@ fn shape_kind(shape: &crate::world::ShapeDesc) -> u32 {
 /// W frames sees past it only if the run is at most W - 2 frames long; longer, every window of
 /// C and D is a window of A or B. Measured on the frames, not on the object's visibility (a
 /// changed shape can show at the screen's edge while the original is still wholly hidden).
-pub(super) fn identical_stretch(t: usize, frames: usize, same: impl Fn(usize) -> bool) -> usize {
+fn identical_stretch(t: usize, frames: usize, same: impl Fn(usize) -> bool) -> usize {
     if !same(t) {
         return 0;
     }
