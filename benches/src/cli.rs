@@ -137,7 +137,8 @@ pub struct PreviewArgs {
     /// gravity, support, solidity, inertia, collision).
     #[arg(long, requires = "voe")]
     pub property: Option<moravec_sim::voe::Property>,
-    /// With --voe: occluded or visible.
+    /// With --voe: occluded, visible (permanence, shape_constancy, color_constancy, continuity)
+    /// or pair (gravity, support, solidity, inertia, collision).
     #[arg(long, requires = "voe")]
     pub condition: Option<moravec_sim::voe::Condition>,
     /// Scene name.

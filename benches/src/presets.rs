@@ -87,7 +87,9 @@ pub static PRESETS: &[Preset] = &[
         size: 64,
         episodes: 256,
         frames: 64,
-        voe_sets: 40,
+        // IntPhys's dev set has 60 per property: 30 short (decidable) and 30 long (memory)
+        // occlusions per occluded cell.
+        voe_sets: 60,
         voe_frames: 64,
         arch: "small",
         steps: 1500,
@@ -130,4 +132,20 @@ pub fn find(name: &str) -> Result<&'static Preset> {
 /// The preset names, smallest first.
 pub fn names() -> Vec<&'static str> {
     PRESETS.iter().map(|p| p.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The suite is tested to build for 500 seeds of every cell at 48 frames
+    /// (`sim/tests/voe_seeds.rs`); no preset may ask for shorter movies.
+    #[test]
+    fn no_preset_asks_for_shorter_voe_movies_than_every_seed_is_tested_at() {
+        for p in PRESETS {
+            assert!(p.voe_frames >= 48, "{}: {} frames", p.name, p.voe_frames);
+        }
+        let standard = find("standard").unwrap();
+        assert!(standard.voe_sets >= 60, "{}", standard.voe_sets);
+    }
 }

@@ -90,7 +90,7 @@ fn a_smoke_run_writes_every_result_file() {
     assert_eq!(column(&h, &voe, "property"), properties);
     assert_eq!(
         column(&h, &voe, "condition"),
-        ["occluded", "visible"].into_iter().collect()
+        ["occluded", "pair", "visible"].into_iter().collect()
     );
     assert_eq!(
         column(&h, &voe, "aggregation"),

@@ -367,6 +367,25 @@ impl World {
         self.state.bodies[handle].set_angvel(Vector::from_array(w), true);
     }
 
+    /// Puts a body at a pose (`[x, y, z]` then the quaternion `[x, y, z, w]`, as
+    /// [`World::body_state`] gives them) and its collider with it, without stepping: the VoE
+    /// suite shows one world's bodies moving as another world's did, by posing them frame by
+    /// frame, so the renderer sees exactly the recorded poses.
+    pub fn set_pose(&mut self, id: BodyId, pose: [f32; 7]) {
+        let record = self.record(id);
+        let (handle, collider) = (record.body, record.collider);
+        let pose = Pose::from_parts(
+            Vector::new(pose[0], pose[1], pose[2]),
+            Rotation::from_xyzw(pose[3], pose[4], pose[5], pose[6]),
+        );
+        let rb = &mut self.state.bodies[handle];
+        rb.set_position(pose, false);
+        let placed = *rb.position();
+        let c = &mut self.state.colliders[collider];
+        let local = c.position_wrt_parent().copied().unwrap_or_default();
+        c.set_position(placed * local);
+    }
+
     /// Scales the gravity a body feels (0 switches it off for that body alone).
     pub fn set_gravity_scale(&mut self, id: BodyId, scale: f32) {
         let handle = self.record(id).body;

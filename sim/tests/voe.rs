@@ -1,13 +1,15 @@
-//! The VoE suite: quadruplets hold exactly the frames of their possible movies, occluded
-//! splices are invisible, pairs part only at the violation, frame statistics score chance, and
-//! every violation is physically what it claims; a written suite reads back.
+//! The VoE suite: spliced quadruplets hold exactly the frames of their possible movies, occluded
+//! splices are invisible, matched quadruplets show each trajectory once possible and once not
+//! with every pixel's movie that of a possible movie, pairs part only at the violation, frame
+//! statistics score chance, and every violation is physically what it claims; a written suite
+//! reads back.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use moravec_sim::voe::{
-    Condition, Kind, PROPERTIES, Property, SETS_HEADER, SetRequest, Suite, SuiteConfig, VoeSet,
-    generate_set, set_seed, write_suite,
+    Condition, Kind, Motion, PROPERTIES, Property, SETS_HEADER, SetRequest, Suite, SuiteConfig,
+    VoeSet, generate_set, set_seed, write_suite,
 };
 use moravec_sim::world::STATE_DIM;
 use moravec_sim::{Split, dataset};
@@ -56,13 +58,25 @@ fn quadruplets() -> impl Iterator<Item = &'static VoeSet> {
     all_sets().iter().filter(|s| s.kind == Kind::Quadruplet)
 }
 
+/// IntPhys's quadruplets, spliced from two movies of the `occlusion` scene.
+fn spliced() -> impl Iterator<Item = &'static VoeSet> {
+    quadruplets().filter(|s| s.request.property.spec().scene.name == "occlusion")
+}
+
+/// The dynamics properties' matched quadruplets.
+fn matched() -> impl Iterator<Item = &'static VoeSet> {
+    quadruplets().filter(|s| s.request.property.spec().scene.name != "occlusion")
+}
+
 fn pairs_of(p: Property) -> impl Iterator<Item = &'static VoeSet> {
-    all_sets().iter().filter(move |s| s.request.property == p)
+    all_sets()
+        .iter()
+        .filter(move |s| s.request.property == p && s.request.condition == Condition::Pair)
 }
 
 #[test]
 fn quadruplets_are_made_of_exactly_the_frames_of_their_possible_movies() {
-    for set in quadruplets() {
+    for set in spliced() {
         let r = set.request;
         let m: Vec<bool> = set.members.iter().map(|m| m.possible).collect();
         assert_eq!(m, [true, true, false, false], "{r:?}");
@@ -92,7 +106,7 @@ fn quadruplets_are_made_of_exactly_the_frames_of_their_possible_movies() {
 #[test]
 fn occluded_splices_fall_on_identical_frames() {
     let mut lengths = Vec::new();
-    for set in quadruplets().filter(|s| s.request.condition == Condition::Occluded) {
+    for set in spliced().filter(|s| s.request.condition == Condition::Occluded) {
         let t = set.violation_frame;
         let (a, b) = (&set.members[0].episode, &set.members[1].episode);
         assert_eq!(frame(a, t), frame(b, t), "{:?}: A[t] != B[t]", set.request);
@@ -105,7 +119,7 @@ fn occluded_splices_fall_on_identical_frames() {
             assert!((1..=4).contains(&len), "short set identical {len} frames");
         }
     }
-    for set in quadruplets().filter(|s| s.request.condition == Condition::Visible) {
+    for set in spliced().filter(|s| s.request.condition == Condition::Visible) {
         let t = set.violation_frame;
         let (a, b) = (&set.members[0].episode, &set.members[1].episode);
         assert_ne!(
@@ -123,7 +137,7 @@ fn occluded_splices_fall_on_identical_frames() {
 /// `decidable` / `memory` split rests on this.
 #[test]
 fn the_recorded_hidden_stretch_is_what_windows_cannot_see_across() {
-    for set in quadruplets().filter(|s| s.request.condition == Condition::Occluded) {
+    for set in spliced().filter(|s| s.request.condition == Condition::Occluded) {
         let [a, b, c, d] = [0, 1, 2, 3].map(|i| &set.members[i].episode);
         let same = |t: usize| frame(a, t) == frame(b, t);
         let t = set.violation_frame;
@@ -337,6 +351,124 @@ fn solidity_inertia_and_collision_violations_are_what_they_claim() {
     }
 }
 
+/// The matched quadruplets, as the issue that asked for them states them: the moving body's
+/// per-frame states in C and D are B's and A's bit for bit, every other body's are its own
+/// world's, C and D are A and B up to the violation frame and nowhere else, and each pixel of C
+/// and D shows, frame after frame, what it shows in one possible movie and the other (so that
+/// any statistic summed over pixels ties).
+#[test]
+fn matched_quadruplets_swap_trajectories_and_nothing_else() {
+    let mut seen = 0;
+    for set in matched() {
+        let r = set.request;
+        assert_eq!(r.condition, Condition::Occluded, "{r:?}");
+        let motions: Vec<Motion> = set.members.iter().map(|m| m.motion).collect();
+        assert_eq!(
+            motions,
+            [Motion::A, Motion::B, Motion::B, Motion::A],
+            "{r:?}"
+        );
+        // The moving body: the cart, the rolling body, or (collision) the struck target.
+        let moving = usize::from(r.property == Property::Collision);
+        let slots = set.members[0].episode.body_mask.len();
+        let bits = |s: [f32; STATE_DIM]| s.map(f32::to_bits);
+        let v = set.violation_frame;
+        assert!(v >= 8 && v + 12 <= FRAMES, "{r:?}: violation at {v}");
+        for t in 0..FRAMES {
+            for slot in 0..slots {
+                let (own_c, own_d) = if slot == moving { (1, 0) } else { (0, 1) };
+                assert_eq!(
+                    bits(state(set, 2, t, slot)),
+                    bits(state(set, own_c, t, slot)),
+                    "{r:?} C slot {slot} frame {t}"
+                );
+                assert_eq!(
+                    bits(state(set, 3, t, slot)),
+                    bits(state(set, own_d, t, slot)),
+                    "{r:?} D slot {slot} frame {t}"
+                );
+            }
+        }
+        // The two trajectories part at the violation frame, not before.
+        let parts = |t| bits(state(set, 0, t, moving)) != bits(state(set, 1, t, moving));
+        assert!(!(0..v).any(parts) && parts(v), "{r:?}");
+        let [a, b, c, d] = [0, 1, 2, 3].map(|i| &set.members[i].episode);
+        for t in 0..v {
+            assert_eq!(
+                frame(c, t),
+                frame(a, t),
+                "{r:?}: C differs from A at {t} < {v}"
+            );
+            assert_eq!(
+                frame(d, t),
+                frame(b, t),
+                "{r:?}: D differs from B at {t} < {v}"
+            );
+        }
+        assert_ne!(
+            frame(c, FRAMES - 1),
+            frame(a, FRAMES - 1),
+            "{r:?}: C never differs from A"
+        );
+        assert_ne!(
+            frame(d, FRAMES - 1),
+            frame(b, FRAMES - 1),
+            "{r:?}: D never differs from B"
+        );
+        // Pixel by pixel, over the whole movie.
+        let n = frame(a, 0).len() / 3;
+        let series = |e: &moravec_sim::Episode, p: usize| -> Vec<u8> {
+            (0..FRAMES)
+                .flat_map(|t| frame(e, t)[p * 3..p * 3 + 3].to_vec())
+                .collect()
+        };
+        for p in 0..n {
+            let [sa, sb, sc, sd] = [a, b, c, d].map(|e| series(e, p));
+            assert!(
+                (sc == sa && sd == sb) || (sc == sb && sd == sa),
+                "{r:?}: pixel {p} of C or D shows what neither possible movie shows there"
+            );
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 5 * PER_CELL);
+}
+
+/// What each matched quadruplet's possible movies show, physically: the cause acts in A and
+/// not in B.
+#[test]
+fn matched_quadruplets_show_what_they_claim() {
+    for set in matched() {
+        let r = set.request;
+        let last = FRAMES - 1;
+        let v = set.violation_frame;
+        let at = |m: usize, t: usize, slot: usize| state(set, m, t, slot);
+        match r.property {
+            Property::Gravity | Property::Support => {
+                // In A the cart stays up (on the bridge, on the ledge); in B it falls past.
+                assert!(at(0, last, 0)[1] > at(1, last, 0)[1] + 0.2, "{r:?}");
+            }
+            Property::Solidity => {
+                // In A the body comes back from the panel; in B it goes on.
+                assert!(at(0, last, 0)[0] < at(0, v, 0)[0] - 0.2, "{r:?}");
+                assert!(at(1, last, 0)[0] > at(1, v, 0)[0] + 0.2, "{r:?}");
+            }
+            Property::Inertia => {
+                // In A the deflector turns it away from the camera; in B it keeps its lane.
+                let z0 = at(0, 0, 0)[2];
+                assert!(at(0, last, 0)[2] < z0 - 0.2, "{r:?}");
+                assert!((at(1, last, 0)[2] - z0).abs() < 0.05, "{r:?}");
+            }
+            _ => {
+                // In A the striker hits the target, which moves off; in B neither moves.
+                assert!(at(0, last, 1)[0] > at(0, 0, 1)[0] + 0.2, "{r:?}");
+                assert!((at(1, last, 1)[0] - at(1, 0, 1)[0]).abs() < 0.01, "{r:?}");
+                assert!((at(1, last, 0)[0] - at(1, 0, 0)[0]).abs() < 0.01, "{r:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn objects_cover_a_visible_share_of_the_image() {
     let mut by_property: HashMap<Property, Vec<f32>> = HashMap::new();
@@ -386,16 +518,17 @@ fn the_suite_writes_datasets_sets_csv_and_seeds_apart_from_training() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "set_id,property,condition,kind,member,possible,violation_frame,occlusion_frames,seed,episode,object_share"
+        "set_id,property,condition,kind,member,possible,motion,violation_frame,occlusion_frames,seed,episode,object_share"
     );
     let rows: Vec<Vec<String>> = lines
         .map(|l| l.split(',').map(str::to_owned).collect())
         .collect();
-    // 4 quadruplet properties x 2 conditions x 4 members + 5 pair properties x 1 x 2 members.
-    assert_eq!(rows.len(), 4 * 2 * 4 + 5 * 2);
+    // 4 IntPhys properties x 2 conditions x 4 members + 5 dynamics properties x (a quadruplet
+    // and a pair).
+    assert_eq!(rows.len(), 4 * 2 * 4 + 5 * (4 + 2));
     let [lo, hi] = Split::Voe.seed_range();
     for row in &rows {
-        let seed: u64 = row[8].parse().unwrap();
+        let seed: u64 = row[9].parse().unwrap();
         assert!((lo..=hi).contains(&seed));
     }
     for p in &meta.properties {

@@ -1,7 +1,8 @@
-//! The V key: the scene's VoE variants. A set of the suite (IntPhys's quadruplet: possible A and
-//! B, impossible C = A[..t] + B[t..] and D; or a possible and an impossible pair) is built for
-//! the shown seed, and V steps through its movies, then back to the live scene. P picks which
-//! of the scene's properties and conditions the set tests.
+//! The V key: the scene's VoE variants. A set of the suite (a quadruplet: possible A and B,
+//! impossible C and D, spliced as IntPhys's or, for the dynamics properties, each world showing
+//! the other's motion; or a diagnostic pair) is built for the shown seed, and V steps through
+//! its movies, then back to the live scene. P picks which of the scene's properties and
+//! conditions the set tests.
 
 use bevy::prelude::*;
 use moravec_sim::SceneSpec;

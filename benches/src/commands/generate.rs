@@ -67,9 +67,13 @@ fn voe(args: &GenerateArgs) -> anyhow::Result<()> {
     );
     for p in &meta.properties {
         println!(
-            "  {:16} {:10} {:4} sets {:5} movies {}",
+            "  {:16} {:17} {:4} sets {:5} movies {}",
             p.property.as_str(),
-            p.kind.as_str(),
+            p.conditions
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             p.sets,
             p.episodes,
             p.content_hash

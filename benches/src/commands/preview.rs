@@ -93,7 +93,7 @@ fn voe(args: &PreviewArgs) -> anyhow::Result<()> {
         Some(set.violation_frame),
     )?;
     let layout = match set.kind {
-        Kind::Quadruplet => "top: possible A, B; bottom: impossible C = A|B, D = B|A",
+        Kind::Quadruplet => "top: possible A, B; bottom: impossible C (B's motion), D (A's)",
         Kind::Pair => "left: possible; right: impossible",
     };
     println!(

@@ -37,6 +37,9 @@ pub struct CollisionLayout {
     pub wall: Rgb,
     /// The moving bodies (slots `body0..2`), as full descriptions.
     pub bodies: Vec<BodyDesc>,
+    /// Fixed bodies added after the moving ones (the VoE suite's causes: a panel, a deflector),
+    /// so that the moving bodies keep their ids whatever stands in their way.
+    pub extra: Vec<BodyDesc>,
 }
 
 impl CollisionLayout {
@@ -88,6 +91,7 @@ impl CollisionLayout {
             wall_x,
             wall,
             bodies,
+            extra: Vec::new(),
         }
     }
 }
@@ -115,6 +119,9 @@ impl Collision {
         let mut slots = [None; 3];
         for (slot, desc) in slots.iter_mut().zip(&layout.bodies) {
             *slot = Some(world.add_body(desc));
+        }
+        for desc in &layout.extra {
+            world.add_body(desc);
         }
         (world, Self { slots, wall })
     }

@@ -1,14 +1,22 @@
 //! The violation-of-expectation suite: matched sets of possible and impossible movies, one
 //! physical property at a time.
 //!
-//! Where it can (permanence, shape and colour constancy, continuity) the suite follows IntPhys:
-//! a [quadruplet](Kind::Quadruplet) of two possible movies A and B and two impossible ones
-//! C = A[..t] + B[t..] and D = B[..t] + A[t..], so {C, D} holds exactly the frames of {A, B} and
-//! only the order of events tells them apart. Where it cannot (gravity, support, solidity,
-//! inertia, collision) it uses [pairs](Kind::Pair) that are bitwise identical up to the violation
-//! frame, the violation made inside the simulation (gravity switched off for one body, a contact
-//! pair disabled, a velocity changed with no cause, a body that ignores a hit).
+//! Every headline set is a [quadruplet](Kind::Quadruplet) of two possible movies A and B and
+//! two impossible ones C and D, built so that {C, D} shows exactly what {A, B} shows and only
+//! which goes with which tells them apart:
+//!
+//! - permanence, shape and colour constancy, continuity (IntPhys's): C = A[..t] + B[t..] and
+//!   D = B[..t] + A[t..], so {C, D} holds exactly the frames of {A, B};
+//! - gravity, support, solidity, inertia, collision ([`matched`]): A and B come from two worlds
+//!   that differ in one physical cause (a bridge, a ledge, a doorway, a deflector, a striker's
+//!   lane); C is A's world with the moving body following B's trajectory and D is B's world
+//!   following A's, so each trajectory appears once where it is possible and once where not.
+//!
+//! The earlier dynamics [pairs](Kind::Pair) (one possible movie and one identical up to a
+//! violation made in the simulation) stay as a diagnostic condition, [`Condition::Pair`]: frame
+//! statistics decide them in either direction, so they are outside the headline.
 
+mod matched;
 mod pair;
 mod quadruplet;
 mod record;
@@ -60,6 +68,26 @@ pub enum Condition {
     Occluded,
     /// In plain view.
     Visible,
+    /// A diagnostic pair: one possible movie and one identical up to a violation made in the
+    /// simulation (not matched: frame statistics can decide it).
+    Pair,
+}
+
+impl Condition {
+    /// Whether its cells are the headline: the occluded sets are matched so that no frame
+    /// statistic can decide them; the visible IntPhys sets test a discontinuity in view (a
+    /// frame-difference detector passes them), and the pairs are not matched.
+    pub fn is_headline(self) -> bool {
+        self == Condition::Occluded
+    }
+
+    /// How sets of this condition are built.
+    pub fn kind(self) -> Kind {
+        match self {
+            Condition::Pair => Kind::Pair,
+            Condition::Occluded | Condition::Visible => Kind::Quadruplet,
+        }
+    }
 }
 
 /// How a set is built.
@@ -72,18 +100,17 @@ pub enum Kind {
     Pair,
 }
 
-/// A property's entry in the suite: its scene, kind, conditions and builder.
+/// A property's entry in the suite: its scene, conditions and builder.
 pub struct PropertySpec {
     /// The property.
     pub property: Property,
     /// The scene its movies come from.
     pub scene: &'static SceneSpec,
-    /// Quadruplets or pairs.
-    pub kind: Kind,
     /// The conditions it has sets for.
     pub conditions: &'static [Condition],
     /// What a violation looks like.
     pub description: &'static str,
+    /// The quadruplet builder (pairs are built by one builder for every property).
     build: fn(&SetRequest) -> Result<VoeSet>,
 }
 
@@ -92,21 +119,19 @@ impl fmt::Debug for PropertySpec {
         f.debug_struct("PropertySpec")
             .field("property", &self.property)
             .field("scene", &self.scene.name)
-            .field("kind", &self.kind)
             .field("conditions", &self.conditions)
             .finish()
     }
 }
 
 const BOTH: &[Condition] = &[Condition::Occluded, Condition::Visible];
-const VISIBLE: &[Condition] = &[Condition::Visible];
+const DYNAMICS: &[Condition] = &[Condition::Occluded, Condition::Pair];
 
 /// Every property of the suite.
 pub static PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         property: Property::Permanence,
         scene: &crate::scene::occlusion::SPEC,
-        kind: Kind::Quadruplet,
         conditions: BOTH,
         description: "an object vanishes (behind a screen or in view), or appears from nowhere",
         build: quadruplet::build,
@@ -114,7 +139,6 @@ pub static PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         property: Property::ShapeConstancy,
         scene: &crate::scene::occlusion::SPEC,
-        kind: Kind::Quadruplet,
         conditions: BOTH,
         description: "an object changes shape while hidden or in view",
         build: quadruplet::build,
@@ -122,7 +146,6 @@ pub static PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         property: Property::ColorConstancy,
         scene: &crate::scene::occlusion::SPEC,
-        kind: Kind::Quadruplet,
         conditions: BOTH,
         description: "an object changes colour while hidden or in view",
         build: quadruplet::build,
@@ -130,7 +153,6 @@ pub static PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         property: Property::Continuity,
         scene: &crate::scene::occlusion::SPEC,
-        kind: Kind::Quadruplet,
         conditions: BOTH,
         description: "an object goes behind one screen and comes out of the other without crossing the gap (or jumps in view)",
         build: quadruplet::build,
@@ -138,42 +160,42 @@ pub static PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         property: Property::Gravity,
         scene: &crate::scene::cart_platform::SPEC,
-        kind: Kind::Pair,
-        conditions: VISIBLE,
-        description: "the cart keeps floating after it leaves the platform's edge",
-        build: pair::build,
+        conditions: DYNAMICS,
+        description: "the cart pushed past the platform's end stays up with no bridge under it \
+                      (and, where a bridge continues the platform, falls through it)",
+        build: matched::build,
     },
     PropertySpec {
         property: Property::Support,
         scene: &crate::scene::cart_platform::SPEC,
-        kind: Kind::Pair,
-        conditions: VISIBLE,
-        description: "the cart sinks through the platform while standing on it",
-        build: pair::build,
+        conditions: DYNAMICS,
+        description: "the cart falling off the edge passes through a ledge below it (and, where \
+                      there is no ledge, stops in mid-air)",
+        build: matched::build,
     },
     PropertySpec {
         property: Property::Solidity,
         scene: &crate::scene::collision::SPEC,
-        kind: Kind::Pair,
-        conditions: VISIBLE,
-        description: "a body passes through the wall or through another body",
-        build: pair::build,
+        conditions: DYNAMICS,
+        description: "a body passes through a panel across its lane (and, where there is none, \
+                      comes back from nothing)",
+        build: matched::build,
     },
     PropertySpec {
         property: Property::Inertia,
         scene: &crate::scene::collision::SPEC,
-        kind: Kind::Pair,
-        conditions: VISIBLE,
-        description: "a rolling body stops, turns back or speeds up with nothing touching it",
-        build: pair::build,
+        conditions: DYNAMICS,
+        description: "a rolling body turns away with nothing in its way (and, where a deflector \
+                      stands in its lane, goes straight through it)",
+        build: matched::build,
     },
     PropertySpec {
         property: Property::Collision,
         scene: &crate::scene::collision::SPEC,
-        kind: Kind::Pair,
-        conditions: VISIBLE,
-        description: "a struck body carries on as if nothing hit it",
-        build: pair::build,
+        conditions: DYNAMICS,
+        description: "a struck body stays put as if immovable (and a body nobody strikes moves \
+                      off)",
+        build: matched::build,
     },
 ];
 
@@ -237,6 +259,7 @@ impl Condition {
         match self {
             Condition::Occluded => "occluded",
             Condition::Visible => "visible",
+            Condition::Pair => "pair",
         }
     }
 }
@@ -254,10 +277,11 @@ impl FromStr for Condition {
         match s {
             "occluded" => Ok(Condition::Occluded),
             "visible" => Ok(Condition::Visible),
+            "pair" => Ok(Condition::Pair),
             _ => Err(SimError::OutOfRange {
                 what: "condition",
                 value: s.to_owned(),
-                expected: "occluded or visible".into(),
+                expected: "occluded, visible or pair".into(),
             }),
         }
     }
@@ -291,11 +315,35 @@ pub struct SetRequest {
     pub size: usize,
 }
 
+/// Whose motion a movie shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Motion {
+    /// Possible movie A's (from the violation frame on).
+    A,
+    /// Possible movie B's (from the violation frame on).
+    B,
+    /// Its own: a pair's movies are not matched.
+    Own,
+}
+
+impl Motion {
+    /// Its name in `sets.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Motion::A => "A",
+            Motion::B => "B",
+            Motion::Own => "Own",
+        }
+    }
+}
+
 /// One movie of a set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Member {
     /// Whether it obeys physics.
     pub possible: bool,
+    /// Which possible movie's motion it shows: a quadruplet's {C, D} show B's and A's.
+    pub motion: Motion,
     /// Its frames, actions and states, shaped as a dataset episode.
     pub episode: Episode,
     /// Every body's pose per frame (both worlds' bodies for a spliced movie), for 3D replay.
@@ -341,5 +389,8 @@ pub fn generate_set(request: &SetRequest) -> Result<VoeSet> {
     }
     crate::episode::check_frames(request.frames)?;
     crate::camera::check_size("size", request.size)?;
-    (spec.build)(request)
+    match request.condition.kind() {
+        Kind::Pair => pair::build(request),
+        Kind::Quadruplet => (spec.build)(request),
+    }
 }

@@ -1,4 +1,4 @@
-//! Matched pairs: gravity and support on `cart_platform`; solidity, inertia and collision on
+//! The diagnostic pairs (condition `pair`, outside the headline): gravity and support on `cart_platform`; solidity, inertia and collision on
 //! `collision`.
 //!
 //! The possible movie runs first and tells when the event happens (the cart leaves the edge, a
@@ -79,11 +79,13 @@ fn finish(req: &SetRequest, possible: Recording, impossible: Recording) -> Optio
         members: vec![
             Member {
                 possible: true,
+                motion: super::Motion::Own,
                 episode: possible.episode,
                 bodies: possible.bodies,
             },
             Member {
                 possible: false,
+                motion: super::Motion::Own,
                 episode: impossible.episode,
                 bodies: impossible.bodies,
             },

@@ -165,3 +165,23 @@ pub(crate) fn splice(first: &Episode, second: &Episode, t: usize, frames: usize)
             .collect(),
     }
 }
+
+/// The length of the longest run of frames holding `t` on which A and B are the same picture
+/// (0 when they differ at `t`):
+/// what a model must bridge to tell the spliced movies from the possible ones. A window of
+/// W frames sees past it only if the run is at most W - 2 frames long; longer, every window of
+/// C and D is a window of A or B. Measured on the frames, not on the object's visibility (a
+/// changed shape can show at the screen's edge while the original is still wholly hidden).
+pub(super) fn identical_stretch(t: usize, frames: usize, same: impl Fn(usize) -> bool) -> usize {
+    if !same(t) {
+        return 0;
+    }
+    let (mut start, mut end) = (t, t + 1);
+    while start > 0 && same(start - 1) {
+        start -= 1;
+    }
+    while end < frames && same(end) {
+        end += 1;
+    }
+    end - start
+}

@@ -29,13 +29,14 @@ pub const MIN_FRAMES: usize = 32;
 const SHARD_BYTES: usize = 64 << 20;
 
 /// Columns of `sets.csv`.
-pub const SETS_HEADER: [&str; 11] = [
+pub const SETS_HEADER: [&str; 12] = [
     "set_id",
     "property",
     "condition",
     "kind",
     "member",
     "possible",
+    "motion",
     "violation_frame",
     "occlusion_frames",
     "seed",
@@ -64,8 +65,6 @@ pub struct SuiteProperty {
     pub property: Property,
     /// The scene its movies come from.
     pub scene: String,
-    /// Quadruplets or pairs.
-    pub kind: Kind,
     /// Its conditions.
     pub conditions: Vec<Condition>,
     /// Its dataset directory, relative to the suite's.
@@ -221,6 +220,7 @@ pub fn write_suite(
                         set.kind.as_str().to_owned(),
                         m.to_string(),
                         member.possible.to_string(),
+                        member.motion.as_str().to_owned(),
                         set.violation_frame.to_string(),
                         set.occlusion_frames.to_string(),
                         r.seed.to_string(),
@@ -246,7 +246,6 @@ pub fn write_suite(
         properties.push(SuiteProperty {
             property: spec.property,
             scene: spec.scene.name.to_owned(),
-            kind: spec.kind,
             conditions: spec.conditions.to_vec(),
             dir: spec.property.as_str().to_owned(),
             sets: sets.len() as u64,
@@ -295,6 +294,8 @@ pub struct SetRow {
     pub member: usize,
     /// Whether the movie is possible.
     pub possible: bool,
+    /// Which possible movie's motion it shows (see [`super::Motion`]).
+    pub motion: super::Motion,
     /// First frame of the violation.
     pub violation_frame: usize,
     /// Frames around the splice on which A and B are the same picture (see [`VoeSet::occlusion_frames`]).
