@@ -53,10 +53,12 @@ fn voe(args: &GenerateArgs) -> anyhow::Result<()> {
         frames: args.frames.unwrap_or(moravec_sim::voe::DEFAULT_FRAMES),
         size: args.size,
     };
-    let (meta, sets_per_s) = suite::generate(&config, &args.out, args.force)?;
+    let (meta, rates) = suite::generate(&config, &args.out, args.force)?;
     eprintln!(
-        "generated {} sets ({sets_per_s:.1} sets/s)",
-        config.total_sets()
+        "generated {} sets ({:.1} sets/s, {:.0} frames/s)",
+        config.total_sets(),
+        rates.sets_per_s,
+        rates.frames_per_s
     );
     println!(
         "{}: VoE suite, {} frames at {}x{}",

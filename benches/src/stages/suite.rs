@@ -39,11 +39,26 @@ pub struct SuiteDir {
 }
 
 /// Generates the suite of `config` into `out` under a progress bar; returns its meta and sets/s.
-pub fn generate(config: &SuiteConfig, out: &Path, force: bool) -> Result<(SuiteMeta, f64)> {
+pub fn generate(config: &SuiteConfig, out: &Path, force: bool) -> Result<(SuiteMeta, Rates)> {
     let (meta, secs) = with_progress(config.total_sets(), "voe suite", |bar| {
         write_suite(config, out, force, &|| bar.inc(1))
     })?;
-    Ok((meta, rate(config.total_sets() as f64, secs)))
+    let movies: u64 = meta.properties.iter().map(|p| p.episodes).sum();
+    let rates = Rates {
+        sets_per_s: rate(config.total_sets() as f64, secs),
+        frames_per_s: rate((movies * meta.frames as u64) as f64, secs),
+    };
+    Ok((meta, rates))
+}
+
+/// How fast a suite was generated: sets, and frames of the movies written, per second (the
+/// frames of layouts drawn and rejected are not counted).
+#[derive(Clone, Copy, Debug)]
+pub struct Rates {
+    /// Sets per second.
+    pub sets_per_s: f64,
+    /// Movie frames written per second.
+    pub frames_per_s: f64,
 }
 
 /// Makes (or reuses) the run's suite.
@@ -64,8 +79,11 @@ pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Suite
     let stage = CachedStage::new(work, StageKind::Voe, "suite", &key);
     let dir = stage.dir.join("suite");
     runner.stage(&stage, |_| {
-        let (_, sets_per_s) = generate(&suite_config, &dir, true)?;
-        Ok(vec![("sets_per_s".into(), sets_per_s)])
+        let (_, rates) = generate(&suite_config, &dir, true)?;
+        Ok(vec![
+            ("sets_per_s".into(), rates.sets_per_s),
+            ("frames_per_s".into(), rates.frames_per_s),
+        ])
     })?;
     Ok(SuiteDir {
         dir,

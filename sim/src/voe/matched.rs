@@ -1,9 +1,10 @@
 //! Matched quadruplets for the dynamics properties: gravity and support on `cart_platform`;
 //! solidity, inertia and collision on `collision`.
 //!
-//! Two worlds A and B differ in one cause (a bridge, a ledge, a panel, a deflector; for
-//! collision, whether the striker is launched); everything else comes from one seed. A and B
-//! run in the simulation and are the possible movies. The impossible ones are made in the
+//! Two worlds A and B differ in one cause: where a bridge, a block or a deflector stands (in the
+//! moving body's lane in A, just behind it in B, so that both worlds show it), whether a ledge
+//! is there, whether the striker is launched; everything else comes from one seed. A and B run
+//! in the simulation and are the possible movies. The impossible ones are made in the
 //! simulation too, by posing: C is A's world with the moving body replaying B's recorded
 //! trajectory, D is B's world replaying A's, every other body as in its own world. So {C, D}
 //! shows exactly the trajectories of {A, B}, each once in a world where it is possible and once
@@ -18,12 +19,12 @@
 //! the same over {C, D} as over {A, B} and ties; only knowing what the cause does tells them
 //! apart.
 //!
-//! | property | A (cause) | B (no cause) | C: A's world, B's motion | D: B's world, A's motion |
+//! | property | A (cause acts) | B (cause does not) | C: A's world, B's motion | D: B's world, A's motion |
 //! |---|---|---|---|---|
-//! | gravity | a bridge continues the platform: the cart stays up | the cart falls off the end | falls through the bridge | stays up in the air |
-//! | support | a ledge below the edge catches the falling cart | it falls to the floor | falls through the ledge | stops in mid-air |
-//! | solidity | a panel across the lane: the body comes back | it comes out beyond | passes through the panel | comes back from nothing |
-//! | inertia | a deflector turns the body away | it comes out beyond | passes straight through the deflector | turns away at nothing |
+//! | gravity | a bridge continues the platform: the cart stays up | the bridge is behind the lane: the cart falls off the end | falls through the bridge | stays up in the air |
+//! | support | a ledge below the edge catches the falling cart | no ledge: it falls to the floor | falls through the ledge | stops in mid-air |
+//! | solidity | a block across the lane: the body comes back | the block is behind the lane: it comes out beyond | passes through the block | comes back from nothing |
+//! | inertia | a deflector turns the body away | the deflector is behind the lane: it comes out beyond | passes straight through the deflector | turns away at nothing |
 //! | collision | the striker hits the resting target, which comes out | the striker stays put: so does the target | struck, the target stays put | unstruck, it moves off |
 
 use rand::{RngExt, SeedableRng};
@@ -173,15 +174,31 @@ fn cart(req: &SetRequest, rng: &mut ChaCha8Rng) -> Result<Option<VoeSet>> {
     };
     const THICK: f32 = 0.05;
     let len = uniform(rng, 0.9, 1.1);
-    let cause = BodyDesc::new(
-        BodyKind::Fixed,
-        ShapeDesc::Cuboid {
-            half: [len, THICK, half[2] + uniform(rng, 0.04, 0.08)],
-        },
-        [edge + len, base - THICK, lane],
-        // Darker than the floor it is seen against.
-        random_grey(rng, 0.12, 0.25),
-    );
+    let plank_half_z = half[2] + uniform(rng, 0.04, 0.08);
+    let plank = |z: f32, color| {
+        BodyDesc::new(
+            BodyKind::Fixed,
+            ShapeDesc::Cuboid {
+                half: [len, THICK, plank_half_z],
+            },
+            [edge + len, base - THICK, z],
+            color,
+        )
+    };
+    // Darker than the floor it is seen against.
+    let color = random_grey(rng, 0.12, 0.25);
+    // In A under the cart's lane. For gravity, B has the same bridge just behind the lane, where
+    // it holds nothing, so that both worlds show a bridge and what tells them apart is where it
+    // is (an untrained network's surprise depends on what else is in the picture; with the
+    // bridge in one world only it tells the sets apart far more often). A ledge behind the lane
+    // would show above the screen beside the cart; support's B has none.
+    let in_lane = plank(lane, color);
+    let behind = (req.property == Property::Gravity).then(|| {
+        plank(
+            lane - half[2] - plank_half_z - uniform(rng, 0.05, 0.12),
+            color,
+        )
+    });
     // The screen hides the lane from a little before the edge to past where the cart stops,
     // up to part-way up the cart at rest: what shows above it is the cart staying up.
     let shown = base + 2.0 * half[1] * uniform(rng, 0.35, 0.6);
@@ -197,8 +214,14 @@ fn cart(req: &SetRequest, rng: &mut ChaCha8Rng) -> Result<Option<VoeSet>> {
     let make = |side: Side| {
         let (mut world, scene) = build();
         world.add_body(&blind);
-        if side == Side::A {
-            world.add_body(&cause);
+        match (side, &behind) {
+            (Side::A, _) => {
+                world.add_body(&in_lane);
+            }
+            (Side::B, Some(decoy)) => {
+                world.add_body(decoy);
+            }
+            (Side::B, None) => {}
         }
         (world, scene)
     };
@@ -236,29 +259,38 @@ fn collision(req: &SetRequest, rng: &mut ChaCha8Rng) -> Result<Option<VoeSet>> {
     let mut b_layout = layout.clone();
     let (swapped, far): (&[usize], f32) = match req.property {
         Property::Solidity => {
+            let half_z = r0 + uniform(rng, 0.12, 0.2);
             let panel = BodyDesc::new(
                 BodyKind::Fixed,
                 ShapeDesc::Cuboid {
-                    half: [0.15, CAUSE_HALF_Y, r0 + uniform(rng, 0.12, 0.2)],
+                    half: [0.15, CAUSE_HALF_Y, half_z],
                 },
                 [meet + 0.15, CAUSE_HALF_Y, lane],
                 grey,
             );
+            // In B the same block stands just behind the lane, where nothing meets it.
+            let mut decoy = panel.clone();
+            decoy.position[2] -= r0 + half_z + uniform(rng, 0.1, 0.2);
             layout.extra.push(panel);
+            b_layout.extra.push(decoy);
             (&[0], meet + 0.3)
         }
         Property::Inertia => {
+            let half = [0.1, CAUSE_HALF_Y, uniform(rng, 0.45, 0.55)];
             let mut deflector = BodyDesc::new(
                 BodyKind::Fixed,
-                ShapeDesc::Cuboid {
-                    half: [0.1, CAUSE_HALF_Y, uniform(rng, 0.45, 0.55)],
-                },
+                ShapeDesc::Cuboid { half },
                 [meet + 0.15, CAUSE_HALF_Y, lane],
                 grey,
             );
             // Turned so that it sends the body away from the camera (-z).
             deflector.rotation = [0.0, -std::f32::consts::FRAC_PI_4, 0.0];
+            // In B the same deflector stands just behind the lane, clear of the body's path.
+            let mut decoy = deflector.clone();
+            let reach_z = (half[0] + half[2]) * std::f32::consts::FRAC_1_SQRT_2;
+            decoy.position[2] -= r0 + reach_z + uniform(rng, 0.1, 0.2);
             layout.extra.push(deflector);
+            b_layout.extra.push(decoy);
             (&[0], meet + 0.5)
         }
         _ => {
