@@ -429,8 +429,10 @@ fn quadruplet<S: Scene>(
     if !pixels_matched(&ea.frames, &eb.frames, &ec.frames, &ed.frames, frames) {
         return Ok(None);
     }
-    // The worlds differ in view, so A and B are never the same picture and no window is blind
-    // to the violation (0; measured all the same, as for the spliced quadruplets).
+    // The run of frames around the violation on which A and B are the same picture, measured
+    // as for the spliced sets: 0 where the worlds differ in view (nearly always), longer for the
+    // few collision sets whose resting striker is out of the picture while the launched one is
+    // behind the screen.
     let same = |t: usize| {
         ea.frames[t * frame_len..(t + 1) * frame_len]
             == eb.frames[t * frame_len..(t + 1) * frame_len]
