@@ -278,3 +278,44 @@ fn table(
         let _ = writeln!(s);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use moravec_sim::voe::{Condition, Property};
+
+    use super::*;
+
+    fn row(model: &str, property: Property, condition: Condition, value: f64) -> VoeRow {
+        VoeRow {
+            model: model.into(),
+            property,
+            condition,
+            subset: Subset::All,
+            aggregation: Aggregation::Mean,
+            metric: "relative_accuracy".into(),
+            value,
+            ci_low: value - 0.05,
+            ci_high: value + 0.05,
+            n: 60,
+        }
+    }
+
+    /// A control off chance on a diagnostic cell (a visible splice, a pair) is what those cells
+    /// are known for and is not flagged; on a headline (occluded) cell it is.
+    #[test]
+    fn the_controls_check_flags_headline_cells_only() {
+        let rows = [
+            row("frame-diff", Property::Permanence, Condition::Visible, 1.0),
+            row("frame-stats", Property::Gravity, Condition::Pair, 0.98),
+            row("jepa-ema", Property::Gravity, Condition::Occluded, 0.1),
+            row("untrained", Property::Solidity, Condition::Occluded, 0.3),
+            row("frame-diff", Property::Inertia, Condition::Occluded, 0.5),
+        ];
+        let flags = control_flags(&rows, Aggregation::Mean);
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert_eq!(
+            (flags[0].model.as_str(), flags[0].property),
+            ("untrained", Property::Solidity)
+        );
+    }
+}
