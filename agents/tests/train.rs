@@ -5,7 +5,9 @@ use candle_core::Device;
 use moravec_agents::AgentError;
 use moravec_agents::data::Clips;
 use moravec_agents::models::{MODELS, ModelVars, surprise};
-use moravec_agents::train::{TrainConfig, build, checkpoint, load_checkpoint, train};
+use moravec_agents::train::{
+    TrainConfig, build, checkpoint, load_checkpoint, snapshot_path, train,
+};
 use moravec_sim::Split;
 
 mod common;
@@ -108,6 +110,48 @@ fn resuming_gives_the_same_bits_as_training_straight_through() {
         assert_eq!(log_values(&straight), log_values(&halves), "{}", spec.name);
         assert_eq!(log_values(&straight).len(), 7);
     }
+}
+
+/// The learning curves score the model as it was at the kept steps: each copy holds exactly the
+/// weights of a run stopped there, and survives an interruption and a resume.
+#[test]
+fn kept_checkpoints_are_the_model_as_it_was_at_their_steps() {
+    let data = clips(3, 16);
+    let cfg = TrainConfig {
+        keep: vec![1, 4],
+        ..config(6)
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (straight, halves, stopped) = (
+        tmp.path().join("straight"),
+        tmp.path().join("halves"),
+        tmp.path().join("stopped"),
+    );
+    train(&cfg, &data, &straight, &Device::Cpu, &|_| true).unwrap();
+    train(&cfg, &data, &halves, &Device::Cpu, &|s| s < 3).unwrap();
+    assert!(snapshot_path(&halves, 1).exists());
+    assert!(!snapshot_path(&halves, 4).exists());
+    train(&cfg, &data, &halves, &Device::Cpu, &|_| true).unwrap();
+    train(&cfg, &data, &stopped, &Device::Cpu, &|s| s < 4).unwrap();
+    let read = |p: std::path::PathBuf| std::fs::read(&p).unwrap();
+    for step in [1, 4] {
+        assert_eq!(
+            read(snapshot_path(&straight, step)),
+            read(snapshot_path(&halves, step)),
+            "step {step}"
+        );
+        let h = checkpoint::read_header(&snapshot_path(&straight, step)).unwrap();
+        assert_eq!(h.step, step);
+    }
+    assert_eq!(
+        read(snapshot_path(&straight, 4)),
+        read(stopped.join("checkpoint.safetensors"))
+    );
+    assert_ne!(
+        read(snapshot_path(&straight, 4)),
+        read(straight.join("checkpoint.safetensors"))
+    );
+    assert!(!snapshot_path(&straight, 2).exists());
 }
 
 #[test]

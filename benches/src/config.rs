@@ -26,6 +26,8 @@ pub struct RunConfig {
     pub train: TrainSettings,
     /// Scoring.
     pub score: ScoreConfig,
+    /// The state probes.
+    pub probe: ProbeConfig,
     /// Planning.
     pub plan: crate::planning::PlanConfig,
 }
@@ -78,6 +80,27 @@ pub struct TrainSettings {
     /// Context frames C of every model and of the scoring windows, when not the architecture's 8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<usize>,
+    /// Training seeds (initial weights and data order): every model, the untrained control
+    /// too, is trained once per seed, and the tables give the mean over seeds with an interval
+    /// that resamples seeds and sets. Unset: the run's `seed` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Vec<u64>>,
+    /// Points on the learning curve, the last being the end of training: each model of the
+    /// first seed is scored (headline cells and probes) at `steps / 2^(curve - 1 - i)`. 1: the
+    /// end alone.
+    pub curve: usize,
+}
+
+/// The state probes: ridge regressions from frozen frame latents to the bodies' positions and
+/// velocities (see [`crate::probe`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// Held-out (test split) episodes per scene the probes are scored on.
+    pub episodes: u64,
+    /// Frames per scene the probes are fitted on, drawn evenly from the training episodes
+    /// (the dual ridge solves a system of this size).
+    pub samples: usize,
 }
 
 /// Scoring.
@@ -127,6 +150,8 @@ impl RunConfig {
                 warmup: p.steps.min(100) / 2,
                 checkpoint_every: 100,
                 context: None,
+                seeds: None,
+                curve: p.curve,
             },
             score: ScoreConfig {
                 stride: p.stride,
@@ -135,6 +160,10 @@ impl RunConfig {
                     .iter()
                     .map(|c| c.name.to_owned())
                     .collect(),
+            },
+            probe: ProbeConfig {
+                episodes: p.probe_episodes,
+                samples: p.probe_samples,
             },
             plan: crate::planning::PlanConfig {
                 tasks: names(p.plan_tasks),
@@ -307,6 +336,40 @@ impl RunConfig {
             self.train.lr > 0.0 && self.train.lr <= 1.0,
             "in (0, 1]",
         )?;
+        if let Some(seeds) = &self.train.seeds {
+            range(
+                "train.seeds",
+                "[]".into(),
+                !seeds.is_empty(),
+                "at least one seed",
+            )?;
+            for (i, s) in seeds.iter().enumerate() {
+                range(
+                    "train.seeds",
+                    s.to_string(),
+                    !seeds[..i].contains(s),
+                    "each seed once (this one is repeated)",
+                )?;
+            }
+        }
+        range(
+            "train.curve",
+            self.train.curve.to_string(),
+            (1..=12).contains(&self.train.curve),
+            "1 to 12 points",
+        )?;
+        range(
+            "probe.episodes",
+            self.probe.episodes.to_string(),
+            (2..=100_000).contains(&self.probe.episodes),
+            "2 to 100000",
+        )?;
+        range(
+            "probe.samples",
+            self.probe.samples.to_string(),
+            (8..=8192).contains(&self.probe.samples),
+            "8 to 8192 frames",
+        )?;
         range(
             "train.checkpoint_every",
             self.train.checkpoint_every.to_string(),
@@ -337,6 +400,23 @@ impl RunConfig {
             )?;
         }
         self.plan.validate()
+    }
+
+    /// The training seeds: `train.seeds`, else the run's seed alone.
+    pub fn train_seeds(&self) -> Vec<u64> {
+        self.train.seeds.clone().unwrap_or_else(|| vec![self.seed])
+    }
+
+    /// The steps of the learning curve, ascending, the last being `train.steps`: halvings of
+    /// it (log-spaced), never below one step.
+    pub fn curve_steps(&self) -> Vec<u64> {
+        let steps = self.train.steps;
+        let mut out: Vec<u64> = (0..self.train.curve)
+            .rev()
+            .map(|i| (steps >> i.min(63)).max(1))
+            .collect();
+        out.dedup();
+        out
     }
 
     /// The seed of the VoE suite: `voe.seed`, else the run's.

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod planning;
 pub mod plots;
 pub mod presets;
+pub mod probe;
 pub mod progress;
 pub mod report;
 pub mod results;

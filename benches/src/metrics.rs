@@ -130,6 +130,61 @@ pub fn bootstrap(
     }
 }
 
+/// The 95% percentile bootstrap interval of `statistic` over two levels resampled with
+/// replacement: `outer` units (training seeds) and, shared by all of them, `inner` units (the
+/// suite's sets, which every seed is scored on). Seeded from `seed` and `key` like
+/// [`bootstrap`]; `statistic` receives one resample's outer and inner indices.
+pub fn bootstrap_nested(
+    outer: usize,
+    inner: usize,
+    resamples: usize,
+    seed: u64,
+    key: &str,
+    statistic: impl Fn(&[usize], &[usize]) -> f64,
+) -> Interval {
+    if outer == 0 || inner == 0 || resamples == 0 {
+        return Interval {
+            low: f64::NAN,
+            high: f64::NAN,
+        };
+    }
+    let mut h = Sha256::new();
+    h.update(b"moravec/bootstrap-nested/v1");
+    h.update(seed.to_le_bytes());
+    h.update(key.as_bytes());
+    let mut rng = ChaCha8Rng::from_seed(h.finalize().into());
+    let (mut outer_picks, mut inner_picks) = (vec![0usize; outer], vec![0usize; inner]);
+    let mut stats = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        for p in outer_picks.iter_mut() {
+            *p = rng.random_range(0..outer);
+        }
+        for p in inner_picks.iter_mut() {
+            *p = rng.random_range(0..inner);
+        }
+        let s = statistic(&outer_picks, &inner_picks);
+        if !s.is_nan() {
+            stats.push(s);
+        }
+    }
+    Interval {
+        low: quantile(&stats, 0.025),
+        high: quantile(&stats, 0.975),
+    }
+}
+
+/// The sample standard deviation of `xs` (0 for one value, NaN for none).
+pub fn sample_sd(xs: &[f64]) -> f64 {
+    match xs.len() {
+        0 => f64::NAN,
+        1 => 0.0,
+        n => {
+            let m = mean(xs);
+            (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +239,34 @@ mod tests {
         let point = mean(&outcomes);
         assert!(a.low <= point && point <= a.high, "{a:?} vs {point}");
         assert!(a.high - a.low > 0.05, "a real spread: {a:?}");
+    }
+
+    /// Seeds that disagree widen the interval beyond what resampling sets alone gives.
+    #[test]
+    fn the_nested_bootstrap_adds_the_spread_between_seeds() {
+        // Two seeds scoring 40 sets: one at 0.9, one at 0.5.
+        let seeds: [Vec<f64>; 2] = [
+            (0..40).map(|i| f64::from(i % 10 != 0)).collect(),
+            (0..40).map(|i| f64::from(i % 2 == 0)).collect(),
+        ];
+        let stat = |s: &[usize], idx: &[usize]| {
+            mean(
+                &s.iter()
+                    .map(|&k| mean(&idx.iter().map(|&i| seeds[k][i]).collect::<Vec<_>>()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let a = bootstrap_nested(2, 40, 1000, 7, "k", stat);
+        let b = bootstrap_nested(2, 40, 1000, 7, "k", stat);
+        assert_eq!(a.low.to_bits(), b.low.to_bits());
+        assert_eq!(a.high.to_bits(), b.high.to_bits());
+        let point = (mean(&seeds[0]) + mean(&seeds[1])) / 2.0;
+        assert!(a.low <= point && point <= a.high, "{a:?} vs {point}");
+        let sets_only = bootstrap(40, 1000, 7, "k", |idx| stat(&[0, 1], idx));
+        assert!(
+            a.high - a.low > sets_only.high - sets_only.low,
+            "{a:?} vs {sets_only:?}"
+        );
+        assert!((sample_sd(&[0.9, 0.5]) - 0.08f64.sqrt()).abs() < 1e-12);
     }
 }

@@ -345,3 +345,125 @@ pub fn success_rates(path: &Path, rows: &[crate::planning::PlanRow]) -> Result<(
         &points,
     )
 }
+
+/// Probe R² per scene and variable, a point per model (the mean over training seeds, the
+/// interval their lowest and highest), the raw-pixel floor among them. R² below 0 is drawn at 0.
+pub fn probes(path: &Path, probed: &[crate::stages::probe::Probed]) -> Result<()> {
+    let mut cells: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut order: Vec<(String, String)> = Vec::new();
+    for p in probed {
+        for r in &p.rows {
+            let cell = (format!("{} / {}", r.scene, r.variable), p.name.clone());
+            if !cells.contains_key(&cell) {
+                order.push(cell.clone());
+            }
+            cells.entry(cell).or_default().push(r.r2);
+        }
+    }
+    let clamp = |v: f64| {
+        if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    let points: Vec<(String, String, [f64; 3])> = order
+        .into_iter()
+        .map(|cell| {
+            let vs = &cells[&cell];
+            let lo = vs.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = vs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mean = vs.iter().sum::<f64>() / vs.len() as f64;
+            (cell.0, cell.1, [clamp(lo), clamp(mean), clamp(hi)])
+        })
+        .collect();
+    interval_chart(
+        path,
+        "State probe R² on held-out episodes (mean over seeds; bar: lowest to highest)",
+        "R² of a ridge readout of the bodies' state from frozen features",
+        200,
+        None,
+        &points,
+    )
+}
+
+/// The learning curves: per model, the mean decidable relative accuracy of IntPhys's occluded
+/// cells and the mean position R² over scenes, against training step.
+pub fn learning_curves(path: &Path, rows: &[crate::results::write::CurveRow]) -> Result<()> {
+    font();
+    let intphys = [
+        Property::Permanence,
+        Property::Continuity,
+        Property::ShapeConstancy,
+        Property::ColorConstancy,
+    ]
+    .map(|p| format!("{p}/decidable"));
+    type Series = BTreeMap<String, BTreeMap<u64, Vec<f64>>>;
+    let (mut voe, mut probe): (Series, Series) = Default::default();
+    for r in rows.iter().filter(|r| r.value.is_finite()) {
+        if r.metric == "relative_accuracy" && intphys.contains(&r.cell) {
+            voe.entry(r.model.clone())
+                .or_default()
+                .entry(r.step)
+                .or_default()
+                .push(r.value);
+        } else if r.metric == "probe_r2" && r.cell.ends_with("/position") {
+            probe
+                .entry(r.model.clone())
+                .or_default()
+                .entry(r.step)
+                .or_default()
+                .push(r.value);
+        }
+    }
+    let x_max = rows.iter().map(|r| r.step).max().unwrap_or(1) as f64 * 1.02;
+    let root = BitMapBackend::new(path, (1100, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let root = root
+        .titled("Learning curves (first training seed)", ("sans-serif", 20))
+        .map_err(|e| plot_error(path, e))?;
+    let panels = root.split_evenly((1, 2));
+    for (panel, (caption, series, range)) in panels.iter().zip([
+        (
+            "relative accuracy, decidable occluded sets (mean of 4 IntPhys cells)",
+            &voe,
+            (0.0, 1.0),
+        ),
+        (
+            "probe R² of position (mean over scenes)",
+            &probe,
+            (-0.1, 1.0),
+        ),
+    ]) {
+        let mut chart = curve_panel(panel, path, caption, "step", x_max, range)?;
+        if series.is_empty() {
+            continue;
+        }
+        for (k, (model, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let line: Vec<(f64, f64)> = points
+                .iter()
+                .map(|(&s, vs)| (s as f64, vs.iter().sum::<f64>() / vs.len() as f64))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+                .map_err(|e| plot_error(path, e))?
+                .label(model.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| plot_error(path, e))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 12))
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+    }
+    root.present().map_err(|e| plot_error(path, e))
+}

@@ -29,6 +29,12 @@ pub struct Preset {
     pub batch: usize,
     /// Frames between scoring windows.
     pub stride: usize,
+    /// Points on the learning curve (see [`crate::config::TrainSettings::curve`]).
+    pub curve: usize,
+    /// Held-out episodes per scene for the state probes.
+    pub probe_episodes: u64,
+    /// Training frames per scene the probes are fitted on.
+    pub probe_samples: usize,
     /// Where models train and score.
     pub device: &'static str,
     /// Planning tasks.
@@ -57,6 +63,9 @@ pub static PRESETS: &[Preset] = &[
         steps: 10,
         batch: 8,
         stride: 4,
+        curve: 2,
+        probe_episodes: 4,
+        probe_samples: 64,
         device: "cpu",
         plan_tasks: &["reach"],
         plan_models: &[],
@@ -75,6 +84,9 @@ pub static PRESETS: &[Preset] = &[
         steps: 800,
         batch: 32,
         stride: 2,
+        curve: 4,
+        probe_episodes: 32,
+        probe_samples: 1024,
         device: "cpu",
         plan_tasks: &["reach"],
         plan_models: &[],
@@ -95,6 +107,9 @@ pub static PRESETS: &[Preset] = &[
         steps: 1500,
         batch: 32,
         stride: 2,
+        curve: 4,
+        probe_episodes: 64,
+        probe_samples: 2048,
         device: "cpu",
         plan_tasks: &["reach", "cart_push"],
         plan_models: &["jepa-vicreg", "jepa-ema", "pixel-video"],
@@ -113,6 +128,9 @@ pub static PRESETS: &[Preset] = &[
         steps: 20000,
         batch: 64,
         stride: 1,
+        curve: 5,
+        probe_episodes: 128,
+        probe_samples: 4096,
         device: "auto",
         plan_tasks: &["reach", "cart_push", "block_push", "table_clear"],
         plan_models: &[],

@@ -143,7 +143,13 @@ pub fn movie_scores(
 ) -> BTreeMap<Property, Vec<(SetRow, MovieScore)>> {
     let mut out: BTreeMap<Property, Vec<(SetRow, MovieScore)>> = BTreeMap::new();
     for row in &suite.rows {
-        if let Some(c) = curves.get(&row.property).and_then(|c| c.get(row.episode)) {
+        // A movie left unscored (the learning curve scores the headline sets only) has no
+        // curve.
+        if let Some(c) = curves
+            .get(&row.property)
+            .and_then(|c| c.get(row.episode))
+            .filter(|c| !c.is_empty())
+        {
             out.entry(row.property)
                 .or_default()
                 .push((row.clone(), MovieScore::new(row, c)));
@@ -152,25 +158,23 @@ pub fn movie_scores(
     out
 }
 
-/// One cell to compute: a scorer's sets of a property, condition and subset.
+/// One cell to compute: a scorer's sets of a property, condition and subset, for each of its
+/// training seeds (the same sets, in the same order, for every seed).
 struct Cell<'a> {
     model: &'a str,
     property: Property,
     condition: Condition,
     subset: Subset,
     kind: Kind,
-    sets: Vec<&'a [MovieScore]>,
+    seeds: Vec<Vec<&'a [MovieScore]>>,
 }
 
-/// The VoE rows of one scorer. `decidable_max` is C + K - 2.
-pub fn voe_rows(
-    model: &str,
-    scores: &BTreeMap<Property, Vec<(SetRow, MovieScore)>>,
-    decidable_max: usize,
-    resamples: usize,
-    seed: u64,
-) -> Vec<VoeRow> {
-    let grouped: Vec<(Property, Condition, Kind, Vec<Vec<MovieScore>>)> = scores
+/// One scorer's movies, grouped per (property, condition) into sets ordered by id, each set's
+/// movies by member.
+type Grouped = Vec<(Property, Condition, Kind, Vec<Vec<MovieScore>>)>;
+
+fn grouped(scores: &BTreeMap<Property, Vec<(SetRow, MovieScore)>>) -> Grouped {
+    scores
         .iter()
         .flat_map(|(&property, movies)| {
             let mut by_cond: BTreeMap<(u8, u64), Vec<MovieScore>> = BTreeMap::new();
@@ -195,25 +199,69 @@ pub fn voe_rows(
                 })
                 .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+/// The VoE rows of one scorer. `decidable_max` is C + K - 2.
+pub fn voe_rows(
+    model: &str,
+    scores: &BTreeMap<Property, Vec<(SetRow, MovieScore)>>,
+    decidable_max: usize,
+    resamples: usize,
+    seed: u64,
+) -> Vec<VoeRow> {
+    voe_rows_seeds(
+        model,
+        std::slice::from_ref(scores),
+        decidable_max,
+        resamples,
+        seed,
+    )
+}
+
+/// The VoE rows of one model trained with several seeds (`per_seed`, each scored on the same
+/// suite): every metric is the mean over seeds, its interval resamples seeds and sets, and
+/// relative accuracy gains a `seed_sd` row (the standard deviation between seeds, with their
+/// lowest and highest as its bounds). With one seed, the rows of [`voe_rows`].
+pub fn voe_rows_seeds(
+    model: &str,
+    per_seed: &[BTreeMap<Property, Vec<(SetRow, MovieScore)>>],
+    decidable_max: usize,
+    resamples: usize,
+    seed: u64,
+) -> Vec<VoeRow> {
+    let groups: Vec<Grouped> = per_seed.iter().map(grouped).collect();
+    let Some(first) = groups.first() else {
+        return Vec::new();
+    };
     let mut cells = Vec::new();
-    for (property, condition, kind, sets) in &grouped {
-        let mut subsets: Vec<(Subset, Vec<&[MovieScore]>)> =
-            vec![(Subset::All, sets.iter().map(Vec::as_slice).collect())];
+    for (g, (property, condition, kind, _)) in first.iter().enumerate() {
+        let mut subsets: Vec<(Subset, Vec<Vec<&[MovieScore]>>)> = vec![(
+            Subset::All,
+            groups
+                .iter()
+                .map(|s| s[g].3.iter().map(Vec::as_slice).collect())
+                .collect(),
+        )];
         if *condition == Condition::Occluded {
             let hidden = |s: &&[MovieScore]| s[0].occlusion_frames <= decidable_max;
-            let all: Vec<&[MovieScore]> = sets.iter().map(Vec::as_slice).collect();
-            subsets.push((
-                Subset::Decidable,
-                all.iter().copied().filter(|s| hidden(s)).collect(),
-            ));
-            subsets.push((
-                Subset::Memory,
-                all.iter().copied().filter(|s| !hidden(s)).collect(),
-            ));
+            let split = |decidable: bool| -> Vec<Vec<&[MovieScore]>> {
+                groups
+                    .iter()
+                    .map(|s| {
+                        s[g].3
+                            .iter()
+                            .map(Vec::as_slice)
+                            .filter(|x| hidden(x) == decidable)
+                            .collect()
+                    })
+                    .collect()
+            };
+            subsets.push((Subset::Decidable, split(true)));
+            subsets.push((Subset::Memory, split(false)));
         }
-        for (subset, sets) in subsets {
-            if sets.is_empty() {
+        for (subset, seeds) in subsets {
+            if seeds[0].is_empty() {
                 continue;
             }
             cells.push(Cell {
@@ -222,7 +270,7 @@ pub fn voe_rows(
                 condition: *condition,
                 subset,
                 kind: *kind,
-                sets,
+                seeds,
             });
         }
     }
@@ -261,7 +309,26 @@ fn cell_rows(cell: &Cell, agg: Aggregation, resamples: usize, seed: u64) -> Vec<
         ci_high: ci.high,
         n,
     };
-    let n = cell.sets.len();
+    let n = cell.seeds[0].len();
+    let k = cell.seeds.len();
+    let everything: Vec<usize> = (0..n).collect();
+    // A metric as a function of (seed, resampled sets): its value is the mean over seeds, its
+    // interval resamples sets (one seed) or seeds and sets.
+    let estimate = |metric: &str, f: &(dyn Fn(usize, &[usize]) -> f64 + Sync)| {
+        let value = if k == 1 {
+            f(0, &everything)
+        } else {
+            (0..k).map(|s| f(s, &everything)).sum::<f64>() / k as f64
+        };
+        let ci = if k == 1 {
+            metrics::bootstrap(n, resamples, seed, &key(metric), |idx| f(0, idx))
+        } else {
+            metrics::bootstrap_nested(k, n, resamples, seed, &key(metric), |seeds, idx| {
+                seeds.iter().map(|&s| f(s, idx)).sum::<f64>() / seeds.len() as f64
+            })
+        };
+        (value, ci)
+    };
     let outcome = |set: &[MovieScore]| {
         let sum = |possible: bool| {
             set.iter()
@@ -271,30 +338,33 @@ fn cell_rows(cell: &Cell, agg: Aggregation, resamples: usize, seed: u64) -> Vec<
         };
         metrics::set_outcome(sum(true), sum(false))
     };
-    let outcomes: Vec<f64> = cell.sets.iter().map(|s| outcome(s)).collect();
+    let outcomes: Vec<Vec<f64>> = cell
+        .seeds
+        .iter()
+        .map(|sets| sets.iter().map(|s| outcome(s)).collect())
+        .collect();
     let pick = |xs: &[f64], idx: &[usize]| idx.iter().map(|&i| xs[i]).collect::<Vec<f64>>();
-    let boot = |metric: &str, xs: &[f64], stat: fn(&[f64]) -> f64| {
-        metrics::bootstrap(n, resamples, seed, &key(metric), |idx| stat(&pick(xs, idx)))
-    };
-    let mut rows = vec![
-        row(
-            "relative_accuracy",
-            metrics::mean(&outcomes),
-            boot("relative_accuracy", &outcomes, metrics::mean),
-            n,
-        ),
-        row(
-            "tie_share",
-            metrics::tie_share(&outcomes),
-            boot("tie_share", &outcomes, metrics::tie_share),
-            n,
-        ),
-    ];
+    let mut rows = Vec::new();
+    for (metric, stat) in [
+        ("relative_accuracy", metrics::mean as fn(&[f64]) -> f64),
+        ("tie_share", metrics::tie_share),
+    ] {
+        let (value, ci) = estimate(metric, &|s, idx| stat(&pick(&outcomes[s], idx)));
+        rows.push(row(metric, value, ci, n));
+    }
+    if k > 1 {
+        let per_seed: Vec<f64> = outcomes.iter().map(|o| metrics::mean(o)).collect();
+        let spread = Interval {
+            low: per_seed.iter().copied().fold(f64::INFINITY, f64::min),
+            high: per_seed.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        };
+        rows.push(row("seed_sd", metrics::sample_sd(&per_seed), spread, k));
+    }
     // Movie-level metrics, resampling whole sets.
-    let split = |idx: &[usize]| {
+    let split = |s: usize, idx: &[usize]| {
         let (mut pos, mut neg) = (Vec::new(), Vec::new());
         for &i in idx {
-            for m in cell.sets[i] {
+            for m in cell.seeds[s][i] {
                 if m.possible {
                     neg.push(m.score(agg));
                 } else {
@@ -304,24 +374,17 @@ fn cell_rows(cell: &Cell, agg: Aggregation, resamples: usize, seed: u64) -> Vec<
         }
         (neg, pos)
     };
-    let everything: Vec<usize> = (0..n).collect();
-    let (neg, pos) = split(&everything);
-    let movies = neg.len() + pos.len();
-    let auroc_ci = metrics::bootstrap(n, resamples, seed, &key("auroc"), |idx| {
-        let (neg, pos) = split(idx);
+    let movies = cell.seeds[0].iter().map(|set| set.len()).sum();
+    let (value, ci) = estimate("auroc", &|s, idx| {
+        let (neg, pos) = split(s, idx);
         metrics::auroc(&neg, &pos)
     });
-    rows.push(row("auroc", metrics::auroc(&neg, &pos), auroc_ci, movies));
-    let abs_ci = metrics::bootstrap(n, resamples, seed, &key("absolute_accuracy"), |idx| {
-        let (neg, pos) = split(idx);
+    rows.push(row("auroc", value, ci, movies));
+    let (value, ci) = estimate("absolute_accuracy", &|s, idx| {
+        let (neg, pos) = split(s, idx);
         metrics::absolute_accuracy(&neg, &pos, 0.9)
     });
-    rows.push(row(
-        "absolute_accuracy",
-        metrics::absolute_accuracy(&neg, &pos, 0.9),
-        abs_ci,
-        movies,
-    ));
+    rows.push(row("absolute_accuracy", value, ci, movies));
     if cell.kind == Kind::Quadruplet {
         // A vs C (the object vanishes) and B vs D (it appears): confounded by presence, but they
         // show a model that expects hidden objects to be gone.
@@ -329,19 +392,22 @@ fn cell_rows(cell: &Cell, agg: Aggregation, resamples: usize, seed: u64) -> Vec<
             ("disappearance_accuracy", 0, 2),
             ("appearance_accuracy", 1, 3),
         ] {
-            let xs: Vec<f64> = cell
-                .sets
+            let xs: Vec<Vec<f64>> = cell
+                .seeds
                 .iter()
-                .map(|s| {
-                    metrics::set_outcome(s[possible].set_value(agg), s[impossible].set_value(agg))
+                .map(|sets| {
+                    sets.iter()
+                        .map(|s| {
+                            metrics::set_outcome(
+                                s[possible].set_value(agg),
+                                s[impossible].set_value(agg),
+                            )
+                        })
+                        .collect()
                 })
                 .collect();
-            rows.push(row(
-                metric,
-                metrics::mean(&xs),
-                boot(metric, &xs, metrics::mean),
-                n,
-            ));
+            let (value, ci) = estimate(metric, &|s, idx| metrics::mean(&pick(&xs[s], idx)));
+            rows.push(row(metric, value, ci, n));
         }
     }
     rows
@@ -387,7 +453,7 @@ mod tests {
             condition: Condition::Occluded,
             subset: Subset::All,
             kind: Kind::Quadruplet,
-            sets: sets.iter().map(Vec::as_slice).collect(),
+            seeds: vec![sets.iter().map(Vec::as_slice).collect()],
         };
         let get = |rows: &[VoeRow], m: &str| rows.iter().find(|r| r.metric == m).unwrap().value;
         let mean = cell_rows(&cell, Aggregation::Mean, 1000, 0);
@@ -404,5 +470,70 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    /// Two seeds: the value is their mean, `seed_sd` their spread, and one seed alone gives
+    /// exactly the single-scorer rows.
+    #[test]
+    fn rows_over_seeds_are_means_with_their_spread() {
+        let set = |id: u64, impossible: f64| {
+            vec![
+                movie(id, 0, true, &[1.0]),
+                movie(id, 1, true, &[1.0]),
+                movie(id, 2, false, &[impossible]),
+                movie(id, 3, false, &[1.0]),
+            ]
+        };
+        // Seed a: 4 of 4 sets right; seed b: 1 of 4.
+        let a: Vec<Vec<MovieScore>> = (0..4).map(|i| set(i, 2.0)).collect();
+        let b: Vec<Vec<MovieScore>> = (0..4)
+            .map(|i| set(i, if i == 0 { 2.0 } else { 0.0 }))
+            .collect();
+        let scores = |sets: &[Vec<MovieScore>]| {
+            let mut m = BTreeMap::new();
+            let rows: Vec<(SetRow, MovieScore)> = sets
+                .iter()
+                .flatten()
+                .map(|s| {
+                    let row = SetRow {
+                        set_id: s.set_id,
+                        property: Property::Permanence,
+                        condition: Condition::Occluded,
+                        kind: Kind::Quadruplet,
+                        member: s.member,
+                        possible: s.possible,
+                        occlusion_frames: s.occlusion_frames,
+                        motion: moravec_sim::voe::Motion::Own,
+                        violation_frame: 0,
+                        seed: 0,
+                        episode: 0,
+                        object_share: 0.0,
+                    };
+                    (row, s.clone())
+                })
+                .collect();
+            m.insert(Property::Permanence, rows);
+            m
+        };
+        let (sa, sb) = (scores(&a), scores(&b));
+        let get = |rows: &[VoeRow], metric: &str| {
+            rows.iter()
+                .find(|r| {
+                    r.metric == metric
+                        && r.subset == Subset::All
+                        && r.aggregation == Aggregation::Mean
+                })
+                .cloned()
+        };
+        let both = voe_rows_seeds("m", &[sa.clone(), sb], 6, 1000, 0);
+        let acc = get(&both, "relative_accuracy").unwrap();
+        assert_eq!(acc.value, (1.0 + 0.25) / 2.0);
+        assert!(acc.ci_low < acc.value && acc.value < acc.ci_high, "{acc:?}");
+        let sd = get(&both, "seed_sd").unwrap();
+        assert_eq!((sd.ci_low, sd.ci_high, sd.n), (0.25, 1.0, 2));
+        assert!((sd.value - 0.75 / 2f64.sqrt()).abs() < 1e-12, "{sd:?}");
+        let one = voe_rows_seeds("m", std::slice::from_ref(&sa), 6, 1000, 0);
+        assert_eq!(one, voe_rows("m", &sa, 6, 1000, 0));
+        assert!(get(&one, "seed_sd").is_none());
     }
 }

@@ -1,6 +1,8 @@
-//! `bench run`: from nothing to a results folder. Generate the training data and the VoE suite,
-//! train every model, score every model and control on the suite, plan, then write the tables,
-//! plots and summary. Each stage is cached by the hash of its config (see [`crate::stages`]).
+//! `bench run`: from nothing to a results folder. Generate the training data (and held-out
+//! episodes for the probes) and the VoE suite, train every model with every training seed,
+//! score every model and control on the suite, probe the models' latents for the bodies' state,
+//! score and probe the learning curves' earlier checkpoints, plan, then write the tables, plots
+//! and summary. Each stage is cached by the hash of its config (see [`crate::stages`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,9 +14,10 @@ use crate::device::{device, device_name};
 use crate::error::Result;
 use crate::results::meta::{Machine, RunMeta, now_rfc3339};
 use crate::results::write::{RunData, write_summary, write_tables};
+use crate::stages::probe::ProbeData;
 use crate::stages::score::ScoreInputs;
 use crate::stages::train::{Models, action_dim, architecture};
-use crate::stages::{Runner, StageKind, data, plan, score, suite, train};
+use crate::stages::{Runner, StageKind, curve, data, plan, probe, score, suite, train};
 use moravec_sim::results::RESULTS_SCHEMA;
 
 /// How to run.
@@ -65,6 +68,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let mut runner = Runner::new(&options.force);
 
     let datasets = data::run(&mut runner, work, config)?;
+    let held_out = data::held_out(&mut runner, work, config)?;
     if stop(StageKind::Data) {
         return Ok(RunOutcome::stopped(StageKind::Data));
     }
@@ -92,6 +96,27 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     if stop(StageKind::Score) {
         return Ok(RunOutcome::stopped(StageKind::Score));
     }
+    let mut probe_data = ProbeData::new(config, &datasets, &held_out);
+    let probed = probe::run(
+        &mut runner,
+        work,
+        &mut probe_data,
+        &trained,
+        &mut models,
+        &device,
+    )?;
+    let curve = curve::run(
+        &mut runner,
+        work,
+        &inputs,
+        &mut probe_data,
+        &trained,
+        &device,
+    )?;
+    drop(probe_data);
+    if stop(StageKind::Probe) {
+        return Ok(RunOutcome::stopped(StageKind::Probe));
+    }
     let plans = plan::run(
         &mut runner,
         work,
@@ -110,7 +135,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&run_id));
-    let voe_rows = write_tables(
+    let tables = write_tables(
         &out,
         &RunData {
             run_id: &run_id,
@@ -119,6 +144,8 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             scored: &scored,
             trained: &trained,
             plans: &plans,
+            probed: &probed,
+            curve: &curve,
             measures: &runner.measures,
             decidable_max: arch.context + arch.horizon - 2,
         },
@@ -136,7 +163,16 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         wall_seconds: clock.elapsed().as_secs_f64(),
         stages: runner.timings,
     };
-    let summary = crate::summary::render(&meta, config, &voe_rows, &plans.rows);
+    let summary = crate::summary::render(
+        &meta,
+        config,
+        &crate::summary::Inputs {
+            voe: &tables.voe,
+            plans: &plans.rows,
+            probed: &probed,
+            curve: &tables.curve,
+        },
+    );
     write_summary(&out, &meta, &summary)?;
     Ok(RunOutcome {
         out: Some(out),

@@ -7,6 +7,8 @@ use std::fmt::Write;
 use crate::config::RunConfig;
 use crate::report::{Aggregation, Subset, VoeRow};
 use crate::results::RunMeta;
+use crate::results::write::CurveRow;
+use crate::stages::probe::Probed;
 
 /// How far from 0.5 a control may score before its aggregation is flagged (when its interval
 /// also excludes 0.5).
@@ -35,13 +37,21 @@ pub fn control_flags(rows: &[VoeRow], agg: Aggregation) -> Vec<&VoeRow> {
         .collect()
 }
 
+/// What the summary is made from.
+pub struct Inputs<'a> {
+    /// `voe.csv`'s rows.
+    pub voe: &'a [VoeRow],
+    /// The planning rows.
+    pub plans: &'a [crate::planning::PlanRow],
+    /// The probes at the end of training (and the pixel floor).
+    pub probed: &'a [Probed],
+    /// The learning curves.
+    pub curve: &'a [CurveRow],
+}
+
 /// The Markdown summary.
-pub fn render(
-    meta: &RunMeta,
-    config: &RunConfig,
-    rows: &[VoeRow],
-    plans: &[crate::planning::PlanRow],
-) -> String {
+pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
+    let (rows, plans) = (inputs.voe, inputs.plans);
     let mut s = String::new();
     let _ = writeln!(s, "# Moravec run `{}`\n", meta.run);
     let _ = writeln!(
@@ -75,6 +85,19 @@ pub fn render(
         config.suite_seed(),
         config.score.stride
     );
+    let seeds = config.train_seeds();
+    if seeds.len() > 1 {
+        let _ = writeln!(
+            s,
+            "Every model, the untrained control too, was trained with {} seeds ({}): each number              is the mean over seeds, its interval resamples seeds and sets, and `voe.csv` gives              the spread between seeds (`seed_sd`), `voe_seeds.csv` each seed's rows.\n",
+            seeds.len(),
+            seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let models: Vec<String> = {
         let mut seen = Vec::new();
         for r in rows {
@@ -173,6 +196,8 @@ pub fn render(
             }
         }
     }
+    probe_table(&mut s, inputs.probed);
+    curve_table(&mut s, inputs.curve);
     if !plans.is_empty() {
         let _ = writeln!(
             s,
@@ -218,6 +243,115 @@ pub fn render(
         );
     }
     s
+}
+
+/// The probes: R² per scene and variable, a column per model (mean over seeds).
+fn probe_table(s: &mut String, probed: &[Probed]) {
+    if probed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## State probes\n\nR² of a ridge regression from frozen frame features (frame t \
+         and t - 1) to the tracked bodies' positions and velocities, fitted on training episodes \
+         (its regularisation chosen on held-out training episodes) and scored on test episodes \
+         no model saw (`probe.csv`). `pixels`: the same probe on the frames average-pooled to \
+         16x16, a floor; `untrained`: the encoder at its random initialisation.\n"
+    );
+    let mut names: Vec<&str> = Vec::new();
+    let mut cells: Vec<(String, String)> = Vec::new();
+    let mut values: BTreeMap<(String, String, &str), Vec<f64>> = BTreeMap::new();
+    for p in probed {
+        if !names.contains(&p.name.as_str()) {
+            names.push(&p.name);
+        }
+        for r in &p.rows {
+            let cell = (r.scene.clone(), r.variable.clone());
+            if !cells.contains(&cell) {
+                cells.push(cell.clone());
+            }
+            values
+                .entry((cell.0, cell.1, p.name.as_str()))
+                .or_default()
+                .push(r.r2);
+        }
+    }
+    let _ = write!(s, "| scene | variable |");
+    for n in &names {
+        let _ = write!(s, " {n} |");
+    }
+    let _ = write!(s, "\n|---|---|");
+    for _ in &names {
+        let _ = write!(s, "---|");
+    }
+    let _ = writeln!(s);
+    for (scene, variable) in &cells {
+        let _ = write!(s, "| {scene} | {variable} |");
+        for n in &names {
+            match values.get(&(scene.clone(), variable.clone(), *n)) {
+                Some(v) if v.len() > 1 => {
+                    let _ = write!(
+                        s,
+                        " {:.2} ± {:.2} |",
+                        crate::metrics::mean(v),
+                        crate::metrics::sample_sd(v)
+                    );
+                }
+                Some(v) => {
+                    let _ = write!(s, " {:.2} |", v[0]);
+                }
+                None => {
+                    let _ = write!(s, " |");
+                }
+            }
+        }
+        let _ = writeln!(s);
+    }
+}
+
+/// The learning curves in brief: per model and step, the decidable permanence and continuity
+/// accuracies and the mean position R².
+fn curve_table(s: &mut String, curve: &[CurveRow]) {
+    if curve.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## Learning curves\n\nThe first training seed of each model, scored on the headline \
+         sets and probed at earlier checkpoints (`learning_curve.csv`, `learning_curve.png`).\n\n\
+         | model | step | permanence (decidable) | continuity (decidable) | position R² (mean over scenes) |\n\
+         |---|---|---|---|---|"
+    );
+    let mut keys: Vec<(&str, u64)> = Vec::new();
+    for r in curve {
+        if !keys.contains(&(r.model.as_str(), r.step)) {
+            keys.push((&r.model, r.step));
+        }
+    }
+    for (model, step) in keys {
+        let at = |metric: &str, cell: &dyn Fn(&str) -> bool| -> Vec<f64> {
+            curve
+                .iter()
+                .filter(|r| r.model == model && r.step == step && r.metric == metric)
+                .filter(|r| cell(&r.cell))
+                .map(|r| r.value)
+                .collect()
+        };
+        let show = |v: Vec<f64>| {
+            if v.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("{:.2}", crate::metrics::mean(&v))
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| {model} | {step} | {} | {} | {} |",
+            show(at("relative_accuracy", &|c| c == "permanence/decidable")),
+            show(at("relative_accuracy", &|c| c == "continuity/decidable")),
+            show(at("probe_r2", &|c| c.ends_with("/position"))),
+        );
+    }
 }
 
 /// One table: rows property x condition (x subset) of the cells kept, a column per model.

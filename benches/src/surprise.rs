@@ -83,11 +83,41 @@ pub fn curves_path(dir: &Path, property: Property) -> PathBuf {
     dir.join(format!("surprise-{property}.csv"))
 }
 
-/// Scores every movie of every property into `dir`, skipping properties already written.
+/// Which movies of a suite are scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Movies {
+    /// Every movie.
+    All,
+    /// The movies of the headline (occluded) sets only: the learning curve's points.
+    Headline,
+}
+
+impl Movies {
+    /// Each property's episodes to score, in order.
+    pub fn episodes(self, suite: &Suite) -> std::collections::BTreeMap<Property, Vec<usize>> {
+        let mut out: std::collections::BTreeMap<Property, Vec<usize>> = suite
+            .meta
+            .properties
+            .iter()
+            .map(|p| (p.property, Vec::new()))
+            .collect();
+        for row in &suite.rows {
+            if self == Movies::All || row.condition.is_headline() {
+                out.entry(row.property).or_default().push(row.episode);
+            }
+        }
+        out.values_mut().for_each(|v| v.sort_unstable());
+        out
+    }
+}
+
+/// Scores `movies` of every property into `dir`, skipping properties already written.
 /// `on_movie` is called after each movie.
+#[allow(clippy::too_many_arguments)]
 pub fn score_suite(
     scorer: &Scorer,
     suite: &Suite,
+    movies: Movies,
     action_dim: usize,
     stride: usize,
     dir: &Path,
@@ -95,10 +125,12 @@ pub fn score_suite(
     on_movie: &dyn Fn(),
 ) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| HarnessError::io("cannot create", dir, e))?;
+    let chosen = movies.episodes(suite);
     for p in &suite.meta.properties {
         let path = curves_path(dir, p.property);
+        let episodes = &chosen[&p.property];
         if path.exists() {
-            for _ in 0..p.episodes {
+            for _ in episodes {
                 on_movie();
             }
             continue;
@@ -110,7 +142,7 @@ pub fn score_suite(
         };
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(CURVE_HEADER).expect("in memory");
-        for e in 0..clips.episodes {
+        for &e in episodes {
             let curve = scorer.curve(&clips, e, stride, device)?;
             for (i, v) in curve.iter().enumerate() {
                 w.write_record([

@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use moravec_bench::results::{
-    CURVES_HEADER, RESULTS_SCHEMA, SCORES_HEADER, THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER,
+    CURVES_HEADER, LEARNING_CURVE_HEADER, PROBE_HEADER, RESULTS_SCHEMA, SCORES_HEADER,
+    THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER,
 };
 
 fn run_bin(bin: &str, args: &[&str], cwd: &Path) -> Output {
@@ -174,9 +175,14 @@ fn a_smoke_run_writes_every_result_file() {
     let meta: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["schema"], RESULTS_SCHEMA);
-    // Data of 4 scenes, the suite, 5 trainings, 8 scorings (5 models, 3 controls), 8 planning
-    // cells (5 models, the two oracles and random actions on reach).
-    assert_eq!(meta["stages"].as_array().unwrap().len(), 4 + 1 + 5 + 8 + 8);
+    // Training and held-out data of 4 scenes, the suite, 5 trainings, 8 scorings (5 models, 3
+    // controls), 6 probes (5 models and pixels), the learning curve's earlier point (a scoring
+    // and a probe for each of 4 trained models), 8 planning cells (5 models, the two oracles and
+    // random actions on reach).
+    assert_eq!(
+        meta["stages"].as_array().unwrap().len(),
+        8 + 1 + 5 + 8 + 6 + 4 * 2 + 8
+    );
     let (h, rows) = read_csv(&out.join("planning.csv"));
     assert_eq!(h, moravec_bench::results::PLANNING_HEADER);
     assert_eq!(column(&h, &rows, "task"), ["reach"].into_iter().collect());
@@ -233,6 +239,45 @@ fn a_smoke_run_writes_every_result_file() {
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}");
         assert!(bytes.len() > 5_000, "{png} has a picture in it");
     }
+}
+
+#[test]
+fn a_smoke_run_has_probes_and_a_learning_curve_point_per_checkpoint_and_model() {
+    let (_, out) = smoke();
+    let trained = ["jepa-vicreg", "jepa-ema", "pixel-ae", "pixel-video"];
+    let (h, rows) = read_csv(&out.join("probe.csv"));
+    assert_eq!(h, PROBE_HEADER);
+    let mut probed: BTreeSet<&str> = trained.into_iter().collect();
+    probed.extend(["untrained", "pixels"]);
+    assert_eq!(column(&h, &rows, "model"), probed);
+    let scenes: BTreeSet<&str> = moravec_sim::SCENES.iter().map(|s| s.name).collect();
+    assert_eq!(column(&h, &rows, "scene"), scenes);
+    assert_eq!(
+        column(&h, &rows, "variable"),
+        BTreeSet::from(["position", "velocity"])
+    );
+    assert_eq!(rows.len(), probed.len() * scenes.len() * 2);
+
+    let (h, rows) = read_csv(&out.join("learning_curve.csv"));
+    assert_eq!(h, LEARNING_CURVE_HEADER);
+    // The smoke preset trains 10 steps with a curve of 2 points: 5 and 10.
+    for model in trained {
+        for step in ["5", "10"] {
+            for metric in ["relative_accuracy", "probe_r2"] {
+                let n = rows
+                    .iter()
+                    .filter(|r| r[1] == model && r[3] == step && r[4] == metric)
+                    .count();
+                assert!(n > 0, "{model} at {step}: no {metric} rows");
+            }
+        }
+    }
+    assert!(!column(&h, &rows, "model").contains("untrained"));
+    let steps = column(&h, &rows, "step");
+    assert_eq!(steps, BTreeSet::from(["5", "10"]));
+    assert!(out.join("learning_curve.png").exists() && out.join("probe.png").exists());
+    let summary = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("## State probes") && summary.contains("## Learning curves"));
 }
 
 #[test]
@@ -352,7 +397,13 @@ fn a_run_stopped_after_training_resumes_without_retraining_and_gives_the_same_cs
     }
     assert!(!t.contains("score jepa-vicreg: done before"), "{t}");
     assert_eq!(ckpt("jepa-vicreg"), before);
-    for csv in ["voe.csv", "scores.csv", "training.csv"] {
+    for csv in [
+        "voe.csv",
+        "scores.csv",
+        "training.csv",
+        "probe.csv",
+        "learning_curve.csv",
+    ] {
         assert_eq!(
             fs::read(tmp.path().join("r").join(csv)).unwrap(),
             fs::read(reference.join(csv)).unwrap(),
@@ -386,6 +437,67 @@ fn a_run_stopped_after_training_resumes_without_retraining_and_gives_the_same_cs
     );
 }
 
+/// Each model (and the untrained control) is trained once per seed; the tables pool the seeds.
+#[test]
+fn training_seeds_give_different_networks_and_the_same_seed_the_same_bits() {
+    let (smoke_tmp, reference) = smoke();
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("c.toml"),
+        "preset = \"smoke\"\n[train]\nseeds = [0, 1]\n",
+    )
+    .unwrap();
+    let o = bench(
+        &["run", "--config", "c.toml", "--work", "w", "--out", "r"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let stage_file = |work: &Path, label: &str, file: &str| {
+        let dir = fs::read_dir(work.join("train"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.strip_prefix(&format!("{label}-"))
+                    .is_some_and(|rest| !rest.contains('@'))
+            })
+            .unwrap_or_else(|| panic!("no stage {label}"));
+        fs::read(dir.join(file)).unwrap()
+    };
+    let w = tmp.path().join("w");
+    for model in ["jepa-vicreg", "untrained"] {
+        let a = stage_file(&w, &format!("{model}@0"), "checkpoint.safetensors");
+        let b = stage_file(&w, &format!("{model}@1"), "checkpoint.safetensors");
+        assert_ne!(a, b, "{model}: seeds 0 and 1 give the same network");
+        // Seed 0 is the smoke run's own seed: the same bits as its single network.
+        let single = stage_file(
+            &smoke_tmp.path().join("work"),
+            model,
+            "checkpoint.safetensors",
+        );
+        assert_eq!(a, single, "{model}");
+    }
+    let r = tmp.path().join("r");
+    let (header, rows) = read_csv(&r.join("voe.csv"));
+    let models = column(&header, &rows, "model");
+    assert!(models.contains("jepa-vicreg") && !models.contains("jepa-vicreg@0"));
+    assert!(column(&header, &rows, "metric").contains("seed_sd"));
+    let (sh, srows) = read_csv(&r.join("voe_seeds.csv"));
+    let labels = column(&sh, &srows, "model");
+    for label in [
+        "jepa-vicreg@0",
+        "jepa-vicreg@1",
+        "untrained@0",
+        "untrained@1",
+    ] {
+        assert!(labels.contains(label), "{labels:?}");
+    }
+    let (ph, prows) = read_csv(&r.join("probe.csv"));
+    assert_eq!(column(&ph, &prows, "seed"), BTreeSet::from(["", "0", "1"]));
+    // The single-seed run writes no per-seed file.
+    assert!(!reference.join("voe_seeds.csv").exists());
+}
+
 #[test]
 fn bad_configs_fail_with_the_key_named() {
     let tmp = tempfile::tempdir().unwrap();
@@ -397,6 +509,10 @@ fn bad_configs_fail_with_the_key_named() {
         ("[train]\nsteps = \"many\"\n", "train.steps"),
         ("[train]\nmodels = [\"gpt\"]\n", "gpt"),
         ("preset = \"huge\"\n", "huge"),
+        ("[train]\nseeds = []\n", "train.seeds"),
+        ("[train]\nseeds = [3, 1, 3]\n", "train.seeds = 3"),
+        ("[train]\ncurve = 0\n", "train.curve"),
+        ("[probe]\nepisodes = 1\n", "probe.episodes"),
     ] {
         fs::write(tmp.path().join("c.toml"), body).unwrap();
         let o = bench(

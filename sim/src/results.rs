@@ -28,6 +28,26 @@ pub const VOE_KEYS: [&str; 6] = [
     "aggregation",
     "metric",
 ];
+/// Columns of `probe.csv`: each model's state probe per scene and variable at the end of
+/// training (one row per training seed), and the raw-pixel floor (seed empty).
+pub const PROBE_HEADER: [&str; 10] = [
+    "run",
+    "model",
+    "seed",
+    "scene",
+    "variable",
+    "r2",
+    "lambda",
+    "bodies",
+    "fit_rows",
+    "test_rows",
+];
+/// Columns of `learning_curve.csv`: per model (first training seed) and training step, the
+/// headline cells' relative accuracy (`cell` = `property/subset`) and the probes' R² (`cell` =
+/// `scene/variable`).
+pub const LEARNING_CURVE_HEADER: [&str; 10] = [
+    "run", "model", "seed", "step", "metric", "cell", "value", "ci_low", "ci_high", "n",
+];
 /// Columns of `training.csv`.
 pub const TRAINING_HEADER: [&str; 5] = ["run", "model", "step", "term", "value"];
 /// Columns of `throughput.csv`.

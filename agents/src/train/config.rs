@@ -45,6 +45,17 @@ pub struct TrainConfig {
     /// FiLM action conditioning in the predictor (see [`ModelConfig::film`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub film: bool,
+    /// Steps at which a copy of the checkpoint is kept as `checkpoint-<step>.safetensors`
+    /// ([`snapshot_path`]): the learning curves score the model as it was at each. Left out of
+    /// the saved config when empty, so runs without curves keep their keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<u64>,
+}
+
+/// Where the trainer in `out` keeps its copy of the checkpoint at `step` (see
+/// [`TrainConfig::keep`]).
+pub fn snapshot_path(out: &std::path::Path, step: u64) -> std::path::PathBuf {
+    out.join(format!("checkpoint-{step:08}.safetensors"))
 }
 
 impl TrainConfig {
@@ -65,6 +76,7 @@ impl TrainConfig {
             horizon: None,
             frameskip: None,
             film: false,
+            keep: Vec::new(),
         }
     }
 

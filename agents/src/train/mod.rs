@@ -9,6 +9,6 @@ mod trainer;
 
 pub use adamw::AdamW;
 pub use checkpoint::load as load_checkpoint;
-pub use config::TrainConfig;
+pub use config::{TrainConfig, snapshot_path};
 pub use schedule::learning_rate;
 pub use trainer::{TrainReport, build, train};

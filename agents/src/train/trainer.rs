@@ -165,9 +165,14 @@ pub fn train(
         rows.push(row.join(","));
         let done = step + 1;
         let go_on = on_step(done);
-        if !go_on || done % config.checkpoint_every.max(1) == 0 || done == config.steps {
+        let keep = config.keep.contains(&done);
+        if !go_on || keep || done % config.checkpoint_every.max(1) == 0 || done == config.steps {
             checkpoint::save(&ckpt, &meta_at(done), &opt)?;
             write_log(&log_path, &terms, &rows)?;
+        }
+        if keep {
+            // Saved again rather than copied: the same write, atomic by the same path.
+            checkpoint::save(&super::snapshot_path(out, done), &meta_at(done), &opt)?;
         }
         if !go_on {
             return Ok(TrainReport {

@@ -1,13 +1,13 @@
-//! Writing a run's results folder from its stages: `voe.csv`, `scores.csv`, `curves.csv`,
-//! `training.csv`, `throughput.csv`, `planning.csv`, `planning_episodes.csv`, the plots,
+//! Writing a run's results folder from its stages: `voe.csv` (and `voe_seeds.csv`),
+//! `scores.csv`, `curves.csv`, `probe.csv`, `learning_curve.csv`, `training.csv`, `throughput.csv`, `planning.csv`, `planning_episodes.csv`, the plots,
 //! `config.toml`, `summary.md` and, last, `meta.json`. Every file is written atomically.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use moravec_sim::results::{
-    CURVES_HEADER, EPISODES_HEADER, PLANNING_HEADER, SCORES_HEADER, THROUGHPUT_HEADER,
-    TRAINING_HEADER, VOE_HEADER,
+    CURVES_HEADER, EPISODES_HEADER, LEARNING_CURVE_HEADER, PLANNING_HEADER, PROBE_HEADER,
+    SCORES_HEADER, THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER,
 };
 use moravec_sim::voe::{Property, SetRow, Suite};
 
@@ -16,7 +16,9 @@ use crate::error::{HarnessError, Result};
 use crate::files::{num, open_csv, write_csv, write_text};
 use crate::report::{self, Aggregation, MovieScore, VoeRow};
 use crate::results::meta::RunMeta;
+use crate::stages::curve::CurvePoint;
 use crate::stages::plan::Plans;
+use crate::stages::probe::Probed;
 use crate::stages::runner::Measure;
 use crate::stages::score::Scored;
 use crate::stages::train::Trained;
@@ -36,16 +38,32 @@ pub struct RunData<'a> {
     pub trained: &'a [Trained],
     /// Every planning cell.
     pub plans: &'a Plans,
+    /// Every probe at the end of training (and the pixel floor).
+    pub probed: &'a [Probed],
+    /// The learning curves' earlier points.
+    pub curve: &'a [CurvePoint],
     /// Every stage's measurements.
     pub measures: &'a [Measure],
     /// C + K - 2: the longest hidden stretch a window can see both ends of.
     pub decidable_max: usize,
 }
 
-/// Writes everything but `summary.md` and `meta.json` into `out`; returns the VoE rows.
-pub fn write_tables(out: &Path, data: &RunData) -> Result<Vec<VoeRow>> {
+/// The tables the summary is made from.
+#[derive(Clone, Debug, Default)]
+pub struct Tables {
+    /// `voe.csv`.
+    pub voe: Vec<VoeRow>,
+    /// `learning_curve.csv`.
+    pub curve: Vec<CurveRow>,
+}
+
+/// Writes everything but `summary.md` and `meta.json` into `out`; returns the VoE and
+/// learning-curve rows.
+pub fn write_tables(out: &Path, data: &RunData) -> Result<Tables> {
     std::fs::create_dir_all(out).map_err(|e| HarnessError::io("cannot create", out, e))?;
-    let voe_rows = write_voe(out, data)?;
+    let (voe_rows, first_rows) = write_voe(out, data)?;
+    write_probe(out, data)?;
+    let curve = write_learning_curve(out, data, &first_rows)?;
     write_training(out, data)?;
     let run = data.run_id;
     let throughput: Vec<Vec<String>> = data
@@ -65,7 +83,10 @@ pub fn write_tables(out: &Path, data: &RunData) -> Result<Vec<VoeRow>> {
     write_csv(&out.join("throughput.csv"), &THROUGHPUT_HEADER, &throughput)?;
     write_text(&out.join("config.toml"), &data.config.to_toml())?;
     write_planning(out, data)?;
-    Ok(voe_rows)
+    Ok(Tables {
+        voe: voe_rows,
+        curve,
+    })
 }
 
 /// Writes `summary.md` and, last, `meta.json`.
@@ -75,25 +96,44 @@ pub fn write_summary(out: &Path, meta: &RunMeta, summary: &str) -> Result<()> {
     write_text(&out.join("meta.json"), &json)
 }
 
-/// `voe.csv`, `scores.csv`, `curves.csv`, the accuracy plot and each model's surprise curves.
-fn write_voe(out: &Path, data: &RunData) -> Result<Vec<VoeRow>> {
+/// Every movie's scores of one scored suite.
+type MovieScores = BTreeMap<Property, Vec<(SetRow, MovieScore)>>;
+
+/// Every curve of one scored suite: per property, per episode, (target frame, surprise).
+type Curves = BTreeMap<Property, Vec<Vec<(usize, f64)>>>;
+
+/// One scorer's curves, read from its stage.
+fn read_all_curves(suite: &Suite, scored: &Scored) -> Result<Curves> {
+    let mut curves = BTreeMap::new();
+    for p in &suite.meta.properties {
+        curves.insert(p.property, read_curves(&scored.dir, p.property)?);
+    }
+    Ok(curves)
+}
+
+/// `voe.csv` (per model, over its training seeds), `voe_seeds.csv` (per seed, when a run has
+/// several), `scores.csv`, `curves.csv`, the accuracy plot and each model's surprise curves.
+/// Returns the rows of `voe.csv`, and those of the first seed of every model (the learning
+/// curves' last point).
+fn write_voe(out: &Path, data: &RunData) -> Result<(Vec<VoeRow>, Vec<VoeRow>)> {
     let run = data.run_id;
+    let first_seed = data.config.train_seeds()[0];
+    let several = data.config.train_seeds().len() > 1;
     let mut voe_rows: Vec<VoeRow> = Vec::new();
+    let mut seed_rows: Vec<VoeRow> = Vec::new();
+    let mut first_rows: Vec<VoeRow> = Vec::new();
     let mut score_rows = Vec::new();
     let mut curve_rows = Vec::new();
     let mut examples = Vec::new();
+    let mut groups: Vec<(String, Vec<MovieScores>)> = Vec::new();
     for scored in data.scored {
-        let name = &scored.name;
-        let mut curves = BTreeMap::new();
-        for p in &data.suite.meta.properties {
-            curves.insert(p.property, read_curves(&scored.dir, p.property)?);
-        }
+        let curves = read_all_curves(data.suite, scored)?;
         for (property, episodes) in &curves {
             for (episode, curve) in episodes.iter().enumerate() {
                 for (frame, v) in curve {
                     curve_rows.push(vec![
                         run.to_owned(),
-                        name.clone(),
+                        scored.label.clone(),
                         property.to_string(),
                         episode.to_string(),
                         frame.to_string(),
@@ -103,25 +143,63 @@ fn write_voe(out: &Path, data: &RunData) -> Result<Vec<VoeRow>> {
             }
         }
         let movie_scores = report::movie_scores(data.suite, &curves);
-        voe_rows.extend(report::voe_rows(
+        for (property, movies) in &movie_scores {
+            for (row, s) in movies {
+                score_rows.push(score_record(run, &scored.label, *property, row, s));
+            }
+        }
+        let first = scored.seed.is_none_or(|s| s == first_seed);
+        if first {
+            examples.push((
+                scored.name.clone(),
+                crate::plots::examples(data.suite, &curves),
+            ));
+        }
+        if several && scored.seed.is_some() {
+            let rows = report::voe_rows(
+                &scored.label,
+                &movie_scores,
+                data.decidable_max,
+                data.config.score.bootstrap,
+                data.config.seed,
+            );
+            if first {
+                first_rows.extend(rows.iter().map(|r| VoeRow {
+                    model: scored.name.clone(),
+                    ..r.clone()
+                }));
+            }
+            seed_rows.extend(rows);
+        }
+        match groups.iter_mut().find(|g| g.0 == scored.name) {
+            Some(g) => g.1.push(movie_scores),
+            None => groups.push((scored.name.clone(), vec![movie_scores])),
+        }
+    }
+    for (name, per_seed) in &groups {
+        voe_rows.extend(report::voe_rows_seeds(
             name,
-            &movie_scores,
+            per_seed,
             data.decidable_max,
             data.config.score.bootstrap,
             data.config.seed,
         ));
-        for (property, movies) in &movie_scores {
-            for (row, s) in movies {
-                score_rows.push(score_record(run, name, *property, row, s));
-            }
-        }
-        examples.push((name.clone(), crate::plots::examples(data.suite, &curves)));
+    }
+    if !several {
+        first_rows = voe_rows.clone();
     }
     write_csv(
         &out.join("voe.csv"),
         &VOE_HEADER,
         &voe_records(run, &voe_rows),
     )?;
+    if several {
+        write_csv(
+            &out.join("voe_seeds.csv"),
+            &VOE_HEADER,
+            &voe_records(run, &seed_rows),
+        )?;
+    }
     write_csv(&out.join("scores.csv"), &SCORES_HEADER, &score_rows)?;
     write_csv(&out.join("curves.csv"), &CURVES_HEADER, &curve_rows)?;
     crate::plots::relative_accuracy(&out.join("relative_accuracy.png"), &voe_rows)?;
@@ -130,7 +208,162 @@ fn write_voe(out: &Path, data: &RunData) -> Result<Vec<VoeRow>> {
             crate::plots::surprise_curves(&out.join(format!("surprise-{name}.png")), name, ex)?;
         }
     }
-    Ok(voe_rows)
+    Ok((voe_rows, first_rows))
+}
+
+/// `probe.csv` and its plot.
+fn write_probe(out: &Path, data: &RunData) -> Result<()> {
+    let mut rows = Vec::new();
+    for p in data.probed {
+        for r in &p.rows {
+            rows.push(vec![
+                data.run_id.to_owned(),
+                p.name.clone(),
+                p.seed.map(|s| s.to_string()).unwrap_or_default(),
+                r.scene.clone(),
+                r.variable.clone(),
+                num(r.r2),
+                num(r.lambda),
+                r.bodies.clone(),
+                r.fit_rows.to_string(),
+                r.test_rows.to_string(),
+            ]);
+        }
+    }
+    write_csv(&out.join("probe.csv"), &PROBE_HEADER, &rows)?;
+    crate::plots::probes(&out.join("probe.png"), data.probed)
+}
+
+/// One point of a learning curve, as `learning_curve.csv` has it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurveRow {
+    /// Model.
+    pub model: String,
+    /// Training seed.
+    pub seed: u64,
+    /// Steps trained.
+    pub step: u64,
+    /// `relative_accuracy` or `probe_r2`.
+    pub metric: String,
+    /// `property/subset` or `scene/variable`.
+    pub cell: String,
+    /// Value.
+    pub value: f64,
+    /// Interval (NaN for probes).
+    pub ci_low: f64,
+    /// Interval (NaN for probes).
+    pub ci_high: f64,
+    /// Sets, or test frames.
+    pub n: usize,
+}
+
+/// The rows of one curve point: headline relative accuracy (mean aggregation) and probes.
+fn curve_rows(
+    name: &str,
+    seed: u64,
+    step: u64,
+    voe: &[VoeRow],
+    probed: &crate::stages::probe::Probed,
+) -> Vec<CurveRow> {
+    let mut rows: Vec<CurveRow> = voe
+        .iter()
+        .filter(|r| {
+            r.condition.is_headline()
+                && r.aggregation == Aggregation::Mean
+                && r.metric == "relative_accuracy"
+        })
+        .map(|r| CurveRow {
+            model: name.to_owned(),
+            seed,
+            step,
+            metric: "relative_accuracy".into(),
+            cell: format!("{}/{}", r.property, r.subset.as_str()),
+            value: r.value,
+            ci_low: r.ci_low,
+            ci_high: r.ci_high,
+            n: r.n,
+        })
+        .collect();
+    rows.extend(probed.rows.iter().map(|p| CurveRow {
+        model: name.to_owned(),
+        seed,
+        step,
+        metric: "probe_r2".into(),
+        cell: format!("{}/{}", p.scene, p.variable),
+        value: p.r2,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+        n: p.test_rows,
+    }));
+    rows
+}
+
+/// `learning_curve.csv` and its plot: every trained model of the first seed at its kept
+/// checkpoints and at the end of training.
+fn write_learning_curve(
+    out: &Path,
+    data: &RunData,
+    first_rows: &[VoeRow],
+) -> Result<Vec<CurveRow>> {
+    let first_seed = data.config.train_seeds()[0];
+    let mut rows: Vec<CurveRow> = Vec::new();
+    for t in data.trained.iter().filter(|t| t.seed == first_seed) {
+        if !moravec_agents::models::find(&t.name).is_ok_and(|m| m.trains) {
+            continue;
+        }
+        for point in data
+            .curve
+            .iter()
+            .filter(|p| p.name == t.name && p.seed == t.seed)
+        {
+            let curves = read_all_curves(data.suite, &point.scored)?;
+            let scores = report::movie_scores(data.suite, &curves);
+            let voe = report::voe_rows(
+                &t.name,
+                &scores,
+                data.decidable_max,
+                data.config.score.bootstrap,
+                data.config.seed,
+            );
+            rows.extend(curve_rows(&t.name, t.seed, point.step, &voe, &point.probed));
+        }
+        let end: Vec<VoeRow> = first_rows
+            .iter()
+            .filter(|r| r.model == t.name)
+            .cloned()
+            .collect();
+        if let Some(p) = data
+            .probed
+            .iter()
+            .find(|p| p.name == t.name && p.seed == Some(t.seed))
+        {
+            rows.extend(curve_rows(&t.name, t.seed, t.config.steps, &end, p));
+        }
+    }
+    let records: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                data.run_id.to_owned(),
+                r.model.clone(),
+                r.seed.to_string(),
+                r.step.to_string(),
+                r.metric.clone(),
+                r.cell.clone(),
+                num(r.value),
+                num(r.ci_low),
+                num(r.ci_high),
+                r.n.to_string(),
+            ]
+        })
+        .collect();
+    write_csv(
+        &out.join("learning_curve.csv"),
+        &LEARNING_CURVE_HEADER,
+        &records,
+    )?;
+    crate::plots::learning_curves(&out.join("learning_curve.png"), &rows)?;
+    Ok(rows)
 }
 
 /// `training.csv` and the loss plot.
@@ -146,14 +379,14 @@ fn write_training(out: &Path, data: &RunData) -> Result<()> {
                 }
                 rows.push(vec![
                     data.run_id.to_owned(),
-                    t.name.clone(),
+                    t.label.clone(),
                     step.to_string(),
                     term,
                     num(value),
                 ]);
             }
         }
-        losses.push((t.name.clone(), totals));
+        losses.push((t.label.clone(), totals));
     }
     write_csv(&out.join("training.csv"), &TRAINING_HEADER, &rows)?;
     crate::plots::training(&out.join("training.png"), &losses)

@@ -31,6 +31,8 @@ pub enum StageKind {
     Train,
     /// Surprise of every suite movie.
     Score,
+    /// State probes.
+    Probe,
     /// Planning episodes.
     Plan,
 }
@@ -43,6 +45,7 @@ impl StageKind {
             StageKind::Voe => "voe",
             StageKind::Train => "train",
             StageKind::Score => "score",
+            StageKind::Probe => "probe",
             StageKind::Plan => "plan",
         }
     }

@@ -21,6 +21,9 @@ struct DataKey<'a> {
     frames: usize,
     seed: u64,
     size: usize,
+    /// The split, when not the training split (whose keys predate splits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split: Option<Split>,
 }
 
 /// The run's training datasets.
@@ -43,14 +46,31 @@ pub fn generate(config: &GenerateConfig, out: &Path, force: bool) -> Result<(Met
     Ok((meta, rate(frames, secs)))
 }
 
-/// Makes (or reuses) the dataset of every scene of the run.
+/// Makes (or reuses) the training dataset of every scene of the run.
 pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Datasets> {
+    split_sets(runner, work, config, Split::Train, config.data.episodes)
+}
+
+/// Makes (or reuses) the held-out (test split) dataset of every scene, on which the state
+/// probes are scored: episodes no model trained on.
+pub fn held_out(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Datasets> {
+    split_sets(runner, work, config, Split::Test, config.probe.episodes)
+}
+
+/// The datasets of one split, one stage per scene.
+fn split_sets(
+    runner: &mut Runner,
+    work: &Path,
+    config: &RunConfig,
+    split: Split,
+    episodes: u64,
+) -> Result<Datasets> {
     let mut out = Datasets::default();
     for scene in &config.data.scenes {
         let gen_config = GenerateConfig {
             scene: scene.clone(),
-            split: Split::Train,
-            episodes: config.data.episodes,
+            split,
+            episodes,
             frames: config.data.frames,
             seed: config.seed,
             size: config.size,
@@ -63,8 +83,13 @@ pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Datas
             frames: gen_config.frames,
             seed: gen_config.seed,
             size: gen_config.size,
+            split: (split != Split::Train).then_some(split),
         };
-        let stage = CachedStage::new(work, StageKind::Data, scene, &key);
+        let label = match split {
+            Split::Train => scene.clone(),
+            other => format!("{scene}-{other}"),
+        };
+        let stage = CachedStage::new(work, StageKind::Data, &label, &key);
         let dir = stage.dir.join("dataset");
         runner.stage(&stage, |_| {
             let (_, frames_per_s) = generate(&gen_config, &dir, true)?;

@@ -60,7 +60,9 @@ fn cells<'t>(
 ) -> Vec<Cell<'t>> {
     let mut cells = Vec::new();
     if action_dim == task.scene.action_dim {
-        for t in trained {
+        // Planning uses each model of the first training seed.
+        let first = config.train_seeds()[0];
+        for t in trained.iter().filter(|t| t.seed == first) {
             if !config.plan.models.is_empty() && !config.plan.models.contains(&t.name) {
                 continue;
             }
@@ -124,7 +126,7 @@ pub fn run(
             let stage = CachedStage::new(work, StageKind::Plan, &label, &key);
             runner.stage(&stage, |stage| {
                 let actor = match (cell.trained, cell.actor.as_str()) {
-                    (Some(t), _) => Actor::Model(models.get(&t.name)?),
+                    (Some(t), _) => Actor::Model(models.get(&t.label)?),
                     (None, "oracle") => Actor::Oracle,
                     (None, "image-oracle") => Actor::ImageOracle(None),
                     (None, _) => Actor::Random,

@@ -17,7 +17,8 @@ use crate::stages::cache::{CachedStage, StageKind};
 use crate::stages::runner::Runner;
 use crate::stages::suite::SuiteDir;
 use crate::stages::train::{Models, Trained};
-use crate::surprise::{Scorer, score_suite};
+use crate::surprise::{Movies, Scorer, score_suite};
+use moravec_agents::train::load_checkpoint;
 
 /// A scoring stage's cache key.
 #[derive(Serialize)]
@@ -31,6 +32,10 @@ struct ScoreKey<'a> {
     /// Where the model ran, if not on the CPU.
     #[serde(skip_serializing_if = "Option::is_none")]
     device: Option<&'a str>,
+    /// The training step of a learning-curve point (its kept checkpoint; the headline sets
+    /// only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step: Option<u64>,
 }
 
 /// A model's or control's scored suite.
@@ -38,6 +43,10 @@ struct ScoreKey<'a> {
 pub struct Scored {
     /// The model or control.
     pub name: String,
+    /// The model's training seed (None for a control).
+    pub seed: Option<u64>,
+    /// The model and seed as the per-seed rows name it (see [`Trained::label`]).
+    pub label: String,
     /// The folder of its curves.
     pub dir: PathBuf,
 }
@@ -75,13 +84,15 @@ pub fn run(
             Some(&t.stage.hash),
             device_key(inputs.device),
         );
-        let stage = CachedStage::new(work, StageKind::Score, &t.name, &k);
+        let stage = CachedStage::new(work, StageKind::Score, &t.label, &k);
         runner.stage(&stage, |stage| {
-            let model = models.get(&t.name)?;
-            score_into(&Scorer::Model(model), inputs, stage)
+            let model = models.get(&t.label)?;
+            score_into(&Scorer::Model(model), inputs, Movies::All, stage)
         })?;
         scored.push(Scored {
             name: t.name.clone(),
+            seed: Some(t.seed),
+            label: t.label.clone(),
             dir: stage.dir,
         });
     }
@@ -99,14 +110,53 @@ pub fn run(
                 context: inputs.arch.context,
                 horizon: inputs.arch.horizon,
             };
-            score_into(&scorer, inputs, stage)
+            score_into(&scorer, inputs, Movies::All, stage)
         })?;
         scored.push(Scored {
             name: control.clone(),
+            seed: None,
+            label: control.clone(),
             dir: stage.dir,
         });
     }
     Ok(scored)
+}
+
+/// Scores (or reuses the scores of) the headline sets with `t` as it was after `step` steps:
+/// a point of its learning curve. The kept checkpoint is read only if the stage is not done.
+pub fn run_at(
+    runner: &mut Runner,
+    work: &Path,
+    inputs: &ScoreInputs,
+    t: &Trained,
+    step: u64,
+) -> Result<Scored> {
+    let k = ScoreKey {
+        step: Some(step),
+        ..key(
+            inputs,
+            &t.name,
+            Some(&t.stage.hash),
+            device_key(inputs.device),
+        )
+    };
+    let label = format!("{}@step{step}", t.label);
+    let stage = CachedStage::new(work, StageKind::Score, &label, &k);
+    runner.stage(&stage, |stage| {
+        let vars = load_checkpoint(&t.checkpoint_at(step), inputs.device)?;
+        score_into(
+            &Scorer::Model(&*vars.model),
+            inputs,
+            Movies::Headline,
+            stage,
+        )
+    })?;
+    Ok(Scored {
+        name: t.name.clone(),
+        seed: Some(t.seed),
+        label,
+        dir: stage.dir,
+    })
 }
 
 /// The key of `scorer`'s stage.
@@ -124,26 +174,27 @@ fn key<'k>(
         context: inputs.arch.context,
         horizon: inputs.arch.horizon,
         device,
+        step: None,
     }
 }
 
-/// Scores the suite into a stage under a progress bar; returns movies/s.
+/// Scores `movies` of the suite into a stage under a progress bar; returns movies/s.
 fn score_into(
     scorer: &Scorer,
     inputs: &ScoreInputs,
+    movies: Movies,
     stage: &CachedStage,
 ) -> Result<Vec<(String, f64)>> {
-    let movies: u64 = inputs
-        .suite
-        .meta
-        .properties
-        .iter()
-        .map(|p| p.episodes)
+    let count: u64 = movies
+        .episodes(inputs.suite)
+        .values()
+        .map(|v| v.len() as u64)
         .sum();
-    let ((), secs) = with_progress(movies, format!("score {}", stage.label), |bar| {
+    let ((), secs) = with_progress(count, format!("score {}", stage.label), |bar| {
         score_suite(
             scorer,
             inputs.suite,
+            movies,
             inputs.action_dim,
             inputs.config.score.stride,
             &stage.dir,
@@ -151,5 +202,5 @@ fn score_into(
             &|| bar.inc(1),
         )
     })?;
-    Ok(vec![("movies_per_s".into(), rate(movies as f64, secs))])
+    Ok(vec![("movies_per_s".into(), rate(count as f64, secs))])
 }

@@ -30,11 +30,16 @@ pub(crate) struct TrainKey<'a> {
     pub(crate) device: Option<&'a str>,
 }
 
-/// A model the run trained.
+/// A model the run trained, with one of its training seeds.
 #[derive(Clone, Debug)]
 pub struct Trained {
     /// Its registry name.
     pub name: String,
+    /// Its training seed.
+    pub seed: u64,
+    /// What names it in stages and per-seed rows: the name alone in a run of one seed, else
+    /// `name@seed`.
+    pub label: String,
     /// How it was trained.
     pub config: TrainConfig,
     /// Its stage (checkpoint and log).
@@ -51,6 +56,25 @@ impl Trained {
     pub fn log(&self) -> PathBuf {
         self.stage.dir.join("training.csv")
     }
+
+    /// Its checkpoint as it was after `step` steps: the final one, or a copy kept for the
+    /// learning curve.
+    pub fn checkpoint_at(&self, step: u64) -> PathBuf {
+        if step >= self.config.steps {
+            self.checkpoint()
+        } else {
+            moravec_agents::train::snapshot_path(&self.stage.dir, step)
+        }
+    }
+}
+
+/// The label of `model` trained with `seed` in a run of `seeds`.
+pub fn label(model: &str, seed: u64, seeds: &[u64]) -> String {
+    if seeds.len() == 1 {
+        model.to_owned()
+    } else {
+        format!("{model}@{seed}")
+    }
 }
 
 /// Action entries the run's models take: the most of any training scene (scenes with fewer are
@@ -63,15 +87,29 @@ pub fn action_dim(config: &RunConfig) -> Result<usize> {
     Ok(most)
 }
 
-/// How the run trains `model`.
+/// How the run trains `model` with its first training seed (the one whose learning curve is
+/// scored: it keeps the checkpoints of the curve's steps).
 pub fn train_config(config: &RunConfig, model: &str) -> TrainConfig {
+    train_config_seeded(config, model, config.train_seeds()[0])
+}
+
+/// How the run trains `model` with `seed`.
+pub fn train_config_seeded(config: &RunConfig, model: &str, seed: u64) -> TrainConfig {
+    let trains = moravec_agents::models::find(model).is_ok_and(|m| m.trains);
+    let steps = config.curve_steps();
+    let keep = if trains && seed == config.train_seeds()[0] {
+        steps[..steps.len() - 1].to_vec()
+    } else {
+        Vec::new()
+    };
     TrainConfig {
         batch: config.train.batch,
         lr: config.train.lr,
         warmup: config.train.warmup.min(config.train.steps),
-        seed: config.seed,
+        seed,
         checkpoint_every: config.train.checkpoint_every,
         context: config.train.context,
+        keep,
         ..TrainConfig::new(model, &config.train.arch, config.train.steps)
     }
 }
@@ -116,32 +154,38 @@ pub fn run(
 ) -> Result<Vec<Trained>> {
     let mut pooled: Option<Clips> = None;
     let mut trained = Vec::new();
-    for model in &config.train.models {
-        let tc = train_config(config, model);
-        let key = TrainKey {
-            train: &tc,
-            data: &data.hashes,
-            device: device_key(device),
-        };
-        let stage = CachedStage::new(work, StageKind::Train, model, &key);
-        runner.stage(&stage, |stage| {
-            if pooled.is_none() {
-                let parts = data
-                    .dirs
-                    .iter()
-                    .map(|d| Clips::load(d))
-                    .collect::<moravec_agents::Result<Vec<_>>>()?;
-                pooled = Some(Clips::concat(&parts)?);
-            }
-            let clips = pooled.as_ref().expect("just loaded");
-            let (_, samples_per_s) = train_with_progress(&tc, clips, &stage.dir, device)?;
-            Ok(vec![("samples_per_s".into(), samples_per_s)])
-        })?;
-        trained.push(Trained {
-            name: model.clone(),
-            config: tc,
-            stage,
-        });
+    let seeds = config.train_seeds();
+    for &seed in &seeds {
+        for model in &config.train.models {
+            let tc = train_config_seeded(config, model, seed);
+            let key = TrainKey {
+                train: &tc,
+                data: &data.hashes,
+                device: device_key(device),
+            };
+            let label = label(model, seed, &seeds);
+            let stage = CachedStage::new(work, StageKind::Train, &label, &key);
+            runner.stage(&stage, |stage| {
+                if pooled.is_none() {
+                    let parts = data
+                        .dirs
+                        .iter()
+                        .map(|d| Clips::load(d))
+                        .collect::<moravec_agents::Result<Vec<_>>>()?;
+                    pooled = Some(Clips::concat(&parts)?);
+                }
+                let clips = pooled.as_ref().expect("just loaded");
+                let (_, samples_per_s) = train_with_progress(&tc, clips, &stage.dir, device)?;
+                Ok(vec![("samples_per_s".into(), samples_per_s)])
+            })?;
+            trained.push(Trained {
+                name: model.clone(),
+                seed,
+                label,
+                config: tc,
+                stage,
+            });
+        }
     }
     Ok(trained)
 }
@@ -171,13 +215,13 @@ impl<'a> Models<'a> {
         self.reads
     }
 
-    /// The trained model `name`.
+    /// The trained model `label` (see [`Trained::label`]).
     pub fn get(&mut self, name: &str) -> Result<&dyn WorldModel> {
         if !self.loaded.contains_key(name) {
             let t = self
                 .trained
                 .iter()
-                .find(|t| t.name == name)
+                .find(|t| t.label == name)
                 .ok_or_else(|| HarnessError::Invalid {
                     what: "model".into(),
                     value: name.into(),
@@ -213,6 +257,8 @@ mod tests {
         train(&config, &clips, &stage.dir, &Device::Cpu, &|_| true).unwrap();
         let trained = [Trained {
             name: "untrained".into(),
+            seed: 0,
+            label: "untrained".into(),
             config,
             stage,
         }];

@@ -1,0 +1,540 @@
+//! The probe stages: for every trained model (each seed, and each kept checkpoint of the
+//! learning curve) and for raw pixels, a ridge probe per scene from frozen frame features to the
+//! tracked bodies' positions and velocities ([`crate::probe`]), fitted on frames of the training
+//! episodes and scored on held-out test episodes. One cached `probe.csv` per stage.
+//!
+//! A row's features are those of frame t and frame t - 1 side by side, so that velocity is
+//! within a linear readout's reach. Tracked bodies are the scene's slots that hold a body in
+//! every episode and move.
+
+use std::path::Path;
+
+use candle_core::Device;
+use moravec_agents::data::Clips;
+use moravec_agents::models::WorldModel;
+use moravec_agents::train::load_checkpoint;
+use moravec_sim::dataset::{read_meta, read_shard};
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::device::device_key;
+use crate::error::{HarnessError, Result};
+use crate::files::{open_csv, write_csv};
+use crate::probe::{Design, Group, probe};
+use crate::progress::with_progress;
+use crate::stages::cache::{CachedStage, StageKind};
+use crate::stages::data::Datasets;
+use crate::stages::runner::Runner;
+use crate::stages::train::Trained;
+
+/// What the floor on raw pixels is called in the results.
+pub const PIXELS: &str = "pixels";
+
+/// Side of the pooled image the pixel floor reads.
+pub const PIXEL_SIDE: usize = 16;
+
+/// Columns of a stage's `probe.csv` (and, after `run, model, seed, step`, of the results').
+pub const STAGE_HEADER: [&str; 7] = [
+    "scene",
+    "variable",
+    "r2",
+    "lambda",
+    "bodies",
+    "fit_rows",
+    "test_rows",
+];
+
+/// One probe result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeRow {
+    /// Scene.
+    pub scene: String,
+    /// `position` or `velocity`.
+    pub variable: String,
+    /// R² on the held-out episodes.
+    pub r2: f64,
+    /// The chosen regularisation (relative to the kernel's mean diagonal).
+    pub lambda: f64,
+    /// The tracked bodies, `;`-joined.
+    pub bodies: String,
+    /// Frames fitted on.
+    pub fit_rows: usize,
+    /// Frames scored on.
+    pub test_rows: usize,
+}
+
+/// A probed model (or the pixel floor).
+#[derive(Clone, Debug)]
+pub struct Probed {
+    /// Model name, or [`PIXELS`].
+    pub name: String,
+    /// Training seed (None for pixels).
+    pub seed: Option<u64>,
+    /// Training step of the checkpoint (None for pixels).
+    pub step: Option<u64>,
+    /// Its rows.
+    pub rows: Vec<ProbeRow>,
+}
+
+/// A probe stage's cache key.
+#[derive(Serialize)]
+struct ProbeKey<'a> {
+    features: &'a str,
+    trained: Option<&'a str>,
+    step: Option<u64>,
+    fit: &'a [String],
+    test: &'a [String],
+    samples: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
+}
+
+/// One scene's probe rows, loaded once for every probe.
+struct SceneRows {
+    scene: String,
+    bodies: Vec<String>,
+    /// The rows' frame pairs (t - 1, t) as two-frame clips.
+    fit: Clips,
+    test: Clips,
+    fit_design: Design,
+    test_design: Design,
+}
+
+/// The probe data of the run: every scene's fitting and test rows, read on first use.
+pub struct ProbeData<'a> {
+    config: &'a RunConfig,
+    fit: &'a Datasets,
+    test: &'a Datasets,
+    scenes: Option<Vec<SceneRows>>,
+}
+
+impl<'a> ProbeData<'a> {
+    /// The probes of `config` fitted on `fit`'s datasets and scored on `test`'s.
+    pub fn new(config: &'a RunConfig, fit: &'a Datasets, test: &'a Datasets) -> Self {
+        Self {
+            config,
+            fit,
+            test,
+            scenes: None,
+        }
+    }
+
+    fn scenes(&mut self) -> Result<&[SceneRows]> {
+        if self.scenes.is_none() {
+            let mut out = Vec::new();
+            for (i, scene) in self.config.data.scenes.iter().enumerate() {
+                out.push(scene_rows(
+                    scene,
+                    &self.fit.dirs[i],
+                    &self.test.dirs[i],
+                    self.config.probe.samples,
+                )?);
+            }
+            self.scenes = Some(out);
+        }
+        Ok(self.scenes.as_deref().expect("just read"))
+    }
+}
+
+/// What a probe reads its features from.
+pub enum Features<'m> {
+    /// Raw pixels, average-pooled to [`PIXEL_SIDE`].
+    Pixels,
+    /// A model's frame latents (its encoder).
+    Model(&'m dyn WorldModel),
+}
+
+/// Probes (or reuses the probes of) the pixel floor and every trained model, each seed.
+pub fn run(
+    runner: &mut Runner,
+    work: &Path,
+    data: &mut ProbeData,
+    trained: &[Trained],
+    models: &mut crate::stages::train::Models,
+    device: &Device,
+) -> Result<Vec<Probed>> {
+    let mut out = vec![stage(runner, work, data, None, device, |_| {
+        Ok(Features::Pixels)
+    })?];
+    for t in trained {
+        out.push(stage(
+            runner,
+            work,
+            data,
+            Some((t, t.config.steps)),
+            device,
+            |_| Ok(Features::Model(models.get(&t.label)?)),
+        )?);
+    }
+    Ok(out)
+}
+
+/// Probes (or reuses the probe of) `t` as it was after `step` steps: a learning-curve point.
+pub fn run_at(
+    runner: &mut Runner,
+    work: &Path,
+    data: &mut ProbeData,
+    t: &Trained,
+    step: u64,
+    device: &Device,
+) -> Result<Probed> {
+    let path = t.checkpoint_at(step);
+    let mut vars = None;
+    stage(runner, work, data, Some((t, step)), device, |_| {
+        let v = vars.insert(load_checkpoint(&path, device)?);
+        Ok(Features::Model(&*v.model))
+    })
+}
+
+/// One probe stage: `features` is asked for only if the stage is not done.
+fn stage<'m>(
+    runner: &mut Runner,
+    work: &Path,
+    data: &mut ProbeData,
+    trained: Option<(&Trained, u64)>,
+    device: &Device,
+    features: impl FnOnce(()) -> Result<Features<'m>>,
+) -> Result<Probed> {
+    let (name, label) = match trained {
+        None => (PIXELS.to_owned(), PIXELS.to_owned()),
+        Some((t, step)) if step >= t.config.steps => (t.name.clone(), t.label.clone()),
+        Some((t, step)) => (t.name.clone(), format!("{}@step{step}", t.label)),
+    };
+    let key = ProbeKey {
+        features: &name,
+        trained: trained.map(|(t, _)| t.stage.hash.as_str()),
+        step: trained.map(|(_, s)| s),
+        fit: &data.fit.hashes,
+        test: &data.test.hashes,
+        samples: data.config.probe.samples,
+        device: trained.and(device_key(device)),
+    };
+    let stage = CachedStage::new(work, StageKind::Probe, &label, &key);
+    let file = stage.dir.join("probe.csv");
+    runner.stage(&stage, |_| {
+        let features = features(())?;
+        let scenes = data.scenes()?;
+        let (rows, _) = with_progress(scenes.len() as u64, format!("probe {label}"), |bar| {
+            let mut rows = Vec::new();
+            for s in scenes {
+                rows.extend(probe_scene(s, &features, device)?);
+                bar.inc(1);
+            }
+            Ok::<_, HarnessError>(rows)
+        })?;
+        let records: Vec<Vec<String>> = rows.iter().map(stage_record).collect();
+        write_csv(&file, &STAGE_HEADER, &records)?;
+        Ok(Vec::new())
+    })?;
+    Ok(Probed {
+        name,
+        seed: trained.map(|(t, _)| t.seed),
+        step: trained.map(|(_, s)| s),
+        rows: read_stage_rows(&file)?,
+    })
+}
+
+fn stage_record(r: &ProbeRow) -> Vec<String> {
+    vec![
+        r.scene.clone(),
+        r.variable.clone(),
+        crate::files::num(r.r2),
+        crate::files::num(r.lambda),
+        r.bodies.clone(),
+        r.fit_rows.to_string(),
+        r.test_rows.to_string(),
+    ]
+}
+
+/// A stage's `probe.csv`.
+fn read_stage_rows(path: &Path) -> Result<Vec<ProbeRow>> {
+    let bad = |m: String| HarnessError::Schema {
+        path: path.to_owned(),
+        message: m,
+    };
+    let (mut reader, _) = open_csv(path, Some(&STAGE_HEADER))?;
+    let mut out = Vec::new();
+    for rec in reader.deserialize::<(String, String, f64, f64, String, usize, usize)>() {
+        let (scene, variable, r2, lambda, bodies, fit_rows, test_rows) =
+            rec.map_err(|e| bad(e.to_string()))?;
+        out.push(ProbeRow {
+            scene,
+            variable,
+            r2,
+            lambda,
+            bodies,
+            fit_rows,
+            test_rows,
+        });
+    }
+    Ok(out)
+}
+
+/// A dataset read whole: frames, states and which slots hold a body.
+struct Episodes {
+    frames: Vec<u8>,
+    states: Vec<f32>,
+    body_mask: Vec<u8>,
+    episodes: usize,
+    length: usize,
+    size: usize,
+    slots: Vec<String>,
+}
+
+fn read_episodes(dir: &Path) -> Result<Episodes> {
+    let meta = read_meta(dir)?;
+    let mut e = Episodes {
+        frames: Vec::new(),
+        states: Vec::new(),
+        body_mask: Vec::new(),
+        episodes: 0,
+        length: meta.frames,
+        size: meta.size,
+        slots: meta.slots.clone(),
+    };
+    for info in &meta.shards {
+        let shard = read_shard(dir, &meta, info)?;
+        e.frames.extend_from_slice(&shard.frames);
+        e.states.extend_from_slice(&shard.states);
+        e.body_mask.extend_from_slice(&shard.body_mask);
+        e.episodes += shard.episodes;
+    }
+    Ok(e)
+}
+
+/// `n` (episode, t) picks spread evenly over every frame t >= 1 of `e`.
+fn picks(e: &Episodes, n: usize) -> Vec<(usize, usize)> {
+    let per = e.length - 1;
+    let total = e.episodes * per;
+    let n = n.min(total);
+    (0..n)
+        .map(|i| {
+            let k = i * total / n;
+            (k / per, k % per + 1)
+        })
+        .collect()
+}
+
+/// Slot `b`'s state at (episode, t).
+fn state(e: &Episodes, ep: usize, t: usize, b: usize) -> &[f32] {
+    let slots = e.slots.len();
+    let at = ((ep * e.length + t) * slots + b) * moravec_sim::world::STATE_DIM;
+    &e.states[at..at + moravec_sim::world::STATE_DIM]
+}
+
+/// The tracked bodies of a scene: slots holding a body in every fitting and test episode whose
+/// position is not the same in every fitting row; an error naming the scene if there is none.
+fn tracked(
+    scene: &str,
+    fit: &Episodes,
+    test: &Episodes,
+    fit_picks: &[(usize, usize)],
+) -> Result<Vec<usize>> {
+    let slots = fit.slots.len();
+    let present =
+        |e: &Episodes, b: usize| (0..e.episodes).all(|ep| e.body_mask[ep * slots + b] == 1);
+    let moves = |b: usize| {
+        fit_picks.first().is_some_and(|&(e0, t0)| {
+            let first = &state(fit, e0, t0, b)[..3];
+            fit_picks
+                .iter()
+                .any(|&(ep, t)| &state(fit, ep, t, b)[..3] != first)
+        })
+    };
+    let tracked: Vec<usize> = (0..slots)
+        .filter(|&b| present(fit, b) && present(test, b) && moves(b))
+        .collect();
+    if tracked.is_empty() {
+        return Err(HarnessError::Invalid {
+            what: "probe scene".into(),
+            value: scene.into(),
+            expected: "a scene with a tracked body (a slot that holds a moving body in every \
+                       episode)"
+                .into(),
+        });
+    }
+    Ok(tracked)
+}
+
+/// The rows of one scene: tracked bodies, frame pairs and targets.
+fn scene_rows(scene: &str, fit_dir: &Path, test_dir: &Path, samples: usize) -> Result<SceneRows> {
+    let fit = read_episodes(fit_dir)?;
+    let test = read_episodes(test_dir)?;
+    let (fit_picks, test_picks) = (picks(&fit, samples), picks(&test, samples));
+    let tracked = tracked(scene, &fit, &test, &fit_picks)?;
+    let design = |e: &Episodes, picks: &[(usize, usize)]| Design {
+        x: Vec::new(),
+        width: 0,
+        y: picks
+            .iter()
+            .flat_map(|&(ep, t)| {
+                let pos = tracked
+                    .iter()
+                    .flat_map(|&b| state(e, ep, t, b)[0..3].to_vec())
+                    .collect::<Vec<_>>();
+                let vel = tracked
+                    .iter()
+                    .flat_map(|&b| state(e, ep, t, b)[7..10].to_vec())
+                    .collect::<Vec<_>>();
+                pos.into_iter().chain(vel).map(f64::from)
+            })
+            .collect(),
+        targets: tracked.len() * 6,
+        episode: picks.iter().map(|&(ep, _)| ep as u64).collect(),
+    };
+    Ok(SceneRows {
+        scene: scene.to_owned(),
+        bodies: tracked.iter().map(|&b| fit.slots[b].clone()).collect(),
+        fit_design: design(&fit, &fit_picks),
+        test_design: design(&test, &test_picks),
+        fit: pairs(&fit, &fit_picks),
+        test: pairs(&test, &test_picks),
+    })
+}
+
+/// The frame pairs (t - 1, t) of `picks` as two-frame clips.
+fn pairs(e: &Episodes, picks: &[(usize, usize)]) -> Clips {
+    let fl = e.size * e.size * 3;
+    let mut frames = Vec::with_capacity(picks.len() * 2 * fl);
+    for &(ep, t) in picks {
+        let at = (ep * e.length + t - 1) * fl;
+        frames.extend_from_slice(&e.frames[at..at + 2 * fl]);
+    }
+    Clips {
+        frames,
+        actions: Vec::new(),
+        episodes: picks.len(),
+        length: 2,
+        size: e.size,
+        action_dim: 0,
+    }
+}
+
+/// Rows encoded per call: bounds the memory of a model's latents.
+const CHUNK: usize = 64;
+
+/// The features of every pair of `clips`, row-major.
+fn features(clips: &Clips, f: &Features, device: &Device) -> Result<(Vec<f32>, usize)> {
+    match f {
+        Features::Pixels => {
+            let s = clips.size;
+            let pool = (s / PIXEL_SIDE).max(1);
+            let side = s / pool;
+            let width = 2 * 3 * side * side;
+            let mut x = Vec::with_capacity(clips.episodes * width);
+            for frame in clips.frames.chunks_exact(s * s * 3) {
+                for c in 0..3 {
+                    for by in 0..side {
+                        for bx in 0..side {
+                            let mut sum = 0u32;
+                            for y in by * pool..(by + 1) * pool {
+                                for xx in bx * pool..(bx + 1) * pool {
+                                    sum += u32::from(frame[(y * s + xx) * 3 + c]);
+                                }
+                            }
+                            x.push(sum as f32 / (pool * pool) as f32 / 255.0);
+                        }
+                    }
+                }
+            }
+            Ok((x, width))
+        }
+        Features::Model(model) => {
+            let mut x = Vec::new();
+            let mut width = 0;
+            let all: Vec<usize> = (0..clips.episodes).collect();
+            for chunk in all.chunks(CHUNK) {
+                let picks: Vec<(usize, usize)> = chunk.iter().map(|&i| (i, 0)).collect();
+                let batch = clips.windows(&picks, 2, device)?;
+                let z = model.encode(&batch.frames)?;
+                let z = z.flatten_from(1)?;
+                width = z.dims()[1];
+                x.extend(z.flatten_all()?.to_vec1::<f32>()?);
+            }
+            Ok((x, width))
+        }
+    }
+}
+
+/// The probe of one scene.
+fn probe_scene(s: &SceneRows, f: &Features, device: &Device) -> Result<Vec<ProbeRow>> {
+    let (fx, width) = features(&s.fit, f, device)?;
+    let (tx, _) = features(&s.test, f, device)?;
+    let fit = Design {
+        x: fx,
+        width,
+        ..s.fit_design.clone()
+    };
+    let test = Design {
+        x: tx,
+        width,
+        ..s.test_design.clone()
+    };
+    let k = s.bodies.len() * 3;
+    let groups = [
+        Group {
+            name: "position".into(),
+            columns: 0..k,
+        },
+        Group {
+            name: "velocity".into(),
+            columns: k..2 * k,
+        },
+    ];
+    Ok(probe(&fit, &test, &groups)
+        .into_iter()
+        .map(|g| ProbeRow {
+            scene: s.scene.clone(),
+            variable: g.name,
+            r2: g.r2,
+            lambda: g.lambda,
+            bodies: s.bodies.join(";"),
+            fit_rows: fit.rows(),
+            test_rows: test.rows(),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moravec_sim::world::STATE_DIM;
+
+    /// Two episodes of three frames, two slots: slot 0 moves in every episode, slot 1 is empty
+    /// in the second episode.
+    fn episodes(moving: bool) -> Episodes {
+        let (episodes, length, slots) = (2, 3, 2);
+        let mut states = vec![0.0f32; episodes * length * slots * STATE_DIM];
+        for ep in 0..episodes {
+            for t in 0..length {
+                let at = ((ep * length + t) * slots) * STATE_DIM;
+                states[at] = if moving { t as f32 } else { 1.0 };
+            }
+        }
+        Episodes {
+            frames: Vec::new(),
+            states,
+            body_mask: vec![1, 1, 1, 0],
+            episodes,
+            length,
+            size: 16,
+            slots: vec!["ball".into(), "other".into()],
+        }
+    }
+
+    #[test]
+    fn tracked_bodies_move_and_are_always_there() {
+        let e = episodes(true);
+        let picks = picks(&e, 4);
+        assert_eq!(picks, vec![(0, 1), (0, 2), (1, 1), (1, 2)]);
+        assert_eq!(tracked("s", &e, &e, &picks).unwrap(), vec![0]);
+        let still = episodes(false);
+        let err = tracked("still_scene", &still, &still, &picks)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("still_scene") && err.contains("tracked body"),
+            "{err}"
+        );
+    }
+}
