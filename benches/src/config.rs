@@ -150,7 +150,7 @@ impl RunConfig {
                 warmup: p.steps.min(100) / 2,
                 checkpoint_every: 100,
                 context: None,
-                seeds: None,
+                seeds: (!p.seeds.is_empty()).then(|| p.seeds.to_vec()),
                 curve: p.curve,
             },
             score: ScoreConfig {

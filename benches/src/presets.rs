@@ -29,6 +29,8 @@ pub struct Preset {
     pub batch: usize,
     /// Frames between scoring windows.
     pub stride: usize,
+    /// Training seeds (empty: the run's seed alone).
+    pub seeds: &'static [u64],
     /// Points on the learning curve (see [`crate::config::TrainSettings::curve`]).
     pub curve: usize,
     /// Held-out episodes per scene for the state probes.
@@ -63,6 +65,7 @@ pub static PRESETS: &[Preset] = &[
         steps: 10,
         batch: 8,
         stride: 4,
+        seeds: &[],
         curve: 2,
         probe_episodes: 4,
         probe_samples: 64,
@@ -84,6 +87,7 @@ pub static PRESETS: &[Preset] = &[
         steps: 800,
         batch: 32,
         stride: 2,
+        seeds: &[],
         curve: 4,
         probe_episodes: 32,
         probe_samples: 1024,
@@ -95,7 +99,7 @@ pub static PRESETS: &[Preset] = &[
     },
     Preset {
         name: "standard",
-        purpose: "the scale at which numbers are quoted: about an hour on two cores",
+        purpose: "the science run: 64x64, three training seeds, everything but planning in at most 2 hours on two cores",
         size: 64,
         episodes: 256,
         frames: 64,
@@ -104,12 +108,13 @@ pub static PRESETS: &[Preset] = &[
         voe_sets: 60,
         voe_frames: 64,
         arch: "small",
-        steps: 1500,
+        steps: 2400,
         batch: 32,
-        stride: 2,
+        stride: 4,
+        seeds: &[0, 1, 2],
         curve: 4,
         probe_episodes: 64,
-        probe_samples: 2048,
+        probe_samples: 1024,
         device: "cpu",
         plan_tasks: &["reach", "cart_push"],
         plan_models: &["jepa-vicreg", "jepa-ema", "pixel-video"],
@@ -128,6 +133,7 @@ pub static PRESETS: &[Preset] = &[
         steps: 20000,
         batch: 64,
         stride: 1,
+        seeds: &[],
         curve: 5,
         probe_episodes: 128,
         probe_samples: 4096,
@@ -165,5 +171,6 @@ mod tests {
         }
         let standard = find("standard").unwrap();
         assert!(standard.voe_sets >= 60, "{}", standard.voe_sets);
+        assert!(standard.seeds.len() >= 3, "{:?}", standard.seeds);
     }
 }
