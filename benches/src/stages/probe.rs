@@ -5,7 +5,8 @@
 //!
 //! A row's features are those of frame t and frame t - 1 side by side, so that velocity is
 //! within a linear readout's reach. Tracked bodies are the scene's slots that hold a body in
-//! every episode and move.
+//! every episode and move; rows are the frames at which every tracked body is inside the image
+//! (hidden behind a screen counts as inside: that is for a model's memory to bridge).
 
 use std::path::Path;
 
@@ -279,6 +280,7 @@ struct Episodes {
     length: usize,
     size: usize,
     slots: Vec<String>,
+    camera: moravec_sim::camera::Camera,
 }
 
 fn read_episodes(dir: &Path) -> Result<Episodes> {
@@ -291,6 +293,7 @@ fn read_episodes(dir: &Path) -> Result<Episodes> {
         length: meta.frames,
         size: meta.size,
         slots: meta.slots.clone(),
+        camera: meta.camera.clone(),
     };
     for info in &meta.shards {
         let shard = read_shard(dir, &meta, info)?;
@@ -304,16 +307,38 @@ fn read_episodes(dir: &Path) -> Result<Episodes> {
 
 /// `n` (episode, t) picks spread evenly over every frame t >= 1 of `e`.
 fn picks(e: &Episodes, n: usize) -> Vec<(usize, usize)> {
-    let per = e.length - 1;
-    let total = e.episodes * per;
-    let n = n.min(total);
-    (0..n)
-        .map(|i| {
-            let k = i * total / n;
-            (k / per, k % per + 1)
-        })
-        .collect()
+    let all: Vec<(usize, usize)> = (0..e.episodes)
+        .flat_map(|ep| (1..e.length).map(move |t| (ep, t)))
+        .collect();
+    spread(&all, n)
 }
+
+/// `n` of `candidates` spread evenly over them (all of them if there are fewer).
+fn spread(candidates: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
+    let total = candidates.len();
+    let n = n.min(total);
+    (0..n).map(|i| candidates[i * total / n]).collect()
+}
+
+/// `n` (episode, t) picks spread evenly over the frames t >= 1 at which every body of `bodies`
+/// is inside the camera's image at t - 1 and at t: a position outside the image cannot be read
+/// from it, by a model or by anything else.
+fn visible_picks(e: &Episodes, bodies: &[usize], n: usize) -> Vec<(usize, usize)> {
+    let seen = |ep: usize, t: usize| {
+        bodies.iter().all(|&b| {
+            let p = state(e, ep, t, b);
+            e.camera.sees([p[0], p[1], p[2]])
+        })
+    };
+    let all: Vec<(usize, usize)> = (0..e.episodes)
+        .flat_map(|ep| (1..e.length).map(move |t| (ep, t)))
+        .filter(|&(ep, t)| seen(ep, t - 1) && seen(ep, t))
+        .collect();
+    spread(&all, n)
+}
+
+/// Fewest rows a probe is fitted or scored on.
+pub const MIN_ROWS: usize = 16;
 
 /// Slot `b`'s state at (episode, t).
 fn state(e: &Episodes, ep: usize, t: usize, b: usize) -> &[f32] {
@@ -360,8 +385,23 @@ fn tracked(
 fn scene_rows(scene: &str, fit_dir: &Path, test_dir: &Path, samples: usize) -> Result<SceneRows> {
     let fit = read_episodes(fit_dir)?;
     let test = read_episodes(test_dir)?;
-    let (fit_picks, test_picks) = (picks(&fit, samples), picks(&test, samples));
-    let tracked = tracked(scene, &fit, &test, &fit_picks)?;
+    let tracked = tracked(scene, &fit, &test, &picks(&fit, samples))?;
+    let (fit_picks, test_picks) = (
+        visible_picks(&fit, &tracked, samples),
+        visible_picks(&test, &tracked, samples),
+    );
+    if fit_picks.len().min(test_picks.len()) < MIN_ROWS {
+        return Err(HarnessError::Invalid {
+            what: "probe scene".into(),
+            value: scene.into(),
+            expected: format!(
+                "at least {MIN_ROWS} frames with every tracked body in view in the training and \
+                 in the held-out episodes (found {} and {})",
+                fit_picks.len(),
+                test_picks.len()
+            ),
+        });
+    }
     let design = |e: &Episodes, picks: &[(usize, usize)]| Design {
         x: Vec::new(),
         width: 0,
@@ -519,6 +559,12 @@ mod tests {
             length,
             size: 16,
             slots: vec!["ball".into(), "other".into()],
+            camera: moravec_sim::camera::Camera::new(
+                [0.0, 0.0, 5.0],
+                [0.0; 3],
+                50.0,
+                moravec_sim::color::Rgb([0.0; 3]),
+            ),
         }
     }
 
@@ -528,6 +574,11 @@ mod tests {
         let picks = picks(&e, 4);
         assert_eq!(picks, vec![(0, 1), (0, 2), (1, 1), (1, 2)]);
         assert_eq!(tracked("s", &e, &e, &picks).unwrap(), vec![0]);
+        // A body outside the image at either frame of a pair leaves the pair out.
+        let mut away = episodes(true);
+        let at = (3 * 2) * STATE_DIM; // episode 1, frame 0
+        away.states[at] = 100.0;
+        assert_eq!(visible_picks(&away, &[0], 10), vec![(0, 1), (0, 2), (1, 2)]);
         let still = episodes(false);
         let err = tracked("still_scene", &still, &still, &picks)
             .unwrap_err()
