@@ -111,6 +111,17 @@ fn read_all_curves(suite: &Suite, scored: &Scored) -> Result<Curves> {
     Ok(curves)
 }
 
+/// The VoE rows of one scorer's movies, with the run's bootstrap settings.
+fn voe_rows_of(data: &RunData, model: &str, scores: &MovieScores) -> Vec<VoeRow> {
+    report::voe_rows(
+        model,
+        scores,
+        data.decidable_max,
+        data.config.score.bootstrap,
+        data.config.seed,
+    )
+}
+
 /// `voe.csv` (per model, over its training seeds), `voe_seeds.csv` (per seed, when a run has
 /// several), `scores.csv`, `curves.csv`, the accuracy plot and each model's surprise curves.
 /// Returns the rows of `voe.csv`, and those of the first seed of every model (the learning
@@ -156,13 +167,7 @@ fn write_voe(out: &Path, data: &RunData) -> Result<(Vec<VoeRow>, Vec<VoeRow>)> {
             ));
         }
         if several && scored.seed.is_some() {
-            let rows = report::voe_rows(
-                &scored.label,
-                &movie_scores,
-                data.decidable_max,
-                data.config.score.bootstrap,
-                data.config.seed,
-            );
+            let rows = voe_rows_of(data, &scored.label, &movie_scores);
             if first {
                 first_rows.extend(rows.iter().map(|r| VoeRow {
                     model: scored.name.clone(),
@@ -318,13 +323,7 @@ fn write_learning_curve(
         {
             let curves = read_all_curves(data.suite, &point.scored)?;
             let scores = report::movie_scores(data.suite, &curves);
-            let voe = report::voe_rows(
-                &t.name,
-                &scores,
-                data.decidable_max,
-                data.config.score.bootstrap,
-                data.config.seed,
-            );
+            let voe = voe_rows_of(data, &t.name, &scores);
             rows.extend(curve_rows(&t.name, t.seed, point.step, &voe, &point.probed));
         }
         let end: Vec<VoeRow> = first_rows

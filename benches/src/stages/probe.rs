@@ -34,16 +34,9 @@ pub const PIXELS: &str = "pixels";
 /// Side of the pooled image the pixel floor reads.
 pub const PIXEL_SIDE: usize = 16;
 
-/// Columns of a stage's `probe.csv` (and, after `run, model, seed, step`, of the results').
-pub const STAGE_HEADER: [&str; 7] = [
-    "scene",
-    "variable",
-    "r2",
-    "lambda",
-    "bodies",
-    "fit_rows",
-    "test_rows",
-];
+/// Columns of a stage's `probe.csv`: those of the results' `probe.csv` after `run, model,
+/// seed`.
+pub const STAGE_HEADER: &[&str] = moravec_sim::results::PROBE_HEADER.split_at(3).1;
 
 /// One probe result.
 #[derive(Clone, Debug, PartialEq)]
@@ -224,7 +217,7 @@ fn stage<'m>(
             Ok::<_, HarnessError>(rows)
         })?;
         let records: Vec<Vec<String>> = rows.iter().map(stage_record).collect();
-        write_csv(&file, &STAGE_HEADER, &records)?;
+        write_csv(&file, STAGE_HEADER, &records)?;
         Ok(Vec::new())
     })?;
     Ok(Probed {
@@ -253,7 +246,7 @@ fn read_stage_rows(path: &Path) -> Result<Vec<ProbeRow>> {
         path: path.to_owned(),
         message: m,
     };
-    let (mut reader, _) = open_csv(path, Some(&STAGE_HEADER))?;
+    let (mut reader, _) = open_csv(path, Some(STAGE_HEADER))?;
     let mut out = Vec::new();
     for rec in reader.deserialize::<(String, String, f64, f64, String, usize, usize)>() {
         let (scene, variable, r2, lambda, bodies, fit_rows, test_rows) =
