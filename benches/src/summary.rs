@@ -89,7 +89,9 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
     if seeds.len() > 1 {
         let _ = writeln!(
             s,
-            "Every model, the untrained control too, was trained with {} seeds ({}): each number              is the mean over seeds, its interval resamples seeds and sets, and `voe.csv` gives              the spread between seeds (`seed_sd`), `voe_seeds.csv` each seed's rows.\n",
+            "Every model, the untrained control too, was trained with {} seeds ({}): each number \
+             is the mean over seeds, its interval resamples seeds and sets, and `voe.csv` gives \
+             the spread between seeds (`seed_sd`), `voe_seeds.csv` each seed's rows.\n",
             seeds.len(),
             seeds
                 .iter()
