@@ -205,6 +205,13 @@ pub struct PlanRow {
     pub ci_low: f64,
     /// Wilson 95% interval.
     pub ci_high: f64,
+    /// Share of episodes whose pushed object(s) alone ended within tolerance (the verdict that
+    /// ignores the pusher).
+    #[serde(default = "nan")]
+    pub object_success_rate: f64,
+    /// Share of episodes whose goal held after some step (DINO-WM's sticky success).
+    #[serde(default = "nan")]
+    pub ever_reached_rate: f64,
     /// Mean distance to the goal at the end (the task's own distance, metres).
     pub final_distance: f64,
     /// Mean share of objects cleared (table_clear only).
@@ -221,8 +228,14 @@ pub struct PlanRow {
 pub struct EpisodeRow {
     /// Its index among the task's episodes for the seed.
     pub episode: u64,
-    /// Whether the task was achieved.
+    /// Whether the task was achieved (every body the goal image shows, at the end).
     pub success: bool,
+    /// Whether the pushed object(s) alone were, at the end.
+    #[serde(default)]
+    pub object_success: bool,
+    /// Whether the goal held after some step.
+    #[serde(default)]
+    pub ever_reached: bool,
     /// The task's distance to its goal at the end, metres.
     pub final_distance: f64,
     /// The share of objects cleared (table_clear only).
@@ -244,6 +257,8 @@ impl PlanRow {
             num(self.success_rate),
             num(self.ci_low),
             num(self.ci_high),
+            num(self.object_success_rate),
+            num(self.ever_reached_rate),
             num(self.final_distance),
             self.cleared.map_or_else(|| "NaN".into(), num),
             num(self.plan_ms_per_action),
@@ -264,6 +279,8 @@ impl PlanRow {
                     seed.to_string(),
                     e.episode.to_string(),
                     e.success.to_string(),
+                    e.object_success.to_string(),
+                    e.ever_reached.to_string(),
                     num(e.final_distance),
                     e.cleared.map_or_else(|| "NaN".into(), num),
                     num(e.plan_ms_per_action),
@@ -271,6 +288,11 @@ impl PlanRow {
             })
             .collect()
     }
+}
+
+/// Not a number: a rate of a cell cached before it was counted.
+fn nan() -> f64 {
+    f64::NAN
 }
 
 /// The Wilson score interval (95%) of `k` successes in `n` trials.
@@ -314,6 +336,7 @@ pub fn run_cell(
     on_episode: &mut dyn FnMut(u64, &EpisodeResult) -> Result<()>,
 ) -> Result<PlanRow> {
     let mut successes = 0;
+    let (mut object_successes, mut reached) = (0u64, 0u64);
     let mut distance = 0.0;
     let mut cleared: Option<f64> = None;
     let mut seconds = 0.0;
@@ -351,6 +374,8 @@ pub fn run_cell(
             }
         };
         successes += u64::from(result.judgement.success);
+        object_successes += u64::from(result.judgement.object_success);
+        reached += u64::from(result.ever_reached);
         distance += f64::from(result.judgement.distance);
         if let Some(c) = result.judgement.cleared {
             *cleared.get_or_insert(0.0) += f64::from(c);
@@ -359,6 +384,8 @@ pub fn run_cell(
         per_episode.push(EpisodeRow {
             episode: i,
             success: result.judgement.success,
+            object_success: result.judgement.object_success,
+            ever_reached: result.ever_reached,
             final_distance: f64::from(result.judgement.distance),
             cleared: result.judgement.cleared.map(f64::from),
             plan_ms_per_action: result.seconds_per_action * 1000.0,
@@ -377,6 +404,8 @@ pub fn run_cell(
         success_rate: per(successes as f64),
         ci_low: lo,
         ci_high: hi,
+        object_success_rate: per(object_successes as f64),
+        ever_reached_rate: per(reached as f64),
         final_distance: per(distance),
         cleared: cleared.map(per),
         plan_ms_per_action: per(seconds) * 1000.0,

@@ -206,23 +206,46 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
             "\n## Planning\n\nSuccess rate over {} episodes per cell (95% Wilson interval), at {} of the \
              planners' published sampling budgets. The oracle plans with the simulator itself and the \
              true distance to the goal; the image oracle with the simulator's rendered futures against \
-             the goal image (a perfect predictor with the models' objective).\n\n\
-             | task | model | planner | success | final distance (m) | ms per action |\n\
-             |---|---|---|---|---|---|",
+             the goal image (a perfect predictor with the models' objective). Success: every body \
+             the goal image shows that the task moves ends within the task's tolerance of it; \
+             `object` counts the pushed object(s) alone, `ever` a goal that held after some step \
+             (DINO-WM's sticky success).\n\n\
+             | task | model | planner | success | object | ever | final distance (m) | ms per action |\n\
+             |---|---|---|---|---|---|---|---|",
             config.plan.episodes, config.plan.budget
         );
         for p in plans {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {:.2} [{:.2}, {:.2}] | {:.3} | {:.1} |",
+                "| {} | {} | {} | {:.2} [{:.2}, {:.2}] | {:.2} | {:.2} | {:.3} | {:.1} |",
                 p.task,
                 p.model,
                 p.planner,
                 p.success_rate,
                 p.ci_low,
                 p.ci_high,
+                p.object_success_rate,
+                p.ever_reached_rate,
                 p.final_distance,
                 p.plan_ms_per_action
+            );
+        }
+        let off: Vec<String> = plans
+            .iter()
+            .filter_map(|p| moravec_sim::task::find(&p.task).ok())
+            .filter(|t| t.size != config.size)
+            .map(|t| format!("{} ({}x{})", t.name, t.size, t.size))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !off.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nPlanned at {0}x{0}, not at the size the tasks' tolerances are resolved at: {1}; \
+                 a tolerance may then be under {2} pixels of the image the planners see.",
+                config.size,
+                off.join(", "),
+                moravec_sim::task::MIN_TOLERANCE_PIXELS
             );
         }
     }

@@ -219,6 +219,22 @@ fn a_smoke_run_writes_every_result_file() {
             .filter(|e| e[at(&eh, "success")] == "true")
             .count();
         assert_eq!(wins.to_string(), row[at(&h, "successes")], "{row:?}");
+        // The two further verdicts: shares of their episodes, and implied by success (the
+        // whole goal reached at the end is the object reached, and the goal held at a step).
+        for (rate, flag) in [
+            ("object_success_rate", "object_success"),
+            ("ever_reached_rate", "ever_reached"),
+        ] {
+            let k = mine.iter().filter(|e| e[at(&eh, flag)] == "true").count();
+            let expected: f64 = row[at(&h, rate)].parse().unwrap();
+            assert_eq!(k as f64 / n as f64, expected, "{row:?}: {rate}");
+        }
+        for e in &mine {
+            if e[at(&eh, "success")] == "true" {
+                assert_eq!(e[at(&eh, "object_success")], "true", "{e:?}");
+                assert_eq!(e[at(&eh, "ever_reached")], "true", "{e:?}");
+            }
+        }
     }
     let gif = fs::read(out.join("plan-reach.gif")).unwrap();
     assert_eq!(&gif[..6], b"GIF89a");

@@ -76,7 +76,7 @@ pub const SCORES_HEADER: [&str; 11] = [
     "max",
 ];
 /// Columns of `planning.csv`.
-pub const PLANNING_HEADER: [&str; 12] = [
+pub const PLANNING_HEADER: [&str; 14] = [
     "run",
     "model",
     "planner",
@@ -86,12 +86,14 @@ pub const PLANNING_HEADER: [&str; 12] = [
     "success_rate",
     "ci_low",
     "ci_high",
+    "object_success_rate",
+    "ever_reached_rate",
     "final_distance",
     "cleared",
     "plan_ms_per_action",
 ];
 /// Columns of `planning_episodes.csv` (and of `bench plan --episodes-csv`).
-pub const EPISODES_HEADER: [&str; 10] = [
+pub const EPISODES_HEADER: [&str; 12] = [
     "run",
     "model",
     "planner",
@@ -99,6 +101,8 @@ pub const EPISODES_HEADER: [&str; 10] = [
     "seed",
     "episode",
     "success",
+    "object_success",
+    "ever_reached",
     "final_distance",
     "cleared",
     "plan_ms_per_action",

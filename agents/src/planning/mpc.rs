@@ -60,6 +60,9 @@ pub enum Agent<'a> {
 pub struct EpisodeResult {
     /// The verdict at the end of the budget.
     pub judgement: Judgement,
+    /// Whether the goal held after some step of the budget (DINO-WM's sticky success), the
+    /// end included.
+    pub ever_reached: bool,
     /// Steps taken.
     pub steps: usize,
     /// Mean seconds spent choosing an action.
@@ -68,13 +71,15 @@ pub struct EpisodeResult {
     pub frames: Vec<Frame>,
 }
 
-/// Runs one episode for the task's whole budget and judges it at the end.
+/// Runs one episode for the task's whole budget and judges it at the end (and after every
+/// step, for [`EpisodeResult::ever_reached`]).
 pub fn run_episode(task: &mut dyn TaskEpisode, mut agent: Agent) -> Result<EpisodeResult> {
     let budget = task.spec().budget;
     let mut frames = vec![task.frame()];
     let mut actions: Vec<Vec<f32>> = Vec::with_capacity(budget);
     let goal = task.goal().clone();
     let mut thinking = 0.0;
+    let mut ever_reached = false;
     for _ in 0..budget {
         let t = Instant::now();
         let action = match &mut agent {
@@ -90,9 +95,11 @@ pub fn run_episode(task: &mut dyn TaskEpisode, mut agent: Agent) -> Result<Episo
         thinking += t.elapsed().as_secs_f64();
         frames.push(task.step(&action)?);
         actions.push(action);
+        ever_reached |= task.judge().success;
     }
     Ok(EpisodeResult {
         judgement: task.judge(),
+        ever_reached,
         steps: budget,
         seconds_per_action: thinking / budget.max(1) as f64,
         frames,

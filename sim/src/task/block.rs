@@ -4,8 +4,9 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::spec::Tolerance;
 use super::spec::{Judgement, TaskEpisode, TaskSpec};
-use super::task_episode::{Goal, MIN_MOVE, SceneTaskEpisode, reference_goal};
+use super::task_episode::{Goal, SceneTaskEpisode, reference_goal};
 use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::{Result, SimError};
@@ -14,14 +15,14 @@ use crate::scene::table_clearing::TableClearing;
 use crate::seed::EpisodeSeeds;
 use crate::world::{BodyId, World};
 
-/// Position tolerance, metres.
-const POSITION_TOLERANCE: f32 = 0.05;
 /// Heading tolerance, degrees.
 const HEADING_TOLERANCE: f32 = 20.0;
 
 /// Where the reference policy left the block (and the pusher, which the goal image shows).
 struct BlockGoal {
     block: BodyId,
+    /// How near its goal position the block and the pusher must end (the task's).
+    tolerance: Tolerance,
     /// Goal position (x, z) and heading (radians) of the block.
     target: [f32; 3],
     /// Goal position (x, z) of the pusher.
@@ -72,7 +73,7 @@ fn episode(
         spec.goal_steps,
         |world, scene| {
             let to = pose(world, block);
-            (to[0] - from[0]).hypot(to[1] - from[1]) >= MIN_MOVE && !scene.is_off(world, block)
+            spec.tolerance.far(to[0] - from[0], to[1] - from[1]) && !scene.is_off(world, block)
         },
     )?;
     let goal = env.observe().frame;
@@ -81,6 +82,7 @@ fn episode(
     env.restore(&start);
     let goal_state = BlockGoal {
         block,
+        tolerance: spec.tolerance,
         target,
         target_pusher: [p[0], p[2]],
     };
@@ -115,14 +117,27 @@ impl BlockGoal {
             heading_error(p[2], self.target[2]),
         )
     }
+
+    /// Whether the block is within the position and heading tolerances.
+    fn block_within(&self, world: &World) -> bool {
+        let p = pose(world, self.block);
+        self.tolerance
+            .holds(p[0] - self.target[0], p[1] - self.target[1])
+            && heading_error(p[2], self.target[2]).to_degrees() < HEADING_TOLERANCE
+    }
 }
 
 impl Goal<TableClearing> for BlockGoal {
-    fn judge(&self, world: &World, _scene: &TableClearing) -> Judgement {
-        let (d, h) = self.errors(world);
+    fn judge(&self, world: &World, scene: &TableClearing) -> Judgement {
+        let object_success = self.block_within(world);
+        let q = world.position(scene.pusher().expect("a pusher"));
+        let pusher = self
+            .tolerance
+            .holds(q[0] - self.target_pusher[0], q[2] - self.target_pusher[1]);
         Judgement {
-            success: d < POSITION_TOLERANCE && h.to_degrees() < HEADING_TOLERANCE,
-            distance: d,
+            success: object_success && pusher,
+            object_success,
+            distance: self.errors(world).0,
             cleared: None,
         }
     }
@@ -173,6 +188,84 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn block_push(index: u64) -> SceneTaskEpisode<TableClearing, BlockGoal> {
+        let seeds = EpisodeKey {
+            seed: 0,
+            scene: "plan/block_push",
+            split: Split::Test,
+            index,
+        }
+        .seeds();
+        episode(&BLOCK_PUSH, seeds, 16.into()).unwrap()
+    }
+
+    /// Puts `body` at (x, z) turned by `yaw` about the vertical (or as it is), at its own
+    /// height, without stepping.
+    fn place(world: &mut World, body: BodyId, x: f32, z: f32, yaw: Option<f32>) {
+        let s = world.body_state(body);
+        let q = yaw.map_or([s[3], s[4], s[5], s[6]], |y| {
+            [0.0, (y / 2.0).sin(), 0.0, (y / 2.0).cos()]
+        });
+        world.set_pose(body, [x, s[1], z, q[0], q[1], q[2], q[3]]);
+    }
+
+    /// The block and the pusher, each placed just inside and just outside the tolerance (and
+    /// the block's heading just inside and outside its own) while the other sits on its goal.
+    #[test]
+    fn verdicts_judge_the_pusher_and_the_block_each_within_tolerance() {
+        let mut e = block_push(0);
+        let t = BLOCK_PUSH.tolerance;
+        let [bx, bz, yaw] = e.goal.target;
+        let [px, pz] = e.goal.target_pusher;
+        let (block, pusher) = (e.goal.block, e.env.scene().pusher().unwrap());
+        let h = HEADING_TOLERANCE.to_radians();
+        for (block_off, turn, pusher_off, success, object_success) in [
+            ([0.9, 0.0], 0.0, [0.0, 0.0], true, true),
+            ([1.1, 0.0], 0.0, [0.0, 0.0], false, false),
+            ([0.0, -1.1], 0.0, [0.0, 0.0], false, false),
+            ([0.0, 0.0], 0.9, [0.0, 0.0], true, true),
+            ([0.0, 0.0], -1.1, [0.0, 0.0], false, false),
+            ([0.0, 0.0], 0.0, [0.0, 0.9], true, true),
+            ([0.0, 0.0], 0.0, [-1.1, 0.0], false, true),
+            ([0.0, 0.0], 0.0, [0.0, 1.1], false, true),
+        ] {
+            let w = e.env.world_mut();
+            let (dx, dz) = (block_off[0] * t.across, block_off[1] * t.depth);
+            place(w, block, bx + dx, bz + dz, Some(yaw + turn * h));
+            let (dx, dz) = (pusher_off[0] * t.across, pusher_off[1] * t.depth);
+            place(w, pusher, px + dx, pz + dz, None);
+            let j = e.judge();
+            let case = format!("block {block_off:?} turned {turn}, pusher {pusher_off:?}");
+            assert_eq!(j.success, success, "{case}");
+            assert_eq!(j.object_success, object_success, "{case}");
+        }
+    }
+
+    /// The tolerance spans at least 1.5 pixels of the image at the task's size around every
+    /// goal position of the block and the pusher, in every direction of the table's plane.
+    #[test]
+    fn tolerances_span_enough_pixels_at_the_task_size() {
+        use crate::task::MIN_TOLERANCE_PIXELS;
+        use crate::task::spec::tolerance_pixels;
+        let camera = TableClearing::camera();
+        let mut fewest = [f32::INFINITY; 2];
+        for index in 0..20 {
+            let e = block_push(index);
+            let y = e.env.scene().top();
+            let [bx, bz, _] = e.goal.target;
+            let [px, pz] = e.goal.target_pusher;
+            for at in [[bx, y, bz], [px, y, pz]] {
+                let pixels = tolerance_pixels(&camera, BLOCK_PUSH.size, at, BLOCK_PUSH.tolerance);
+                fewest = [fewest[0].min(pixels[0]), fewest[1].min(pixels[1])];
+            }
+        }
+        eprintln!("fewest pixels across, towards the camera: {fewest:?}");
+        assert!(
+            fewest.iter().all(|&p| p >= MIN_TOLERANCE_PIXELS),
+            "{fewest:?} pixels"
+        );
     }
 
     #[test]

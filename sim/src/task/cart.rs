@@ -3,8 +3,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::spec::Tolerance;
 use super::spec::{Judgement, TaskEpisode, TaskSpec};
-use super::task_episode::{Goal, MIN_MOVE, SceneTaskEpisode, reference_goal};
+use super::task_episode::{Goal, SceneTaskEpisode, reference_goal};
 use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::{Result, SimError};
@@ -13,12 +14,8 @@ use crate::scene::cart_platform::CartPlatform;
 use crate::seed::EpisodeSeeds;
 use crate::world::World;
 
-/// Pusher goal tolerance, metres.
-const REACH_TOLERANCE: f32 = 0.02;
 /// How far a reach goal's reference run may have moved the cart, metres.
 const REACH_CART_STILL: f32 = 0.01;
-/// Cart goal tolerance, metres.
-const CART_TOLERANCE: f32 = 0.05;
 /// How far below the platform's top a cart counts as fallen, metres.
 const FALLEN: f32 = 0.1;
 
@@ -26,6 +23,8 @@ const FALLEN: f32 = 0.1;
 struct CartGoal {
     /// `reach` (the pusher) or `cart_push` (the cart).
     reach: bool,
+    /// How near its goal position each body must end (the task's).
+    tolerance: Tolerance,
     /// Goal position of the pusher (reach) or the cart (cart_push).
     target: [f32; 3],
     /// The platform edge the goal has the cart fallen off, if it has.
@@ -75,7 +74,8 @@ fn episode(
         // start in the pusher alone, and reaching it is a test of the pusher, not of pushing
         // the cart off the platform to make the picture match.
         |world, _| {
-            moved(world, body, from) >= MIN_MOVE
+            let to = world.position(body);
+            spec.tolerance.far(to[0] - from[0], to[2] - from[2])
                 && (!reach || moved(world, cart, cart_from) < REACH_CART_STILL)
         },
     )?;
@@ -91,6 +91,7 @@ fn episode(
     env.restore(&start);
     let goal_state = CartGoal {
         reach,
+        tolerance: spec.tolerance,
         target,
         target_fallen,
         target_pusher,
@@ -171,15 +172,26 @@ impl Goal<CartPlatform> for CartGoal {
     fn judge(&self, world: &World, scene: &CartPlatform) -> Judgement {
         // A cart fallen off the goal's edge has achieved it wherever it lies: distance 0.
         let distance = judge_distance(self.reach, self.target, self.target_fallen, world, scene);
-        let tolerance = if self.reach {
-            REACH_TOLERANCE
+        let (cart, pusher) = (
+            world.position(scene.cart()),
+            world.position(scene.pusher().expect("a pusher")),
+        );
+        let t = self.tolerance;
+        let object_success = if self.reach {
+            within(t, pusher, self.target, false)
         } else {
-            CART_TOLERANCE
+            fallen_off(self.target_fallen, world, scene) || within(t, cart, self.target, true)
         };
-        let success =
-            distance < tolerance || (!self.reach && fallen_off(self.target_fallen, world, scene));
+        // The goal image shows the other body too: the cart where it stands (reach), the
+        // pusher where the reference run left it (cart_push).
+        let other = if self.reach {
+            within(t, cart, self.target_cart, true)
+        } else {
+            within(t, pusher, self.target_pusher, false)
+        };
         Judgement {
-            success,
+            success: object_success && other,
+            object_success,
             distance,
             cleared: None,
         }
@@ -199,6 +211,17 @@ impl Goal<CartPlatform> for CartGoal {
     }
 }
 
+/// Distance in the ground plane (x, z), metres.
+fn planar(p: [f32; 3], q: [f32; 3]) -> f32 {
+    (p[0] - q[0]).hypot(p[2] - q[2])
+}
+
+/// Whether `p` is within tolerance of `goal` in the ground plane (and, with `height`, within
+/// the across-image tolerance in height too: a cart fallen beside its goal is not at it).
+fn within(t: Tolerance, p: [f32; 3], goal: [f32; 3], height: bool) -> bool {
+    t.holds(p[0] - goal[0], p[2] - goal[2]) && (!height || (p[1] - goal[1]).abs() < t.across)
+}
+
 /// The distance to the goal: planar for the pusher (it glides on a plane), 3-D for the cart;
 /// 0 for a cart fallen off `count_fall`, the goal's edge (the oracle's cost).
 fn judge_distance(
@@ -215,7 +238,7 @@ fn judge_distance(
     };
     let p = world.position(body);
     if reach {
-        return (p[0] - target[0]).hypot(p[2] - target[2]);
+        return planar(p, target);
     }
     if fallen_off(count_fall, world, scene) {
         return 0.0;
@@ -229,6 +252,7 @@ mod tests {
     use super::*;
     use crate::seed::{EpisodeKey, Split};
     use crate::task::{CART_PUSH, REACH};
+    use crate::world::BodyId;
 
     fn cart_push(index: u64) -> SceneTaskEpisode<CartPlatform, CartGoal> {
         let seeds = EpisodeKey {
@@ -322,19 +346,131 @@ mod tests {
             };
             let pusher = e.env.world().position(scene.pusher().unwrap());
             let cart = e.env.world().position(scene.cart());
-            assert!(dist(pusher, e.goal.target) >= MIN_MOVE, "{index}");
+            let (dx, dz) = (e.goal.target[0] - pusher[0], e.goal.target[2] - pusher[2]);
+            assert!(
+                REACH.tolerance.far(dx, dz),
+                "{index}: a goal {dx}, {dz} away"
+            );
             assert!(dist(cart, e.goal.target_cart) < REACH_CART_STILL, "{index}");
         }
     }
 
-    /// Off the goal's edge is success, off another edge is not.
+    /// Puts `body` at `at`, turned as it is, without stepping.
+    fn place(e: &mut SceneTaskEpisode<CartPlatform, CartGoal>, body: BodyId, at: [f32; 3]) {
+        let s = e.env.world().body_state(body);
+        e.env
+            .world_mut()
+            .set_pose(body, [at[0], at[1], at[2], s[3], s[4], s[5], s[6]]);
+    }
+
+    /// `p` moved by `d` metres along x (`along_z`: along z).
+    fn moved_by(p: [f32; 3], d: f32, along_z: bool) -> [f32; 3] {
+        if along_z {
+            [p[0], p[1], p[2] + d]
+        } else {
+            [p[0] + d, p[1], p[2]]
+        }
+    }
+
+    /// Each body the goal image shows, placed just inside and just outside the tolerance while
+    /// the other sits on its goal: the pushed body decides `object_success` and both decide
+    /// `success`.
+    #[test]
+    fn verdicts_judge_the_pusher_and_the_object_each_within_tolerance() {
+        let reach = {
+            let seeds = EpisodeKey {
+                seed: 1,
+                scene: "plan/reach",
+                split: Split::Test,
+                index: 0,
+            }
+            .seeds();
+            episode(&REACH, seeds, 16.into()).unwrap()
+        };
+        let push = (0..20)
+            .map(cart_push)
+            .find(|e| e.goal.target_fallen.is_none())
+            .expect("a cart_push goal on the platform");
+        for mut e in [reach, push] {
+            let t = e.spec.tolerance;
+            let (cart, pusher) = (e.env.scene().cart(), e.env.scene().pusher().unwrap());
+            let (object, other) = if e.goal.reach {
+                (pusher, cart)
+            } else {
+                (cart, pusher)
+            };
+            let (object_goal, other_goal) = if e.goal.reach {
+                (e.goal.target, e.goal.target_cart)
+            } else {
+                (e.goal.target, e.goal.target_pusher)
+            };
+            // The pusher's goal height is the pusher's own (it glides on a plane).
+            let lift = |e: &SceneTaskEpisode<_, _>, body, p: [f32; 3]| {
+                [p[0], e.env.world().position(body)[1], p[2]]
+            };
+            for along_z in [false, true] {
+                for (object_off, other_off, success, object_success) in [
+                    (0.9, 0.0, true, true),
+                    (1.1, 0.0, false, false),
+                    (0.0, 0.9, true, true),
+                    (0.0, 1.1, false, true),
+                    (-0.9, -0.9, true, true),
+                ] {
+                    let tol = if along_z { t.depth } else { t.across };
+                    let at = lift(&e, object, moved_by(object_goal, object_off * tol, along_z));
+                    place(&mut e, object, at);
+                    let at = lift(&e, other, moved_by(other_goal, other_off * tol, along_z));
+                    place(&mut e, other, at);
+                    let j = e.judge();
+                    let case = format!(
+                        "{}: object {object_off}, other {other_off} tolerances off{}",
+                        e.spec.name,
+                        if along_z { " along z" } else { "" }
+                    );
+                    assert_eq!(j.success, success, "{case}");
+                    assert_eq!(j.object_success, object_success, "{case}");
+                }
+            }
+        }
+    }
+
+    /// The tolerance spans at least 1.5 pixels of the image at the task's size around every
+    /// goal position it judges, in every direction of the ground plane.
+    #[test]
+    fn tolerances_span_enough_pixels_at_the_task_size() {
+        use crate::task::MIN_TOLERANCE_PIXELS;
+        use crate::task::spec::tolerance_pixels;
+        let camera = CartPlatform::camera();
+        let mut fewest = [f32::INFINITY; 2];
+        for index in 0..20 {
+            let e = cart_push(index);
+            let spec = e.spec;
+            let mut goals = vec![e.goal.target_pusher];
+            if e.goal.target_fallen.is_none() {
+                goals.push(e.goal.target);
+            }
+            for at in goals {
+                let pixels = tolerance_pixels(&camera, spec.size, at, spec.tolerance);
+                fewest = [fewest[0].min(pixels[0]), fewest[1].min(pixels[1])];
+            }
+        }
+        eprintln!("fewest pixels across, towards the camera: {fewest:?}");
+        assert!(
+            fewest.iter().all(|&p| p >= MIN_TOLERANCE_PIXELS),
+            "{fewest:?} pixels"
+        );
+        assert_eq!(REACH.tolerance, CART_PUSH.tolerance);
+        assert_eq!(REACH.size, CART_PUSH.size);
+    }
+
+    /// Off the goal's edge is the cart's success, off another edge is not.
     #[test]
     fn only_the_goals_edge_counts_as_fallen_off() {
         let mut e = (0..20)
             .map(cart_push)
             .find(|e| e.goal.target_fallen == Some(Edge::Right))
             .expect("a goal off the right edge");
-        assert!(!e.judge().success);
+        assert!(!e.judge().object_success);
         let snapshot = e.env.snapshot();
         for (velocity, success) in [([3.0, 0.0, 0.0], true), ([0.0, 0.0, -3.0], false)] {
             e.env.restore(&snapshot);
@@ -352,7 +488,7 @@ mod tests {
             let fell = fallen(e.env.world(), e.env.scene());
             assert!(fell.is_some(), "{velocity:?}: the cart fell");
             let judgement = e.judge();
-            assert_eq!(judgement.success, success, "{velocity:?}: {fell:?}");
+            assert_eq!(judgement.object_success, success, "{velocity:?}: {fell:?}");
             assert_eq!(judgement.distance == 0.0, success);
         }
     }

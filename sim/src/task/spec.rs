@@ -19,8 +19,16 @@ pub struct TaskSpec {
     pub description: &'static str,
     /// Changes whenever the task's episodes, goals or success test change, so that results
     /// cached for the old task are not taken for the new one (2: goals left to come to rest;
-    /// 3: the pusher starts and stays in the picture).
+    /// 3: the pusher starts and stays in the picture; 4: success on every body the goal image
+    /// shows, tolerances the camera resolves).
     pub revision: u32,
+    /// Side of the images its goals are given and judged at, pixels: the size its tolerance is
+    /// resolved at. A run at another size still plans (at its own size); the summary says so.
+    pub size: usize,
+    /// How near its goal position every judged body must end: at least
+    /// [`MIN_TOLERANCE_PIXELS`] of the image at [`TaskSpec::size`] along each axis of the
+    /// ground plane (tested), so that the goal image can tell a success from a miss.
+    pub tolerance: Tolerance,
     /// Steps of the reference policy that made the goal.
     pub goal_steps: usize,
     /// Steps a planner may take.
@@ -61,11 +69,43 @@ impl TaskSpec {
     }
 }
 
+/// Fewest pixels a task's tolerance spans at its size: below that the goal image cannot show
+/// whether a body is inside it.
+pub const MIN_TOLERANCE_PIXELS: f32 = 1.5;
+
+/// A task's position tolerance: an ellipse in the ground plane, metres. A camera that looks at
+/// the scene from the side resolves a move across the image (x) several times better than one
+/// towards it (z), so each axis gets the tolerance the camera resolves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    /// Half-axis along x (across the image; also the height tolerance where one is judged).
+    pub across: f32,
+    /// Half-axis along z (towards the camera).
+    pub depth: f32,
+}
+
+impl Tolerance {
+    /// Whether a ground-plane offset `(dx, dz)` from the goal lies inside.
+    pub fn holds(&self, dx: f32, dz: f32) -> bool {
+        (dx / self.across).powi(2) + (dz / self.depth).powi(2) < 1.0
+    }
+
+    /// Whether a goal `(dx, dz)` away from the start is far enough to test something: the
+    /// start lies outside one and a half times the tolerance.
+    pub fn far(&self, dx: f32, dz: f32) -> bool {
+        !self.holds(dx / 1.5, dz / 1.5)
+    }
+}
+
 /// The verdict on the true state.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Judgement {
-    /// Whether the task is achieved.
+    /// Whether the task is achieved: every body the goal image shows that the task moves (the
+    /// pusher and the pushed objects) is within tolerance of where the goal image shows it (as
+    /// DINO-WM judges PushT on the agent and the T together).
     pub success: bool,
+    /// Whether the pushed object(s) alone are (the verdict before the pusher counted).
+    pub object_success: bool,
     /// The task's distance to its goal, metres (0 when achieved by a rule without distance).
     pub distance: f32,
     /// For table clearing, the share of objects off the table.
@@ -100,4 +140,28 @@ pub trait TaskEpisode: Send {
     /// is left exactly as it was. (No true state in it, but the future itself: for the baseline
     /// that shows what planning towards the goal image could reach with a perfect predictor.)
     fn imagine_frames(&mut self, actions: &[f32], samples: usize) -> Vec<Vec<Frame>>;
+}
+
+/// The fewest pixels a move by the tolerance from `at` shifts its image by, through `camera`
+/// at `size` x `size`: along x by `across` (either way), and along z by `depth`.
+#[cfg(test)]
+pub(crate) fn tolerance_pixels(
+    camera: &crate::camera::Camera,
+    size: usize,
+    at: [f32; 3],
+    tolerance: Tolerance,
+) -> [f32; 2] {
+    let camera = camera.clone().with_size(size, size).expect("a size");
+    let here = camera.project(at).expect("in front of the camera");
+    let shift = |dx: f32, dz: f32| {
+        let there = camera
+            .project([at[0] + dx, at[1], at[2] + dz])
+            .expect("in front of the camera");
+        (there[0] - here[0]).hypot(there[1] - here[1])
+    };
+    let (a, d) = (tolerance.across, tolerance.depth);
+    [
+        shift(a, 0.0).min(shift(-a, 0.0)),
+        shift(0.0, d).min(shift(0.0, -d)),
+    ]
 }

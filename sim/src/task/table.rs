@@ -56,8 +56,10 @@ impl Goal<TableClearing> for TableGoal {
     fn judge(&self, world: &World, scene: &TableClearing) -> Judgement {
         let (distance, left) = remaining(world, scene);
         let n = scene.objects().len();
+        // The goal image shows the pusher too, but wherever it stands the table is clear.
         Judgement {
             success: left == 0,
+            object_success: left == 0,
             distance,
             cleared: Some((n - left) as f32 / n.max(1) as f32),
         }

@@ -10,9 +10,6 @@ use crate::policy::Explorer;
 use crate::render::Frame;
 use crate::world::{BodyKind, World};
 
-/// How far the reference policy must move the pushed body for a goal to count, metres: a goal
-/// equal to the start would test nothing.
-pub(super) const MIN_MOVE: f32 = 0.1;
 /// Reference runs tried before settling for the last one.
 const ATTEMPTS: usize = 50;
 /// Most frames a reference run's end is left to come to rest (three seconds).
