@@ -33,6 +33,52 @@ pub enum Command {
     /// Run a preset on the CPU and on another device (the GPU) and compare: first losses
     /// (within a tolerance), throughput, accuracy.
     DeviceCheck(DeviceCheckArgs),
+    /// Score one model on a VoE suite beside the controls: an outside model's surprise from a
+    /// file, or a checkpoint of ours on any suite of its image size.
+    Score(ScoreArgs),
+}
+
+/// Options of `bench score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The VoE suite folder (`bench generate --voe --out DIR`).
+    #[arg(long)]
+    pub suite: PathBuf,
+    /// A CSV of an outside model's surprise: `property,set_id,member,surprise` (one per movie)
+    /// or `property,set_id,member,frame,surprise` (one per window or frame).
+    #[arg(
+        long,
+        required_unless_present = "checkpoint",
+        conflicts_with = "checkpoint"
+    )]
+    pub surprise: Option<PathBuf>,
+    /// A checkpoint of one of the harness's models (`bench train`, or a run's
+    /// `runs/train/.../checkpoint.safetensors`).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// The model's name in the results (default: the checkpoint's model, or `submission`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The results folder (voe.csv, summary.md, relative_accuracy.png).
+    #[arg(long, default_value = "results/score")]
+    pub out: PathBuf,
+    /// Frames one window of the model spans, context plus predicted (default: the
+    /// checkpoint's, else 12 as the harness's models): occluded sets hidden for at most this
+    /// minus two frames are `decidable`.
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// Frames between windows of the checkpoint and the controls.
+    #[arg(long, default_value_t = 4)]
+    pub stride: usize,
+    /// Bootstrap resamples of every interval.
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap and of the untrained control.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where networks run.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
 }
 
 /// Options of `bench device-check`.

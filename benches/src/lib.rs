@@ -22,7 +22,9 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod scorecard;
 pub mod stages;
+pub mod submission;
 pub mod summary;
 pub mod surprise;
 

@@ -31,5 +31,6 @@ fn run() -> anyhow::Result<()> {
         Some(cli::Command::Train(args)) => commands::train::run(&args),
         Some(cli::Command::Plan(args)) => commands::plan::run(&args),
         Some(cli::Command::DeviceCheck(args)) => commands::device_check::run(&args),
+        Some(cli::Command::Score(args)) => commands::score::run(&args),
     }
 }

@@ -100,104 +100,7 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
                 .join(", ")
         );
     }
-    let models: Vec<String> = {
-        let mut seen = Vec::new();
-        for r in rows {
-            if !seen.contains(&r.model) {
-                seen.push(r.model.clone());
-            }
-        }
-        seen
-    };
-    let _ = writeln!(
-        s,
-        "## Relative accuracy, mean surprise over windows (headline)\n\n\
-         The share of sets whose impossible movies are more surprising in total (ties count 0.5), \
-         with its 95% bootstrap interval; chance is 0.50. Every headline set is a quadruplet whose \
-         impossible movies show, pixel by pixel, what its possible movies show, so a statistic of \
-         the frames alone ties.\n"
-    );
-    let headline = |r: &VoeRow| r.condition.is_headline();
-    let diagnostic = |r: &VoeRow| !r.condition.is_headline();
-    // Each table after its heading (the first one's is above): aggregation, metric, subsets,
-    // which cells.
-    type Cells<'a> = &'a dyn Fn(&VoeRow) -> bool;
-    let tables: [(&str, Aggregation, &str, &[Subset], Cells); 5] = [
-        (
-            "",
-            Aggregation::Mean,
-            "relative_accuracy",
-            &[Subset::All],
-            &headline,
-        ),
-        (
-            "\n## Occluded sets by hidden length\n\n\
-             `decidable`: A and B are the same picture for at most C + K - 2 frames around the \
-             splice, so one window sees both the last visible frame and the reappearance; \
-             `memory`: longer, so every window of C and D is one of A or B and a windowed model \
-             ties.\n",
-            Aggregation::Mean,
-            "relative_accuracy",
-            &[Subset::Decidable, Subset::Memory],
-            &headline,
-        ),
-        (
-            "\n## Diagnostics, mean aggregation\n\n\
-             Not matched against frame statistics, so not in the headline: the `visible` IntPhys \
-             sets test a discontinuity in plain view (a detector of visible change, `frame-diff`, \
-             passes them without any physics), and the dynamics `pair`s (one possible movie, one \
-             identical up to a violation made in the simulation) differ in how much moves and \
-             shows, which the controls pick up in either direction.\n",
-            Aggregation::Mean,
-            "relative_accuracy",
-            &[Subset::All],
-            &diagnostic,
-        ),
-        (
-            "\n## AUROC, mean aggregation\n",
-            Aggregation::Mean,
-            "auroc",
-            &[Subset::All],
-            &headline,
-        ),
-        (
-            "\n## Relative accuracy, max surprise over windows\n",
-            Aggregation::Max,
-            "relative_accuracy",
-            &[Subset::All],
-            &headline,
-        ),
-    ];
-    for (heading, agg, metric, subsets, cells) in tables {
-        if !heading.is_empty() {
-            let _ = writeln!(s, "{heading}");
-        }
-        table(&mut s, rows, &models, agg, metric, subsets, cells);
-    }
-    let _ = writeln!(s, "\n## Controls check\n");
-    for agg in Aggregation::ALL {
-        let flags = control_flags(rows, agg);
-        if flags.is_empty() {
-            let _ = writeln!(
-                s,
-                "- `{}`: on every headline cell, every control is within 0.50 +- {CONTROL_TOLERANCE:.2} or its interval includes 0.50.",
-                agg.as_str()
-            );
-        } else {
-            let _ = writeln!(
-                s,
-                "- **WARNING `{}`: controls far from chance, so this aggregation rewards something other than physics:**",
-                agg.as_str()
-            );
-            for r in flags {
-                let _ = writeln!(
-                    s,
-                    "  - {} on {} / {}: {:.2} [{:.2}, {:.2}]",
-                    r.model, r.property, r.condition, r.value, r.ci_low, r.ci_high
-                );
-            }
-        }
-    }
+    voe_sections(&mut s, rows);
     probe_table(&mut s, inputs.probed);
     curve_table(&mut s, inputs.curve);
     if !plans.is_empty() {
@@ -271,6 +174,110 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
 }
 
 /// The probes: R² per scene and variable, a column per model (mean over seeds).
+/// The VoE sections of a summary from `voe.csv`'s rows: the headline, the occluded sets by
+/// hidden length, the diagnostics, AUROC, the max aggregation and the controls check (also the
+/// body of `bench score`'s summary).
+pub fn voe_sections(s: &mut String, rows: &[VoeRow]) {
+    let models: Vec<String> = {
+        let mut seen = Vec::new();
+        for r in rows {
+            if !seen.contains(&r.model) {
+                seen.push(r.model.clone());
+            }
+        }
+        seen
+    };
+    let _ = writeln!(
+        s,
+        "## Relative accuracy, mean surprise over windows (headline)\n\n\
+         The share of sets whose impossible movies are more surprising in total (ties count 0.5), \
+         with its 95% bootstrap interval; chance is 0.50. Every headline set is a quadruplet whose \
+         impossible movies show, pixel by pixel, what its possible movies show, so a statistic of \
+         the frames alone ties.\n"
+    );
+    let headline = |r: &VoeRow| r.condition.is_headline();
+    let diagnostic = |r: &VoeRow| !r.condition.is_headline();
+    // Each table after its heading (the first one's is above): aggregation, metric, subsets,
+    // which cells.
+    type Cells<'a> = &'a dyn Fn(&VoeRow) -> bool;
+    let tables: [(&str, Aggregation, &str, &[Subset], Cells); 5] = [
+        (
+            "",
+            Aggregation::Mean,
+            "relative_accuracy",
+            &[Subset::All],
+            &headline,
+        ),
+        (
+            "\n## Occluded sets by hidden length\n\n\
+             `decidable`: A and B are the same picture for at most C + K - 2 frames around the \
+             splice, so one window sees both the last visible frame and the reappearance; \
+             `memory`: longer, so every window of C and D is one of A or B and a windowed model \
+             ties.\n",
+            Aggregation::Mean,
+            "relative_accuracy",
+            &[Subset::Decidable, Subset::Memory],
+            &headline,
+        ),
+        (
+            "\n## Diagnostics, mean aggregation\n\n\
+             Not matched against frame statistics, so not in the headline: the `visible` IntPhys \
+             sets test a discontinuity in plain view (a detector of visible change, `frame-diff`, \
+             passes them without any physics), and the dynamics `pair`s (one possible movie, one \
+             identical up to a violation made in the simulation) differ in how much moves and \
+             shows, which the controls pick up in either direction.\n",
+            Aggregation::Mean,
+            "relative_accuracy",
+            &[Subset::All],
+            &diagnostic,
+        ),
+        (
+            "\n## AUROC, mean aggregation\n",
+            Aggregation::Mean,
+            "auroc",
+            &[Subset::All],
+            &headline,
+        ),
+        (
+            "\n## Relative accuracy, max surprise over windows\n",
+            Aggregation::Max,
+            "relative_accuracy",
+            &[Subset::All],
+            &headline,
+        ),
+    ];
+    for (heading, agg, metric, subsets, cells) in tables {
+        if !heading.is_empty() {
+            let _ = writeln!(s, "{heading}");
+        }
+        table(s, rows, &models, agg, metric, subsets, cells);
+    }
+    let _ = writeln!(s, "\n## Controls check\n");
+    for agg in Aggregation::ALL {
+        let flags = control_flags(rows, agg);
+        if flags.is_empty() {
+            let _ = writeln!(
+                s,
+                "- `{}`: on every headline cell, every control is within 0.50 +- {CONTROL_TOLERANCE:.2} or its interval includes 0.50.",
+                agg.as_str()
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "- **WARNING `{}`: controls far from chance, so this aggregation rewards something other than physics:**",
+                agg.as_str()
+            );
+            for r in flags {
+                let _ = writeln!(
+                    s,
+                    "  - {} on {} / {}: {:.2} [{:.2}, {:.2}]",
+                    r.model, r.property, r.condition, r.value, r.ci_low, r.ci_high
+                );
+            }
+        }
+    }
+}
+
 fn probe_table(s: &mut String, probed: &[Probed]) {
     if probed.is_empty() {
         return;

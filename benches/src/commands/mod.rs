@@ -5,5 +5,6 @@ pub mod generate;
 pub mod plan;
 pub mod preview;
 pub mod run;
+pub mod score;
 pub mod throughput;
 pub mod train;
