@@ -64,3 +64,86 @@ fn python_reads_a_dataset_and_checks_its_hash() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("content hash"));
 }
+
+/// The Python side of `bench score`: `python/moravec` reads a dataset and a suite, the example
+/// fits a linear next-frame predictor with numpy and writes its per-frame surprise, and `bench
+/// score` scores that file beside the controls.
+#[test]
+fn a_python_models_surprise_is_scored_by_bench_score() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let python = std::env::var("MORAVEC_PYTHON").unwrap_or_else(|_| "python3".into());
+    let tmp = tempfile::tempdir().unwrap();
+    let bench = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_bench"))
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    bench(&[
+        "generate",
+        "--scene",
+        "occlusion",
+        "--episodes",
+        "4",
+        "--frames",
+        "16",
+        "--size",
+        "32",
+        "--out",
+        "train",
+    ]);
+    bench(&[
+        "generate", "--voe", "--sets", "1", "--frames", "48", "--size", "32", "--out", "suite",
+    ]);
+    let o = Command::new(&python)
+        .arg(root.join("python/examples/linear_predictor.py"))
+        .args(["train", "suite", "linear.csv"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The file names the suite by the id the harness computes.
+    let suite = moravec_sim::voe::Suite::load(&tmp.path().join("suite")).unwrap();
+    let file = std::fs::read_to_string(tmp.path().join("linear.csv")).unwrap();
+    let id = moravec_bench::submission::suite_id(&suite);
+    assert!(
+        file.starts_with(&format!("# suite {id}\n")),
+        "{}",
+        &file[..80]
+    );
+    let printed = bench(&[
+        "score",
+        "--suite",
+        "suite",
+        "--surprise",
+        "linear.csv",
+        "--name",
+        "linear",
+        "--out",
+        "scored",
+    ]);
+    assert!(printed.contains("linear permanence occluded"), "{printed}");
+    let mut r = csv::Reader::from_path(tmp.path().join("scored/voe.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    for model in ["linear", "untrained", "frame-diff"] {
+        let cells = rows
+            .iter()
+            .filter(|x| &x[1] == model && &x[3] == "occluded" && &x[4] == "all")
+            .filter(|x| &x[5] == "mean" && &x[6] == "relative_accuracy")
+            .count();
+        assert_eq!(cells, 9, "{model}: a headline row per property");
+    }
+}
