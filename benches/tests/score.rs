@@ -83,6 +83,22 @@ fn submission(suite: &Path, scored: &Path) -> String {
     out
 }
 
+/// `bench score` of a surprise file on `suite` into `out`.
+fn score_file(cwd: &Path, suite: &Path, file: &Path, out: &Path) -> Output {
+    bench(
+        &[
+            "score",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--surprise",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        cwd,
+    )
+}
+
 /// `voe.csv`'s rows of `model`, without the run column.
 fn voe_rows(path: &Path, model: &str) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
@@ -162,18 +178,7 @@ fn scores_that_ignore_the_frames_are_flagged() {
     let path = tmp.path().join("constant.csv");
     fs::write(&path, file).unwrap();
     let out = tmp.path().join("constant");
-    let o = bench(
-        &[
-            "score",
-            "--suite",
-            suite.to_str().unwrap(),
-            "--surprise",
-            path.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let o = score_file(tmp.path(), suite, &path, &out);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("WARNING"), "{}", text(&o));
     let summary = fs::read_to_string(out.join("summary.md")).unwrap();
@@ -245,18 +250,7 @@ fn bad_score_files_are_refused_with_the_row_named_and_nothing_written() {
         let path = tmp.path().join(format!("{name}.csv"));
         fs::write(&path, body).unwrap();
         let out = tmp.path().join(format!("out-{name}"));
-        let o = bench(
-            &[
-                "score",
-                "--suite",
-                suite.to_str().unwrap(),
-                "--surprise",
-                path.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            tmp.path(),
-        );
+        let o = score_file(tmp.path(), suite, &path, &out);
         let t = text(&o);
         assert!(!o.status.success(), "{name}: {t}");
         assert!(t.contains(&expected), "{name}: {t}");
@@ -269,18 +263,7 @@ fn bad_score_files_are_refused_with_the_row_named_and_nothing_written() {
     // The suite's own id is accepted.
     let path = tmp.path().join("tagged.csv");
     fs::write(&path, format!("# suite {id}\n{good}")).unwrap();
-    let o = bench(
-        &[
-            "score",
-            "--suite",
-            suite.to_str().unwrap(),
-            "--surprise",
-            path.to_str().unwrap(),
-            "--out",
-            tmp.path().join("out-tagged").to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let o = score_file(tmp.path(), suite, &path, &tmp.path().join("out-tagged"));
     assert!(o.status.success(), "{}", text(&o));
 }
 

@@ -161,14 +161,7 @@ mod tests {
     fn the_pusher_stays_in_the_picture() {
         let camera = TableClearing::camera();
         for index in 0..12 {
-            let seeds = EpisodeKey {
-                seed: 0,
-                scene: "plan/block_push",
-                split: Split::Test,
-                index,
-            }
-            .seeds();
-            let mut env = episode(&BLOCK_PUSH, seeds, 16.into()).unwrap().env;
+            let mut env = block_push(index).env;
             let top = env.scene().top();
             let pusher = env.scene().pusher().unwrap();
             let start = env.snapshot();
