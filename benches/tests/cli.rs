@@ -513,8 +513,12 @@ fn plan_runs_baselines_and_names_bad_input() {
         .split(',')
         .map(str::to_owned)
         .collect();
-    let mean = (rows[1][7].parse::<f64>().unwrap() + rows[2][7].parse::<f64>().unwrap()) / 2.0;
-    let cell_mean: f64 = cell[9].parse().unwrap();
+    let at = |header: &[&str], name: &str| header.iter().position(|h| *h == name).unwrap();
+    let d = at(&moravec_bench::results::EPISODES_HEADER, "final_distance");
+    let mean = (rows[1][d].parse::<f64>().unwrap() + rows[2][d].parse::<f64>().unwrap()) / 2.0;
+    let cell_mean: f64 = cell[at(&moravec_bench::results::PLANNING_HEADER, "final_distance")]
+        .parse()
+        .unwrap();
     assert!((mean - cell_mean).abs() < 1e-6, "{mean} vs {cell_mean}");
     assert!(mean > 0.0);
     assert_eq!(
