@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use moravec_bench::results::{
@@ -12,42 +12,18 @@ use moravec_bench::results::{
     THROUGHPUT_HEADER, TRAINING_HEADER, VOE_HEADER,
 };
 
-fn run_bin(bin: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(bin)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("binary runs")
-}
-
-fn bench(args: &[&str], cwd: &Path) -> Output {
-    run_bin(env!("CARGO_BIN_EXE_bench"), args, cwd)
-}
+mod common;
+use common::{bench, run_bin, text};
 
 fn compare(args: &[&str], cwd: &Path) -> Output {
     run_bin(env!("CARGO_BIN_EXE_compare"), args, cwd)
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// One uninterrupted smoke run shared by the tests: (its temp dir, results folder).
 fn smoke() -> &'static (tempfile::TempDir, std::path::PathBuf) {
     static RUN: OnceLock<(tempfile::TempDir, std::path::PathBuf)> = OnceLock::new();
     RUN.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let o = bench(
-            &[
-                "run", "--preset", "smoke", "--work", "work", "--out", "results",
-            ],
-            tmp.path(),
-        );
-        assert!(o.status.success(), "{}", text(&o));
+        let tmp = common::smoke_run();
         let out = tmp.path().join("results");
         (tmp, out)
     })

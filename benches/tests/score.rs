@@ -10,21 +10,8 @@ use std::sync::OnceLock;
 
 use moravec_sim::voe::Suite;
 
-fn bench(args: &[&str], cwd: &Path) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::{bench, text};
 
 /// The only folder under `dir` whose name starts with `prefix`.
 fn one(dir: &Path, prefix: &str) -> PathBuf {
@@ -41,14 +28,7 @@ fn one(dir: &Path, prefix: &str) -> PathBuf {
 fn smoke() -> &'static (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     static RUN: OnceLock<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> = OnceLock::new();
     RUN.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let o = bench(
-            &[
-                "run", "--preset", "smoke", "--work", "work", "--out", "results",
-            ],
-            tmp.path(),
-        );
-        assert!(o.status.success(), "{}", text(&o));
+        let tmp = common::smoke_run();
         let work = tmp.path().join("work");
         let suite = one(&work.join("voe"), "suite-").join("suite");
         let scored = one(&work.join("score"), "jepa-vicreg-");
