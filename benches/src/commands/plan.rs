@@ -120,7 +120,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         )?;
     }
     println!(
-        "{} {} on {}: {}/{} successes ({:.0}% [{:.0}, {:.0}]), final distance {:.3} m, {:.1} ms per action",
+        "{} {} on {}: {}/{} successes ({:.0}% [{:.0}, {:.0}]; the object alone {:.0}%, the goal ever held {:.0}%), final distance {:.3} m, {:.1} ms per action",
         row.model,
         row.planner,
         row.task,
@@ -129,6 +129,8 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         100.0 * row.success_rate,
         100.0 * row.ci_low,
         100.0 * row.ci_high,
+        100.0 * row.object_success_rate,
+        100.0 * row.ever_reached_rate,
         row.final_distance,
         row.plan_ms_per_action
     );
