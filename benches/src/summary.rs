@@ -285,9 +285,10 @@ fn probe_table(s: &mut String, probed: &[Probed]) {
     let _ = writeln!(
         s,
         "\n## State probes\n\nR² of a ridge regression from frozen frame features (frame t \
-         and t - 1) to the tracked bodies' positions and velocities, fitted on training episodes \
-         (its regularisation chosen on held-out training episodes) and scored on test episodes \
-         no model saw (`probe.csv`). `pixels`: the same probe on the frames average-pooled to \
+         and t - 1) to the tracked bodies' positions and velocities, and to where the image shows \
+         them (`image_position`, pixels: a side camera shows depth far less than the other two \
+         axes), fitted on training episodes (its regularisation chosen on held-out training \
+         episodes) and scored on test episodes no model saw (`probe.csv`). `pixels`: the same probe on the frames average-pooled to \
          16x16, a floor; `untrained`: the encoder at its random initialisation.\n"
     );
     let mut names: Vec<&str> = Vec::new();

@@ -246,9 +246,9 @@ fn a_smoke_run_has_probes_and_a_learning_curve_point_per_checkpoint_and_model() 
     assert_eq!(column(&h, &rows, "scene"), scenes);
     assert_eq!(
         column(&h, &rows, "variable"),
-        BTreeSet::from(["position", "velocity"])
+        BTreeSet::from(["position", "velocity", "image_position"])
     );
-    assert_eq!(rows.len(), probed.len() * scenes.len() * 2);
+    assert_eq!(rows.len(), probed.len() * scenes.len() * 3);
 
     let (h, rows) = read_csv(&out.join("learning_curve.csv"));
     assert_eq!(h, LEARNING_CURVE_HEADER);

@@ -81,7 +81,16 @@ struct ProbeKey<'a> {
     samples: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     device: Option<&'a str>,
+    /// The probed variables (2: `image_position` joined `position` and `velocity`).
+    variables: &'a [&'a str],
 }
+
+/// The variables every probe reads, in `probe.csv`'s order: the world position (metres), the
+/// linear velocity (metres per second), and the position in the image (pixels: where the
+/// camera shows the body's centre). A side camera shows depth far less than the other two
+/// axes, so a probe of the world position is capped by what no image shows well; the image
+/// position is what the frames show.
+pub const VARIABLES: [&str; 3] = ["position", "velocity", "image_position"];
 
 /// One scene's probe rows, loaded once for every probe.
 struct SceneRows {
@@ -202,6 +211,7 @@ fn stage<'m>(
         test: &data.test.hashes,
         samples: data.config.probe.samples,
         device: trained.and(device_key(device)),
+        variables: &VARIABLES,
     };
     let stage = CachedStage::new(work, StageKind::Probe, &label, &key);
     let file = stage.dir.join("probe.csv");
@@ -409,10 +419,20 @@ fn scene_rows(scene: &str, fit_dir: &Path, test_dir: &Path, samples: usize) -> R
                     .iter()
                     .flat_map(|&b| state(e, ep, t, b)[7..10].to_vec())
                     .collect::<Vec<_>>();
-                pos.into_iter().chain(vel).map(f64::from)
+                // Rows are frames at which the camera sees every tracked body.
+                let image = tracked
+                    .iter()
+                    .flat_map(|&b| {
+                        let p = state(e, ep, t, b);
+                        e.camera
+                            .project([p[0], p[1], p[2]])
+                            .expect("a body the camera sees")
+                    })
+                    .collect::<Vec<_>>();
+                pos.into_iter().chain(vel).chain(image).map(f64::from)
             })
             .collect(),
-        targets: tracked.len() * 6,
+        targets: tracked.len() * 8,
         episode: picks.iter().map(|&(ep, _)| ep as u64).collect(),
     };
     Ok(SceneRows {
@@ -506,12 +526,16 @@ fn probe_scene(s: &SceneRows, f: &Features, device: &Device) -> Result<Vec<Probe
     let k = s.bodies.len() * 3;
     let groups = [
         Group {
-            name: "position".into(),
+            name: VARIABLES[0].into(),
             columns: 0..k,
         },
         Group {
-            name: "velocity".into(),
+            name: VARIABLES[1].into(),
             columns: k..2 * k,
+        },
+        Group {
+            name: VARIABLES[2].into(),
+            columns: 2 * k..2 * k + s.bodies.len() * 2,
         },
     ];
     Ok(probe(&fit, &test, &groups)
