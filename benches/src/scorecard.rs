@@ -24,8 +24,7 @@ use crate::error::{HarnessError, Result};
 use crate::files::{write_csv, write_text};
 use crate::report::{self, Aggregation, VoeRow};
 use crate::results::write::voe_records;
-use crate::submission::Curves;
-use crate::surprise::{Movies, Scorer, read_curves, score_suite};
+use crate::surprise::{Curves, Movies, Scorer, read_suite_curves, score_suite};
 
 /// Where the scored model's surprise comes from.
 pub enum Source<'a> {
@@ -65,6 +64,10 @@ pub const CONSTANT_SETS: f64 = 0.5;
 /// Correlation with a control's per-movie scores above which scores are flagged.
 pub const CONTROL_CORRELATION: f64 = 0.9;
 
+/// The controls submitted scores must not follow: the detectors of visible change and of how
+/// much object is in view.
+pub const FOLLOWED_CONTROLS: [&str; 2] = ["frame-diff", "object-pixels"];
+
 /// Scores the request's model and every control, writes `out`, and returns the VoE rows (the
 /// model's first) and the summary's warnings.
 pub fn score(request: &Request, out: &Path) -> Result<(Vec<VoeRow>, Vec<String>)> {
@@ -89,12 +92,7 @@ pub fn score(request: &Request, out: &Path) -> Result<(Vec<VoeRow>, Vec<String>)
             request.device,
             &|| {},
         )?;
-        suite
-            .meta
-            .properties
-            .iter()
-            .map(|p| Ok((p.property, read_curves(&dir, p.property)?)))
-            .collect()
+        read_suite_curves(&dir, suite)
     };
     let model = match &request.source {
         Source::Submitted(c) => c.clone(),
@@ -217,10 +215,10 @@ pub fn frame_checks(means: &[(String, SetMeans)]) -> Vec<String> {
     }
     let flat = |m: &SetMeans| m.values().flatten().copied().collect::<Vec<f64>>();
     let x = flat(model);
-    for (control, scores) in &means[1..] {
-        if control == "untrained" || control == "frame-stats" {
-            continue;
-        }
+    for (control, scores) in means
+        .iter()
+        .filter(|(n, _)| FOLLOWED_CONTROLS.contains(&n.as_str()))
+    {
         let r = correlation(&x, &flat(scores));
         if r.abs() > CONTROL_CORRELATION {
             warnings.push(format!(

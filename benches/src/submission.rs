@@ -13,7 +13,7 @@
 //! An optional first line `# suite <id>` ([`suite_id`]) ties the file to one suite: scores of
 //! another suite are refused.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -21,16 +21,13 @@ use moravec_sim::voe::{Property, Suite};
 use sha2::{Digest, Sha256};
 
 use crate::error::{HarnessError, Result};
+use crate::surprise::Curves;
 
 /// Header of a file with one surprise per movie.
 pub const MOVIE_HEADER: [&str; 4] = ["property", "set_id", "member", "surprise"];
 
 /// Header of a file with one surprise per window or frame of each movie.
 pub const FRAME_HEADER: [&str; 5] = ["property", "set_id", "member", "frame", "surprise"];
-
-/// Every movie's curve: per property, per episode of its dataset, (frame, surprise) in frame
-/// order (the shape [`crate::surprise::read_curves`] gives for a harness model).
-pub type Curves = BTreeMap<Property, Vec<Vec<(usize, f64)>>>;
 
 /// The suite's identity: the SHA-256 of its properties' content hashes, one per line in
 /// `meta.json`'s order (the Python reader computes the same).

@@ -164,6 +164,20 @@ pub fn score_suite(
     Ok(())
 }
 
+/// Every curve of one scored suite: per property, per episode of its dataset, (first target
+/// frame, surprise) per window, in window order.
+pub type Curves = std::collections::BTreeMap<Property, Vec<Vec<(usize, f64)>>>;
+
+/// Every property's curves of `suite` as scored into `dir`.
+pub fn read_suite_curves(dir: &Path, suite: &Suite) -> Result<Curves> {
+    suite
+        .meta
+        .properties
+        .iter()
+        .map(|p| Ok((p.property, read_curves(dir, p.property)?)))
+        .collect()
+}
+
 /// Columns of a curves file.
 pub const CURVE_HEADER: [&str; 4] = ["episode", "window", "target_frame", "surprise"];
 

@@ -22,7 +22,7 @@ use crate::stages::probe::Probed;
 use crate::stages::runner::Measure;
 use crate::stages::score::Scored;
 use crate::stages::train::Trained;
-use crate::surprise::read_curves;
+use crate::surprise::read_suite_curves;
 
 /// What the results are made from.
 pub struct RunData<'a> {
@@ -99,18 +99,6 @@ pub fn write_summary(out: &Path, meta: &RunMeta, summary: &str) -> Result<()> {
 /// Every movie's scores of one scored suite.
 type MovieScores = BTreeMap<Property, Vec<(SetRow, MovieScore)>>;
 
-/// Every curve of one scored suite: per property, per episode, (target frame, surprise).
-type Curves = BTreeMap<Property, Vec<Vec<(usize, f64)>>>;
-
-/// One scorer's curves, read from its stage.
-fn read_all_curves(suite: &Suite, scored: &Scored) -> Result<Curves> {
-    let mut curves = BTreeMap::new();
-    for p in &suite.meta.properties {
-        curves.insert(p.property, read_curves(&scored.dir, p.property)?);
-    }
-    Ok(curves)
-}
-
 /// The VoE rows of one scorer's movies, with the run's bootstrap settings.
 fn voe_rows_of(data: &RunData, model: &str, scores: &MovieScores) -> Vec<VoeRow> {
     report::voe_rows(
@@ -138,7 +126,7 @@ fn write_voe(out: &Path, data: &RunData) -> Result<(Vec<VoeRow>, Vec<VoeRow>)> {
     let mut examples = Vec::new();
     let mut groups: Vec<(String, Vec<MovieScores>)> = Vec::new();
     for scored in data.scored {
-        let curves = read_all_curves(data.suite, scored)?;
+        let curves = read_suite_curves(&scored.dir, data.suite)?;
         for (property, episodes) in &curves {
             for (episode, curve) in episodes.iter().enumerate() {
                 for (frame, v) in curve {
@@ -321,7 +309,7 @@ fn write_learning_curve(
             .iter()
             .filter(|p| p.name == t.name && p.seed == t.seed)
         {
-            let curves = read_all_curves(data.suite, &point.scored)?;
+            let curves = read_suite_curves(&point.scored.dir, data.suite)?;
             let scores = report::movie_scores(data.suite, &curves);
             let voe = voe_rows_of(data, &t.name, &scores);
             rows.extend(curve_rows(&t.name, t.seed, point.step, &voe, &point.probed));

@@ -241,19 +241,14 @@ mod tests {
     #[test]
     fn tolerances_span_enough_pixels_at_the_task_size() {
         use crate::task::MIN_TOLERANCE_PIXELS;
-        use crate::task::spec::tolerance_pixels;
-        let camera = TableClearing::camera();
-        let mut fewest = [f32::INFINITY; 2];
-        for index in 0..20 {
-            let e = block_push(index);
+        use crate::task::spec::fewest_tolerance_pixels;
+        let goals = (0..20).map(block_push).flat_map(|e| {
             let y = e.env.scene().top();
             let [bx, bz, _] = e.goal.target;
             let [px, pz] = e.goal.target_pusher;
-            for at in [[bx, y, bz], [px, y, pz]] {
-                let pixels = tolerance_pixels(&camera, BLOCK_PUSH.size, at, BLOCK_PUSH.tolerance);
-                fewest = [fewest[0].min(pixels[0]), fewest[1].min(pixels[1])];
-            }
-        }
+            [[bx, y, bz], [px, y, pz]]
+        });
+        let fewest = fewest_tolerance_pixels(&TableClearing::camera(), &BLOCK_PUSH, goals);
         eprintln!("fewest pixels across, towards the camera: {fewest:?}");
         assert!(
             fewest.iter().all(|&p| p >= MIN_TOLERANCE_PIXELS),

@@ -439,21 +439,15 @@ mod tests {
     #[test]
     fn tolerances_span_enough_pixels_at_the_task_size() {
         use crate::task::MIN_TOLERANCE_PIXELS;
-        use crate::task::spec::tolerance_pixels;
-        let camera = CartPlatform::camera();
-        let mut fewest = [f32::INFINITY; 2];
-        for index in 0..20 {
-            let e = cart_push(index);
-            let spec = e.spec;
+        use crate::task::spec::fewest_tolerance_pixels;
+        let goals = (0..20).map(cart_push).flat_map(|e| {
             let mut goals = vec![e.goal.target_pusher];
             if e.goal.target_fallen.is_none() {
                 goals.push(e.goal.target);
             }
-            for at in goals {
-                let pixels = tolerance_pixels(&camera, spec.size, at, spec.tolerance);
-                fewest = [fewest[0].min(pixels[0]), fewest[1].min(pixels[1])];
-            }
-        }
+            goals
+        });
+        let fewest = fewest_tolerance_pixels(&CartPlatform::camera(), &CART_PUSH, goals);
         eprintln!("fewest pixels across, towards the camera: {fewest:?}");
         assert!(
             fewest.iter().all(|&p| p >= MIN_TOLERANCE_PIXELS),

@@ -142,26 +142,31 @@ pub trait TaskEpisode: Send {
     fn imagine_frames(&mut self, actions: &[f32], samples: usize) -> Vec<Vec<Frame>>;
 }
 
-/// The fewest pixels a move by the tolerance from `at` shifts its image by, through `camera`
-/// at `size` x `size`: along x by `across` (either way), and along z by `depth`.
+/// The fewest pixels a move by `spec`'s tolerance from any of `goals` shifts its image by,
+/// through `camera` at the task's size: along x by `across` (either way), and along z by
+/// `depth`.
 #[cfg(test)]
-pub(crate) fn tolerance_pixels(
+pub(crate) fn fewest_tolerance_pixels(
     camera: &crate::camera::Camera,
-    size: usize,
-    at: [f32; 3],
-    tolerance: Tolerance,
+    spec: &TaskSpec,
+    goals: impl IntoIterator<Item = [f32; 3]>,
 ) -> [f32; 2] {
-    let camera = camera.clone().with_size(size, size).expect("a size");
-    let here = camera.project(at).expect("in front of the camera");
-    let shift = |dx: f32, dz: f32| {
-        let there = camera
-            .project([at[0] + dx, at[1], at[2] + dz])
-            .expect("in front of the camera");
-        (there[0] - here[0]).hypot(there[1] - here[1])
-    };
-    let (a, d) = (tolerance.across, tolerance.depth);
-    [
-        shift(a, 0.0).min(shift(-a, 0.0)),
-        shift(0.0, d).min(shift(0.0, -d)),
-    ]
+    let camera = camera
+        .clone()
+        .with_size(spec.size, spec.size)
+        .expect("a size");
+    let (a, d) = (spec.tolerance.across, spec.tolerance.depth);
+    let mut fewest = [f32::INFINITY; 2];
+    for at in goals {
+        let here = camera.project(at).expect("in front of the camera");
+        let shift = |dx: f32, dz: f32| {
+            let there = camera
+                .project([at[0] + dx, at[1], at[2] + dz])
+                .expect("in front of the camera");
+            (there[0] - here[0]).hypot(there[1] - here[1])
+        };
+        fewest[0] = fewest[0].min(shift(a, 0.0)).min(shift(-a, 0.0));
+        fewest[1] = fewest[1].min(shift(0.0, d)).min(shift(0.0, -d));
+    }
+    fewest
 }
