@@ -133,13 +133,11 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
                 p.plan_ms_per_action
             );
         }
-        let off: Vec<String> = plans
+        let off: std::collections::BTreeSet<String> = plans
             .iter()
             .filter_map(|p| moravec_sim::task::find(&p.task).ok())
             .filter(|t| t.size != config.size)
             .map(|t| format!("{} ({}x{})", t.name, t.size, t.size))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
             .collect();
         if !off.is_empty() {
             let _ = writeln!(
@@ -147,7 +145,7 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
                 "\nPlanned at {0}x{0}, not at the size the tasks' tolerances are resolved at: {1}; \
                  a tolerance may then be under {2} pixels of the image the planners see.",
                 config.size,
-                off.join(", "),
+                off.into_iter().collect::<Vec<_>>().join(", "),
                 moravec_sim::task::MIN_TOLERANCE_PIXELS
             );
         }
@@ -173,7 +171,6 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
     s
 }
 
-/// The probes: R² per scene and variable, a column per model (mean over seeds).
 /// The VoE sections of a summary from `voe.csv`'s rows: the headline, the occluded sets by
 /// hidden length, the diagnostics, AUROC, the max aggregation and the controls check (also the
 /// body of `bench score`'s summary).
@@ -278,6 +275,7 @@ pub fn voe_sections(s: &mut String, rows: &[VoeRow]) {
     }
 }
 
+/// The probes: R² per scene and variable, a column per model (mean over seeds).
 fn probe_table(s: &mut String, probed: &[Probed]) {
     if probed.is_empty() {
         return;
