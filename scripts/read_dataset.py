@@ -4,8 +4,9 @@
 Usage: read_dataset.py DIR
 
 Checks every shard's tensor names, dtypes and shapes against meta.json, recomputes the content
-hash (SHA-256 over frames, actions, states and body_mask of each shard in order, raw
-little-endian bytes) and compares it with the recorded one. Exits 1 on any mismatch.
+hash (SHA-256 over frames, actions, states, body_mask and masks of each shard in order, raw
+little-endian bytes) and compares it with the recorded one, and checks that the instance masks
+name only slots that hold a body (or 255: background and fixed bodies). Exits 1 on any mismatch.
 """
 import hashlib
 import json
@@ -29,6 +30,7 @@ def main(root: Path) -> int:
             "actions": (np.float32, (n, t, a)),
             "states": (np.float32, (n, t, b, 13)),
             "body_mask": (np.uint8, (n, b)),
+            "masks": (np.uint8, (n, t, s, s)),
         }
         if set(shard) != set(expected):
             print(f"{info['file']}: tensors {sorted(shard)}, expected {sorted(expected)}")
@@ -40,6 +42,14 @@ def main(root: Path) -> int:
                 return 1
             digest.update(x.astype(x.dtype.newbyteorder("<"), copy=False).tobytes())
         mask = shard["body_mask"].astype(bool)
+        # Every masked pixel names a slot that holds a body in its episode.
+        labels = shard["masks"].reshape(n, -1)
+        for e in range(n):
+            named = np.unique(labels[e])
+            named = named[named != 255]
+            if (named >= b).any() or not mask[e, named].all():
+                print(f"{info['file']}: episode {e}'s masks name slots {named.tolist()}, present {np.flatnonzero(mask[e]).tolist()}")
+                return 1
         states = shard["states"]
         # In the VoE suite a spliced movie may lose its object halfway (NaN from then on).
         if meta["split"] != "voe" and np.isnan(states[mask[:, None, :].repeat(t, axis=1)]).any():

@@ -54,15 +54,65 @@ fn python_reads_a_dataset_and_checks_its_hash() {
     );
     assert!(stdout.contains(&meta.content_hash), "{stdout}");
 
-    // The check has teeth: a changed action byte breaks the hash.
+    // python/moravec gives the masks beside the frames, as the shards hold them.
+    let script = "import sys; from moravec import load_dataset; d = load_dataset(sys.argv[1]); \
+                  m = d['masks']; print(m.shape, m.dtype, sorted(set(m.ravel().tolist())))";
+    let o = Command::new(&python)
+        .env("PYTHONPATH", root.join("python"))
+        .args(["-c", script])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut masks = Vec::new();
+    for info in &meta.shards {
+        masks.extend(
+            moravec_sim::dataset::read_shard(&out, &meta, info)
+                .unwrap()
+                .masks,
+        );
+    }
+    let mut values = masks;
+    values.sort();
+    values.dedup();
+    let values: Vec<String> = values.iter().map(u8::to_string).collect();
+    assert_eq!(
+        stdout.trim(),
+        format!("(3, 4, 24, 24) uint8 [{}]", values.join(", ")),
+        "{stdout}"
+    );
+
+    // The check has teeth: a mask naming a slot no body holds is refused, and a changed action
+    // byte breaks the hash.
     let shard = out.join(&meta.shards[1].file);
-    let mut bytes = std::fs::read(&shard).unwrap();
-    let n = bytes.len();
-    bytes[n - 5] ^= 0x01;
+    let original = std::fs::read(&shard).unwrap();
+    let mut bytes = original.clone();
+    let at = tensor_range(&bytes, "masks").start;
+    bytes[at] = 200;
+    std::fs::write(&shard, &bytes).unwrap();
+    let o = run(&out);
+    assert!(!o.status.success());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("masks name slots") && stdout.contains("200]"),
+        "{stdout}"
+    );
+    let mut bytes = original;
+    let at = tensor_range(&bytes, "actions").start;
+    bytes[at] ^= 0x01;
     std::fs::write(&shard, bytes).unwrap();
     let o = run(&out);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("content hash"));
+}
+
+/// The byte range of tensor `name` in a safetensors file.
+fn tensor_range(bytes: &[u8], name: &str) -> std::ops::Range<usize> {
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let json: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header]).unwrap();
+    let at = |i: usize| json[name]["data_offsets"][i].as_u64().unwrap() as usize;
+    8 + header + at(0)..8 + header + at(1)
 }
 
 /// The Python side of `bench score`: `python/moravec` reads a dataset and a suite, the example

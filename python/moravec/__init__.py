@@ -23,11 +23,12 @@ __all__ = ["load_dataset", "load_suite", "suite_id", "write_surprise"]
 
 def load_dataset(root):
     """Every shard of a dataset folder, concatenated: `frames` (N, T, H, W, 3) uint8, `actions`
-    (N, T, A) float32, `states` (N, T, B, 13) float32, `body_mask` (N, B) uint8, and `meta`
-    (meta.json as a dict)."""
+    (N, T, A) float32, `states` (N, T, B, 13) float32, `body_mask` (N, B) uint8, `masks`
+    (N, T, H, W) uint8 (the body slot each pixel shows, 255 for background and fixed bodies), and
+    `meta` (meta.json as a dict)."""
     root = Path(root)
     meta = json.loads((root / "meta.json").read_text())
-    parts = {"frames": [], "actions": [], "states": [], "body_mask": []}
+    parts = {"frames": [], "actions": [], "states": [], "body_mask": [], "masks": []}
     for info in meta["shards"]:
         shard = load_file(str(root / info["file"]))
         for name in parts:
@@ -44,14 +45,16 @@ def _sets(root):
 
 def load_suite(root):
     """Yields each movie of a VoE suite folder (`bench generate --voe`), in `sets.csv` order, as
-    a dict: `frames` (T, H, W, 3) uint8, `property`, `condition`, `set_id`, `member`,
-    `possible`, `violation_frame`, `occlusion_frames`."""
+    a dict: `frames` (T, H, W, 3) uint8, `masks` (T, H, W) uint8, `property`, `condition`,
+    `set_id`, `member`, `possible`, `violation_frame`, `occlusion_frames`."""
     root = Path(root)
     meta = json.loads((root / "meta.json").read_text())
-    frames = {p["property"]: load_dataset(root / p["dir"])["frames"] for p in meta["properties"]}
+    data = {p["property"]: load_dataset(root / p["dir"]) for p in meta["properties"]}
     for row in _sets(root):
+        movie = data[row["property"]]
         yield {
-            "frames": frames[row["property"]][int(row["episode"])],
+            "frames": movie["frames"][int(row["episode"])],
+            "masks": movie["masks"][int(row["episode"])],
             "property": row["property"],
             "condition": row["condition"],
             "set_id": int(row["set_id"]),

@@ -265,8 +265,10 @@ impl<S: Scene> SceneEnv<S> {
             .iter()
             .map(|slot| slot.map(|id| self.world.body_state(id)))
             .collect();
+        let (frame, labels) = self.renderer.render_labelled(&self.world);
         Observation {
-            frame: self.renderer.render(&self.world),
+            frame,
+            mask: crate::mask::slot_mask(&labels, self.scene.slots(), &self.world),
             states,
         }
     }

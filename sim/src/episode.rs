@@ -19,7 +19,9 @@ pub const MAX_FRAMES: usize = 100_000;
 ///   zero: no step follows the last frame);
 /// - `states`: `[T, B, 13]` f32 per body slot (position, quaternion xyzw, linear and angular
 ///   velocity), NaN in slots that are empty in this episode;
-/// - `body_mask`: `[B]` u8, 1 where the slot holds a body.
+/// - `body_mask`: `[B]` u8, 1 where the slot holds a body;
+/// - `masks`: `[T, H, W]` u8, the slot whose body each pixel shows
+///   ([`crate::mask::NO_SLOT`] for the background and fixed bodies).
 ///
 /// Episodes run for their full length even after the scene reports `terminated`: datasets have
 /// one shape.
@@ -33,6 +35,8 @@ pub struct Episode {
     pub states: Vec<f32>,
     /// Which slots hold a body, `[B]`.
     pub body_mask: Vec<u8>,
+    /// Instance masks, `[T, H, W]`.
+    pub masks: Vec<u8>,
 }
 
 /// Runs one episode of `frames` frames at `size` x `size` pixels (a bare side: one ray per
@@ -86,6 +90,7 @@ fn run(
         actions: Vec::with_capacity(frames * a_dim),
         states: Vec::with_capacity(frames * slots * STATE_DIM),
         body_mask: Vec::new(),
+        masks: Vec::with_capacity(frames * space.width * space.height),
     };
     let mut obs = env.reset(seeds.env);
     if let Some(bodies) = bodies.as_deref_mut() {
@@ -97,6 +102,7 @@ fn run(
             bodies.record(env.world());
         }
         ep.frames.extend_from_slice(&obs.frame.data);
+        ep.masks.extend_from_slice(&obs.mask);
         for state in &obs.states {
             ep.states
                 .extend_from_slice(&state.unwrap_or([f32::NAN; STATE_DIM]));

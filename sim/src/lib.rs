@@ -26,6 +26,7 @@ pub mod dataset;
 pub mod env;
 pub mod episode;
 pub mod error;
+pub mod mask;
 pub mod movie_bodies;
 pub mod observation;
 pub mod policy;

@@ -10,6 +10,9 @@ use crate::world::BodyState;
 pub struct Observation {
     /// The camera image.
     pub frame: Frame,
+    /// The instance mask, `height * width` bytes from the top row: the slot whose body each pixel
+    /// shows, [`crate::mask::NO_SLOT`] for the background and fixed bodies.
+    pub mask: Vec<u8>,
     /// The state of each body slot of the scene, `None` where the slot is empty in this episode.
     pub states: Vec<Option<BodyState>>,
 }

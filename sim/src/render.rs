@@ -16,6 +16,9 @@
 //!
 //! With [`Camera::samples`] = s > 1 both trace the camera's ray camera (s x s rays per pixel, an
 //! image s times as wide and high) and [`downsample`] averages each s x s block in integers.
+//!
+//! The same rays also say which body each pixel shows ([`Renderer::render_labelled`]): the body
+//! of the nearest hit is kept beside its colour, so instance masks cost no extra ray.
 
 use rapier3d::math::Vector;
 use rapier3d::prelude::{Collider, Ray};
@@ -33,6 +36,9 @@ const LIGHT: [f32; 3] = [0.3, 1.0, 0.55];
 
 /// Pixels per rayon task: below this, a frame is traced on the calling thread.
 const PIXELS_PER_TASK: usize = 4096;
+
+/// The label of a pixel whose ray hits no body: the background.
+pub const NO_BODY: u32 = u32::MAX;
 
 /// An RGB8 image, rows from the top, three bytes per pixel in R, G, B order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,16 +131,51 @@ pub fn render(world: &World, camera: &Camera) -> Frame {
     Renderer::new(camera.clone()).render(world)
 }
 
-/// The picture of the fixed bodies of one world: colour and ray length per pixel.
+/// The body each ray of the raster hit, reduced to one label per pixel: the body most of the
+/// pixel's `samples` x `samples` rays hit, the smallest [`BodyId`] on a tie ([`NO_BODY`], the
+/// background, is the largest label). One ray per pixel: the raster itself.
+fn downsample_labels(ids: Vec<u32>, camera: &Camera) -> Vec<u32> {
+    let s = camera.samples;
+    if s == 1 {
+        return ids;
+    }
+    let (w, h) = (camera.width, camera.height);
+    let mut out = Vec::with_capacity(w * h);
+    let mut block = Vec::with_capacity(s * s);
+    for y in 0..h {
+        for x in 0..w {
+            block.clear();
+            for sy in 0..s {
+                block.extend_from_slice(&ids[(y * s + sy) * w * s + x * s..][..s]);
+            }
+            block.sort_unstable();
+            // The longest run of equal labels in sorted order; the first such run on a tie.
+            let (mut best, mut best_len, mut i) = (block[0], 0, 0);
+            while i < block.len() {
+                let run = block[i..].iter().take_while(|&&v| v == block[i]).count();
+                if run > best_len {
+                    (best, best_len) = (block[i], run);
+                }
+                i += run;
+            }
+            out.push(best);
+        }
+    }
+    out
+}
+
+/// The picture of the fixed bodies of one world: colour, ray length and body per pixel.
 struct StaticLayer {
     key: u64,
     rgb: Vec<u8>,
     depth: Vec<f32>,
+    ids: Vec<u32>,
 }
 
 /// A collider to trace, with the pixel rectangle outside which its rays cannot hit it.
 struct Target<'a> {
     collider: &'a Collider,
+    id: BodyId,
     color: Rgb,
     xs: std::ops::Range<usize>,
     ys: std::ops::Range<usize>,
@@ -176,6 +217,29 @@ impl Renderer {
     /// Renders the world as if the `hidden` bodies were not there: the picture of the same world
     /// without them, used to measure how much of a body is in view.
     pub fn render_hiding(&mut self, world: &World, hidden: &[BodyId]) -> Frame {
+        let (rgb, _) = self.draw(world, hidden);
+        Frame {
+            width: self.camera.width,
+            height: self.camera.height,
+            data: downsample(rgb, &self.camera),
+        }
+    }
+
+    /// Renders the world as it is now, with the body each pixel shows: row-major `height *
+    /// width` labels, each a [`BodyId`]'s index or [`NO_BODY`] (see [`downsample_labels`] for
+    /// a supersampled camera). The frame is the one [`Renderer::render`] gives.
+    pub fn render_labelled(&mut self, world: &World) -> (Frame, Vec<u32>) {
+        let (rgb, ids) = self.draw(world, &[]);
+        let frame = Frame {
+            width: self.camera.width,
+            height: self.camera.height,
+            data: downsample(rgb, &self.camera),
+        };
+        (frame, downsample_labels(ids, &self.camera))
+    }
+
+    /// The raster's colours and body labels, without the `hidden` bodies.
+    fn draw(&mut self, world: &World, hidden: &[BodyId]) -> (Vec<u8>, Vec<u32>) {
         let hides_fixed = hidden.iter().any(|&id| world.kind(id) == BodyKind::Fixed);
         let fresh;
         let layer = if hides_fixed {
@@ -193,15 +257,12 @@ impl Renderer {
         };
         let mut rgb = layer.rgb.clone();
         let mut depth = layer.depth.clone();
+        let mut ids = layer.ids.clone();
         let targets = self.targets(world, |id, kind| {
             kind != BodyKind::Fixed && !hidden.contains(&id)
         });
-        self.trace(&targets, &mut rgb, &mut depth);
-        Frame {
-            width: self.camera.width,
-            height: self.camera.height,
-            data: downsample(rgb, &self.camera),
-        }
+        self.trace(&targets, &mut rgb, &mut depth, &mut ids);
+        (rgb, ids)
     }
 
     fn trace_static(&self, world: &World, hidden: &[BodyId]) -> StaticLayer {
@@ -209,14 +270,16 @@ impl Renderer {
         let background = self.raster.background.to_u8();
         let mut rgb: Vec<u8> = background.iter().copied().cycle().take(n * 3).collect();
         let mut depth = vec![f32::MAX; n];
+        let mut ids = vec![NO_BODY; n];
         let targets = self.targets(world, |id, kind| {
             kind == BodyKind::Fixed && !hidden.contains(&id)
         });
-        self.trace(&targets, &mut rgb, &mut depth);
+        self.trace(&targets, &mut rgb, &mut depth, &mut ids);
         StaticLayer {
             key: world.static_key(),
             rgb,
             depth,
+            ids,
         }
     }
 
@@ -230,10 +293,11 @@ impl Renderer {
         world
             .colliders()
             .filter(|(id, kind, _)| keep(*id, *kind))
-            .filter_map(|(_, _, collider)| {
+            .filter_map(|(id, _, collider)| {
                 let (xs, ys) = self.screen_rect(collider)?;
                 Some(Target {
                     collider,
+                    id,
                     color: Rgb::from_user_data(collider.user_data),
                     xs: xs.start.min(w)..xs.end.min(w),
                     ys: ys.start.min(h)..ys.end.min(h),
@@ -271,8 +335,8 @@ impl Renderer {
         Some((range(lo[0], hi[0], w)?, range(lo[1], hi[1], h)?))
     }
 
-    /// Casts each target's rays, keeping per pixel the nearest hit so far.
-    fn trace(&self, targets: &[Target<'_>], rgb: &mut [u8], depth: &mut [f32]) {
+    /// Casts each target's rays, keeping per pixel the nearest hit so far and its body.
+    fn trace(&self, targets: &[Target<'_>], rgb: &mut [u8], depth: &mut [f32], ids: &mut [u32]) {
         if targets.is_empty() {
             return;
         }
@@ -280,9 +344,10 @@ impl Renderer {
         let rows_per_task = PIXELS_PER_TASK.div_ceil(w).max(1);
         rgb.par_chunks_mut(w * 3)
             .zip(depth.par_chunks_mut(w))
+            .zip(ids.par_chunks_mut(w))
             .enumerate()
             .with_min_len(rows_per_task)
-            .for_each(|(y, (rgb_row, depth_row))| {
+            .for_each(|(y, ((rgb_row, depth_row), id_row))| {
                 for t in targets.iter().filter(|t| t.ys.contains(&y)) {
                     let shape = t.collider.shape();
                     let pose = t.collider.position();
@@ -292,6 +357,7 @@ impl Renderer {
                             shape.cast_ray_and_get_normal(pose, &ray, depth_row[x], true)
                         {
                             depth_row[x] = hit.time_of_impact;
+                            id_row[x] = t.id.0;
                             rgb_row[x * 3..x * 3 + 3].copy_from_slice(&shade(t.color, hit.normal));
                         }
                     }
@@ -468,6 +534,109 @@ mod tests {
             still >= 7,
             "the one-ray picture changed in {} of 10 moves",
             10 - still
+        );
+    }
+
+    /// A fixed floor, a ball and a box the ball partly hides, at hand-placed poses.
+    fn labelled_world() -> (World, [BodyId; 3]) {
+        let mut w = World::new();
+        let floor = w.add_body(&BodyDesc::new(
+            BodyKind::Fixed,
+            ShapeDesc::Cuboid {
+                half: [3.0, 0.1, 3.0],
+            },
+            [0.0, -0.2, 0.0],
+            Rgb::new(0.5, 0.5, 0.5),
+        ));
+        let mut ball = BodyDesc::new(
+            BodyKind::Kinematic,
+            ShapeDesc::Ball { radius: 0.35 },
+            [0.2, 0.5, 1.0],
+            Rgb::new(0.9, 0.1, 0.1),
+        );
+        ball.linvel = [0.0; 3];
+        let ball = w.add_body(&ball);
+        let mut block = BodyDesc::new(
+            BodyKind::Kinematic,
+            ShapeDesc::Cuboid {
+                half: [0.4, 0.3, 0.3],
+            },
+            [-0.3, 0.4, 0.0],
+            Rgb::new(0.1, 0.8, 0.2),
+        );
+        block.linvel = [0.0; 3];
+        let block = w.add_body(&block);
+        (w, [floor, ball, block])
+    }
+
+    #[test]
+    fn each_pixel_is_labelled_with_the_body_hiding_it_would_take_away() {
+        let (w, [floor, ball, block]) = labelled_world();
+        let cam = camera().with_size(48, 48).unwrap();
+        let mut r = Renderer::new(cam.clone());
+        let (frame, labels) = r.render_labelled(&w);
+        assert_eq!(frame, render(&w, &cam), "the labelled frame is the frame");
+        assert_eq!(labels.len(), 48 * 48);
+        for id in [ball, block] {
+            let without = r.render_hiding(&w, &[id]);
+            let changed: Vec<bool> = frame
+                .data
+                .chunks(3)
+                .zip(without.data.chunks(3))
+                .map(|(a, b)| a != b)
+                .collect();
+            let labelled: Vec<bool> = labels.iter().map(|&l| l == id.0).collect();
+            assert!(labelled.iter().filter(|&&b| b).count() > 30, "{id:?}");
+            assert_eq!(labelled, changed, "{id:?}: labels and hiding disagree");
+        }
+        // The rest is floor or background, told apart by the floor's colour.
+        for (p, &l) in labels.iter().enumerate() {
+            let shown = frame.pixel(p % 48, p / 48);
+            if l == NO_BODY {
+                assert_eq!(shown, BG.to_u8(), "pixel {p}");
+            } else if l != ball.0 && l != block.0 {
+                assert_eq!(l, floor.0, "pixel {p}");
+                assert_ne!(shown, BG.to_u8(), "pixel {p}");
+            }
+        }
+        assert!(labels.contains(&floor.0) && labels.contains(&NO_BODY));
+    }
+
+    #[test]
+    fn a_supersampled_pixel_takes_the_label_most_of_its_rays_hit() {
+        let (w, _) = labelled_world();
+        let cam = camera().with_size(24, 24).unwrap();
+        let (_, labels) = Renderer::new(cam.clone().with_samples(3).unwrap()).render_labelled(&w);
+        let (_, rays) = Renderer::new(cam.ray_camera_of(3)).render_labelled(&w);
+        let mut mixed = 0;
+        for y in 0..24 {
+            for x in 0..24 {
+                let mut count = std::collections::BTreeMap::new();
+                for sy in 0..3 {
+                    for sx in 0..3 {
+                        *count
+                            .entry(rays[(y * 3 + sy) * 72 + x * 3 + sx])
+                            .or_insert(0) += 1;
+                    }
+                }
+                mixed += usize::from(count.len() > 1);
+                let most = *count.values().max().unwrap();
+                let first = count.iter().find(|(_, n)| **n == most).unwrap().0;
+                assert_eq!(labels[y * 24 + x], *first, "({x}, {y}): rays {count:?}");
+            }
+        }
+        assert!(mixed > 10, "only {mixed} pixels straddle an edge");
+        // Ties go to the smaller label, and the background is the largest.
+        let mut one = camera();
+        (one.width, one.height, one.samples) = (2, 2, 2);
+        assert_eq!(
+            downsample_labels(
+                vec![
+                    7, 3, NO_BODY, 2, 3, 7, NO_BODY, 2, 5, 5, 5, 1, 9, 9, NO_BODY, NO_BODY
+                ],
+                &one
+            ),
+            [3, 2, 5, NO_BODY]
         );
     }
 

@@ -98,6 +98,7 @@ pub fn load(dir: &Path, episode: u64) -> Result<Replay> {
         actions: take_f32(&shard.actions),
         states: take_f32(&shard.states),
         body_mask: take_u8(&shard.body_mask),
+        masks: take_u8(&shard.masks),
     };
 
     let (regenerated, bodies, voe) = if meta.split == Split::Voe {

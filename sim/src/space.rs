@@ -90,12 +90,17 @@ impl ObservationSpace {
         }
     }
 
-    /// Whether the observation fits: image of the right size, one state per slot, each present
-    /// state finite and inside the bounds with a unit quaternion.
+    /// Whether the observation fits: image and mask of the right size, the mask naming only
+    /// slots that hold a body (or none), one state per slot, each present state finite and
+    /// inside the bounds with a unit quaternion.
     pub fn contains(&self, obs: &Observation) -> bool {
         let frame_ok = obs.frame.width == self.width
             && obs.frame.height == self.height
             && obs.frame.data.len() == self.width * self.height * 3;
+        let mask_ok = obs.mask.len() == self.width * self.height
+            && obs.mask.iter().all(|&m| {
+                m == crate::mask::NO_SLOT || obs.states.get(m as usize).is_some_and(|s| s.is_some())
+            });
         let states_ok = obs.states.len() == self.slots.len()
             && obs.states.iter().flatten().all(|s| {
                 let q = s[3] * s[3] + s[4] * s[4] + s[5] * s[5] + s[6] * s[6];
@@ -104,6 +109,6 @@ impl ObservationSpace {
                         .zip(self.state_low.iter().zip(&self.state_high))
                         .all(|(v, (lo, hi))| (lo..=hi).contains(&v))
             });
-        frame_ok && states_ok
+        frame_ok && mask_ok && states_ok
     }
 }

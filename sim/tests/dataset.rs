@@ -61,6 +61,8 @@ fn a_dataset_reads_back_with_its_shapes_hash_and_episodes() {
     };
     let alone = generate_episode(spec, &key, 6, 16).unwrap();
     assert_eq!(last.frames, alone.frames);
+    assert_eq!(last.masks, alone.masks);
+    assert_eq!(last.masks.len(), 6 * 16 * 16);
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&last.states), bits(&alone.states));
     assert_eq!(bits(&last.actions), bits(&alone.actions));
@@ -302,4 +304,34 @@ fn a_supersampled_dataset_records_its_rays_and_keeps_the_physics() {
     let spec = scene::find("cart_platform").unwrap();
     let ep = generate_episode(spec, &key, 6, moravec_sim::Raster::new(16, 4).unwrap()).unwrap();
     assert_eq!(ep.frames[..], b.frames[..ep.frames.len()]);
+}
+
+/// The byte range of tensor `name` in a safetensors file's data section.
+fn tensor_range(bytes: &[u8], name: &str) -> std::ops::Range<usize> {
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let json: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header]).unwrap();
+    let offsets = &json[name]["data_offsets"];
+    let (a, b) = (offsets[0].as_u64().unwrap(), offsets[1].as_u64().unwrap());
+    8 + header + a as usize..8 + header + b as usize
+}
+
+#[test]
+fn the_instance_masks_are_in_the_content_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ds");
+    let meta = write_dataset(&config("collision"), &dir, false, &|| {}).unwrap();
+    let shard = read_shard(&dir, &meta, &meta.shards[0]).unwrap();
+    // The first two bodies show in the masks, and nothing but the scene's slots and 255.
+    for slot in 0..2u8 {
+        assert!(shard.masks.contains(&slot), "slot {slot} never masked");
+    }
+    assert!(shard.masks.iter().all(|&m| m < 3 || m == 255));
+    let path = dir.join(&meta.shards[0].file);
+    let mut bytes = fs::read(&path).unwrap();
+    let range = tensor_range(&bytes, "masks");
+    assert_eq!(range.len(), shard.masks.len());
+    bytes[range.start + range.len() / 2] ^= 0x01;
+    fs::write(&path, bytes).unwrap();
+    let err = verify(&dir).unwrap_err();
+    assert!(err.to_string().contains("content hash"), "{err}");
 }

@@ -15,12 +15,14 @@ fn key(scene: &str, index: u64) -> EpisodeKey<'_> {
 }
 
 /// Every number of the episode as raw bits.
-fn bits(ep: &Episode) -> (Vec<u8>, Vec<u32>, Vec<u32>, Vec<u8>) {
+#[allow(clippy::type_complexity)]
+fn bits(ep: &Episode) -> (Vec<u8>, Vec<u32>, Vec<u32>, Vec<u8>, Vec<u8>) {
     (
         ep.frames.clone(),
         ep.actions.iter().map(|v| v.to_bits()).collect(),
         ep.states.iter().map(|v| v.to_bits()).collect(),
         ep.body_mask.clone(),
+        ep.masks.clone(),
     )
 }
 

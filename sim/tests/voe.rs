@@ -625,3 +625,49 @@ fn a_written_suite_reads_back_and_a_wrong_sets_header_is_named() {
     let e = Suite::load(tmp.path()).unwrap_err().to_string();
     assert!(e.contains("meta.json") && e.contains("missing"), "{e}");
 }
+
+fn mask(ep: &moravec_sim::Episode, t: usize) -> &[u8] {
+    let n = ep.masks.len() / FRAMES;
+    &ep.masks[t * n..(t + 1) * n]
+}
+
+/// The instance masks follow the frames: a spliced movie's masks are its source movies' masks
+/// frame for frame (A's before the splice, B's from it), and in a matched quadruplet every
+/// pixel's mask series is that of the possible movie whose colour series it shows.
+#[test]
+fn quadruplet_masks_follow_their_frames() {
+    for set in spliced() {
+        let r = set.request;
+        let v = set.violation_frame;
+        let [a, b, c, d] = [0, 1, 2, 3].map(|i| &set.members[i].episode);
+        assert_eq!(a.masks.len(), FRAMES * SIZE * SIZE, "{r:?}");
+        for t in 0..FRAMES {
+            let (from_c, from_d) = if t < v { (a, b) } else { (b, a) };
+            assert!(frame(c, t) == frame(from_c, t), "{r:?} frame {t}");
+            assert!(mask(c, t) == mask(from_c, t), "{r:?}: C's mask at {t}");
+            assert!(mask(d, t) == mask(from_d, t), "{r:?}: D's mask at {t}");
+        }
+        // The object (slot 0) shows in some mask.
+        assert!(a.masks.contains(&0), "{r:?}: object never masked");
+    }
+    for set in matched() {
+        let r = set.request;
+        let [a, b, c, d] = [0, 1, 2, 3].map(|i| &set.members[i].episode);
+        let n = SIZE * SIZE;
+        let series = |e: &moravec_sim::Episode, p: usize| -> (Vec<u8>, Vec<u8>) {
+            (
+                (0..FRAMES)
+                    .flat_map(|t| frame(e, t)[p * 3..p * 3 + 3].to_vec())
+                    .collect(),
+                (0..FRAMES).map(|t| mask(e, t)[p]).collect(),
+            )
+        };
+        for p in 0..n {
+            let [sa, sb, sc, sd] = [a, b, c, d].map(|e| series(e, p));
+            assert!(
+                (sc == sa && sd == sb) || (sc == sb && sd == sa),
+                "{r:?}: pixel {p}'s frames and masks of C and D are not those of A and B"
+            );
+        }
+    }
+}

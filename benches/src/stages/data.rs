@@ -24,6 +24,9 @@ struct DataKey<'a> {
     /// The split, when not the training split (whose keys predate splits).
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<Split>,
+    /// The dataset layout ([`moravec_sim::dataset::SCHEMA_VERSION`]), so that a dataset cached in
+    /// an older layout is made again rather than refused by the reader.
+    schema: u32,
 }
 
 /// The run's training datasets.
@@ -84,6 +87,7 @@ fn split_sets(
             seed: gen_config.seed,
             size: gen_config.size,
             split: (split != Split::Train).then_some(split),
+            schema: moravec_sim::dataset::SCHEMA_VERSION,
         };
         let label = match split {
             Split::Train => scene.clone(),

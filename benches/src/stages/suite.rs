@@ -18,7 +18,7 @@ struct SuiteKey {
     /// Changes whenever the suite's movies or their records change, so that a suite cached by an
     /// older definition is not taken for the new one (2: `occlusion_frames` measured on the
     /// frames; 3: matched quadruplets for the dynamics properties, the pairs a `pair`
-    /// condition, a `motion` column).
+    /// condition, a `motion` column; 4: instance masks in the movies' shards).
     revision: u32,
     seed: u64,
     sets: u64,
@@ -27,7 +27,7 @@ struct SuiteKey {
 }
 
 /// The suite's current revision (see `SuiteKey::revision`).
-const SUITE_REVISION: u32 = 3;
+const SUITE_REVISION: u32 = 4;
 
 /// The run's suite on disk.
 #[derive(Clone, Debug)]

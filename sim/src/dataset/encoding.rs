@@ -2,7 +2,7 @@
 //! in hashing order, little-endian `f32`s, and the hex digests in `meta.json` and directory names.
 
 /// Tensor names in hashing order.
-pub const TENSORS: [&str; 4] = ["frames", "actions", "states", "body_mask"];
+pub const TENSORS: [&str; 5] = ["frames", "actions", "states", "body_mask", "masks"];
 
 /// The raw little-endian bytes of `values`, as they are stored in a shard and hashed.
 pub(super) fn le_bytes<'a>(values: impl Iterator<Item = &'a f32>) -> Vec<u8> {

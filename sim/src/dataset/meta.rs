@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::camera::Camera;
 use crate::seed::Split;
 
-/// Version of the on-disk layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the on-disk layout; bumped on any incompatible change (2: instance `masks`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One shard file and the episodes it holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,12 +3,14 @@
 //!
 //! Layout of `DIR/`:
 //! - `shard-00000.safetensors`, ...: tensors `frames` u8 `[n, T, H, W, 3]`, `actions` f32
-//!   `[n, T, A]`, `states` f32 `[n, T, B, 13]` (NaN in empty slots), `body_mask` u8 `[n, B]`;
+//!   `[n, T, A]`, `states` f32 `[n, T, B, 13]` (NaN in empty slots), `body_mask` u8 `[n, B]`,
+//!   `masks` u8 `[n, T, H, W]` (the slot whose body each pixel shows, 255 for the background and
+//!   fixed bodies);
 //! - `meta.json`: [`Meta`], written last (its presence means the dataset is complete);
 //! - `trajectories.csv`: one row per (episode, t, present body).
 //!
 //! The content hash is SHA-256 over, for each shard in order, the raw little-endian bytes of
-//! `frames`, `actions`, `states` and `body_mask`, in that order.
+//! `frames`, `actions`, `states`, `body_mask` and `masks`, in that order.
 //!
 //! The files of this module, none importing another in a circle: `generate` makes a whole
 //! dataset from a [`GenerateConfig`]; `shard_writer` appends shards to a directory (training

@@ -24,6 +24,8 @@ pub struct Shard {
     pub states: Vec<f32>,
     /// `[n, B]`.
     pub body_mask: Vec<u8>,
+    /// `[n, T, H, W]`.
+    pub masks: Vec<u8>,
 }
 
 impl Shard {
@@ -37,6 +39,7 @@ impl Shard {
             actions: Vec::new(),
             states: Vec::new(),
             body_mask: Vec::new(),
+            masks: Vec::new(),
         };
         for e in episodes {
             shard.episodes += 1;
@@ -44,6 +47,7 @@ impl Shard {
             shard.actions.extend_from_slice(&e.actions);
             shard.states.extend_from_slice(&e.states);
             shard.body_mask.extend_from_slice(&e.body_mask);
+            shard.masks.extend_from_slice(&e.masks);
         }
         shard
     }
@@ -102,6 +106,7 @@ pub(super) fn read_shard_file(path: &Path, n: usize, shape: &ShardShape) -> Resu
         (Dtype::F32, vec![n, t, shape.action_dim]),
         (Dtype::F32, vec![n, t, b, STATE_DIM]),
         (Dtype::U8, vec![n, b]),
+        (Dtype::U8, vec![n, t, s, s]),
     ];
     let mut data = Vec::with_capacity(TENSORS.len());
     for (name, (dtype, shape)) in TENSORS.iter().zip(expected) {
@@ -128,6 +133,7 @@ pub(super) fn read_shard_file(path: &Path, n: usize, shape: &ShardShape) -> Resu
         actions: floats(&data[1]),
         states: floats(&data[2]),
         body_mask: std::mem::take(&mut data[3]),
+        masks: std::mem::take(&mut data[4]),
     })
 }
 
@@ -137,6 +143,7 @@ pub(super) fn hash_shard(hasher: &mut Sha256, shard: &Shard) {
     hasher.update(le_bytes(shard.actions.iter()));
     hasher.update(le_bytes(shard.states.iter()));
     hasher.update(&shard.body_mask);
+    hasher.update(&shard.masks);
 }
 
 /// Reads every shard and checks the content hash against `meta.json`.

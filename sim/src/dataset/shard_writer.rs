@@ -140,6 +140,7 @@ impl ShardWriter {
             ("actions", Dtype::F32, vec![n, t, a], &actions),
             ("states", Dtype::F32, vec![n, t, b, STATE_DIM], &states),
             ("body_mask", Dtype::U8, vec![n, b], &shard.body_mask),
+            ("masks", Dtype::U8, vec![n, t, s, s], &shard.masks),
         ];
         let mut views = Vec::with_capacity(tensors.len());
         for (name, dtype, shape, data) in tensors {

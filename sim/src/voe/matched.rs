@@ -504,6 +504,7 @@ fn posed<S: Scene>(
         actions: own.episode.actions.clone(),
         states: Vec::with_capacity(own.episode.states.len()),
         body_mask: own.episode.body_mask.clone(),
+        masks: Vec::with_capacity(own.episode.masks.len()),
     };
     for t in 0..req.frames {
         for &id in &moving {
@@ -519,7 +520,9 @@ fn posed<S: Scene>(
             env.world_mut().set_pose(id, pose);
         }
         bodies.record(env.world());
-        ep.frames.extend_from_slice(&env.render_hiding(&[]).data);
+        let obs = env.observe();
+        ep.frames.extend_from_slice(&obs.frame.data);
+        ep.masks.extend_from_slice(&obs.mask);
         for k in 0..slots {
             let from = if swapped.contains(&k) { follows } else { own };
             let at = (t * slots + k) * STATE_DIM;

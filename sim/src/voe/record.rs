@@ -79,6 +79,7 @@ pub(crate) fn record<S: Scene>(
         actions: Vec::with_capacity(frames * spec.action_dim),
         states: Vec::with_capacity(frames * spec.slots.len() * STATE_DIM),
         body_mask: Vec::new(),
+        masks: Vec::with_capacity(frames * pixels as usize),
     };
     let mut visible = Vec::with_capacity(frames);
     let mut in_frame = Vec::with_capacity(frames);
@@ -87,6 +88,7 @@ pub(crate) fn record<S: Scene>(
     ep.body_mask = obs.states.iter().map(|s| u8::from(s.is_some())).collect();
     for t in 0..frames {
         ep.frames.extend_from_slice(&obs.frame.data);
+        ep.masks.extend_from_slice(&obs.mask);
         for state in &obs.states {
             ep.states
                 .extend_from_slice(&state.unwrap_or([f32::NAN; STATE_DIM]));
@@ -142,8 +144,8 @@ fn inside(camera: &Camera, world: &World, id: BodyId) -> bool {
     })
 }
 
-/// The movie `first[..t] + second[t..]`: frames, actions and states spliced at frame `t`; a slot
-/// is marked present if it is present in either.
+/// The movie `first[..t] + second[t..]`: frames, masks, actions and states spliced at frame `t`;
+/// a slot is marked present if it is present in either.
 pub(crate) fn splice(first: &Episode, second: &Episode, t: usize, frames: usize) -> Episode {
     let cut = |a: &[u8], b: &[u8]| -> Vec<u8> {
         let per = a.len() / frames;
@@ -163,6 +165,7 @@ pub(crate) fn splice(first: &Episode, second: &Episode, t: usize, frames: usize)
             .zip(&second.body_mask)
             .map(|(a, b)| a | b)
             .collect(),
+        masks: cut(&first.masks, &second.masks),
     }
 }
 
