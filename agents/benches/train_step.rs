@@ -26,7 +26,11 @@ fn batch(config: &ModelConfig) -> Batch {
     let w = config.window();
     let frames = Tensor::rand(0f32, 1f32, (BATCH, w, 3, config.size, config.size), &dev).unwrap();
     let actions = Tensor::rand(-1f32, 1f32, (BATCH, w, config.action_dim), &dev).unwrap();
-    Batch { frames, actions }
+    Batch {
+        frames,
+        actions,
+        masks: None,
+    }
 }
 
 const TRAINED: [&str; 4] = ["jepa-vicreg", "jepa-ema", "pixel-ae", "pixel-video"];

@@ -59,6 +59,7 @@ fn main() -> anyhow::Result<()> {
             let losses = built.model.loss(&Batch {
                 frames: batch.frames.clone(),
                 actions,
+                masks: batch.masks.clone(),
             })?;
             let prediction = losses
                 .terms

@@ -24,6 +24,7 @@ fn main() -> anyhow::Result<()> {
     let b = Batch {
         frames: Tensor::rand(0f32, 1f32, (64, w, 3, 64, 64), &Device::Cpu)?,
         actions: Tensor::rand(-1f32, 1f32, (64, w, 2), &Device::Cpu)?,
+        masks: None,
     };
     let mut times: [Vec<f64>; 4] = Default::default();
     for _ in 0..9 {

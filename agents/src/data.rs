@@ -17,6 +17,9 @@ use crate::error::{AgentError, Result};
 pub struct Clips {
     /// `[N, T, H, W, 3]` u8.
     pub frames: Vec<u8>,
+    /// `[N, T, H, W]` u8 instance masks (the body slot each pixel shows, 255 for none), or
+    /// empty when the clips have none (synthetic data); only object-slot models read them.
+    pub masks: Vec<u8>,
     /// `[N, T, A]` f32.
     pub actions: Vec<f32>,
     /// N.
@@ -29,20 +32,29 @@ pub struct Clips {
     pub action_dim: usize,
 }
 
-/// One batch of windows: frames `[B, L, 3, H, W]` in `[0, 1]` and actions `[B, L, A]`.
+/// One batch of windows: frames `[B, L, 3, H, W]` in `[0, 1]`, actions `[B, L, A]` and, when
+/// the clips have them, instance masks `[B, L, H, W]` u8.
 pub struct Batch {
     /// Frames, channels first.
     pub frames: Tensor,
     /// Actions; action `t` is taken between frames `t` and `t + 1`.
     pub actions: Tensor,
+    /// Instance masks, when the clips carry them.
+    pub masks: Option<Tensor>,
 }
 
 impl Clips {
+    /// Whether the clips carry instance masks (one per frame).
+    pub fn has_masks(&self) -> bool {
+        !self.masks.is_empty() && self.masks.len() * 3 == self.frames.len()
+    }
+
     /// Reads every shard of a dataset directory (checked against its meta.json).
     pub fn load(dir: &Path) -> Result<Self> {
         let meta = moravec_sim::dataset::read_meta(dir)?;
         let mut clips = Clips {
             frames: Vec::new(),
+            masks: Vec::new(),
             actions: Vec::new(),
             episodes: 0,
             length: meta.frames,
@@ -52,6 +64,7 @@ impl Clips {
         for info in &meta.shards {
             let shard = moravec_sim::dataset::read_shard(dir, &meta, info)?;
             clips.frames.extend_from_slice(&shard.frames);
+            clips.masks.extend_from_slice(&shard.masks);
             clips.actions.extend_from_slice(&shard.actions);
             clips.episodes += shard.episodes;
         }
@@ -75,6 +88,7 @@ impl Clips {
         }
         Clips {
             frames: self.frames.clone(),
+            masks: self.masks.clone(),
             actions,
             action_dim,
             ..*self
@@ -103,6 +117,7 @@ impl Clips {
         }
         Ok(Clips {
             frames: self.frames.clone(),
+            masks: self.masks.clone(),
             actions,
             action_dim,
             ..*self
@@ -110,7 +125,7 @@ impl Clips {
     }
 
     /// Several datasets pooled into one, in order, actions zero-padded to the longest. They must
-    /// share episode length and image size.
+    /// share episode length and image size. The pool has masks only if every part has them.
     pub fn concat(parts: &[Clips]) -> Result<Clips> {
         let first = parts.first().ok_or_else(|| AgentError::OutOfRange {
             what: "datasets",
@@ -120,6 +135,7 @@ impl Clips {
         let action_dim = parts.iter().map(|p| p.action_dim).max().unwrap_or(0);
         let mut out = Clips {
             frames: Vec::new(),
+            masks: Vec::new(),
             actions: Vec::new(),
             episodes: 0,
             length: first.length,
@@ -139,8 +155,12 @@ impl Clips {
             }
             let padded = p.pad_actions(action_dim)?;
             out.frames.extend_from_slice(&padded.frames);
+            out.masks.extend_from_slice(&padded.masks);
             out.actions.extend_from_slice(&padded.actions);
             out.episodes += p.episodes;
+        }
+        if parts.iter().any(|p| !p.has_masks()) {
+            out.masks.clear();
         }
         Ok(out)
     }
@@ -159,12 +179,18 @@ impl Clips {
         let length = (self.length - 1) / k + 1;
         let fl = self.size * self.size * 3;
         let (a, ka) = (self.action_dim, self.action_dim * k);
+        let ml = self.size * self.size;
         let mut frames = Vec::with_capacity(self.episodes * length * fl);
+        let mut masks = Vec::new();
         let mut actions = vec![0.0; self.episodes * length * ka];
         for ep in 0..self.episodes {
             for t in 0..length {
                 let f = (ep * self.length + t * k) * fl;
                 frames.extend_from_slice(&self.frames[f..f + fl]);
+                if self.has_masks() {
+                    let m = (ep * self.length + t * k) * ml;
+                    masks.extend_from_slice(&self.masks[m..m + ml]);
+                }
                 // A frame with no whole stride of actions after it (the last) keeps zeros.
                 if t * k + k <= self.length {
                     let src = (ep * self.length + t * k) * a;
@@ -175,6 +201,7 @@ impl Clips {
         }
         Ok(Clips {
             frames,
+            masks,
             actions,
             episodes: self.episodes,
             length,
@@ -188,8 +215,14 @@ impl Clips {
         let n = n.min(self.episodes);
         let fl = self.length * self.size * self.size * 3;
         let al = self.length * self.action_dim;
+        let ml = self.length * self.size * self.size;
         let part = |range: std::ops::Range<usize>| Clips {
             frames: self.frames[range.start * fl..range.end * fl].to_vec(),
+            masks: if self.has_masks() {
+                self.masks[range.start * ml..range.end * ml].to_vec()
+            } else {
+                Vec::new()
+            },
             actions: self.actions[range.start * al..range.end * al].to_vec(),
             episodes: range.len(),
             ..*self
@@ -242,10 +275,15 @@ impl Clips {
         let s = self.size;
         let fl = s * s * 3;
         let mut frames = Vec::with_capacity(picks.len() * window * fl);
+        let mut masks = Vec::new();
         let mut actions = Vec::with_capacity(picks.len() * window * self.action_dim);
         for &(ep, start) in picks {
             let f0 = (ep * self.length + start) * fl;
             frames.extend_from_slice(&self.frames[f0..f0 + window * fl]);
+            if self.has_masks() {
+                let m0 = (ep * self.length + start) * s * s;
+                masks.extend_from_slice(&self.masks[m0..m0 + window * s * s]);
+            }
             let a0 = (ep * self.length + start) * self.action_dim;
             actions.extend_from_slice(&self.actions[a0..a0 + window * self.action_dim]);
         }
@@ -255,7 +293,16 @@ impl Clips {
             .to_dtype(candle_core::DType::F32)?;
         let frames = (frames / 255.0)?;
         let actions = Tensor::from_vec(actions, (b, window, self.action_dim), device)?;
-        Ok(Batch { frames, actions })
+        let masks = if self.has_masks() {
+            Some(Tensor::from_vec(masks, (b, window, s, s), device)?)
+        } else {
+            None
+        };
+        Ok(Batch {
+            frames,
+            actions,
+            masks,
+        })
     }
 }
 
@@ -265,6 +312,7 @@ mod tests {
 
     fn clips(episodes: usize, action_dim: usize, fill: u8) -> Clips {
         Clips {
+            masks: Vec::new(),
             frames: vec![fill; episodes * 2 * 3],
             actions: (0..episodes * 2 * action_dim)
                 .map(|i| i as f32 + 1.0)
@@ -307,6 +355,7 @@ mod tests {
         // 2-entry actions numbered in order.
         let (n, t, a) = (2, 7, 2);
         let c = Clips {
+            masks: Vec::new(),
             frames: (0..n * t)
                 .flat_map(|i| [(10 * (i / t) + i % t) as u8; 3])
                 .collect(),

@@ -41,8 +41,8 @@ pub fn evaluate(
     let mut all = Vec::new();
     for chunk in picks.chunks(16) {
         let batch = clips.windows(chunk, window, device)?;
-        let z = model.encode(&batch.frames)?;
-        let targets = model.targets(&batch.frames)?;
+        let z = model.encode_batch(&batch)?;
+        let targets = model.targets_batch(&batch)?;
         let ctx = z.narrow(1, 0, context)?;
         let target = targets.narrow(1, context, horizon)?;
         let actions = batch.actions.narrow(1, 0, window - 1)?;

@@ -110,6 +110,7 @@ pub fn score(request: &Request, out: &Path) -> Result<(Vec<VoeRow>, Vec<String>)
                 ..TrainConfig::new("untrained", "small", 0)
             },
             &Clips {
+                masks: Vec::new(),
                 frames: Vec::new(),
                 actions: Vec::new(),
                 episodes: 0,

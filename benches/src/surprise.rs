@@ -208,6 +208,7 @@ mod tests {
     #[test]
     fn controls_sum_target_frames_of_each_window() {
         let clips = Clips {
+            masks: Vec::new(),
             frames: (0..6u8).flat_map(|t| [t; 3]).collect(),
             actions: Vec::new(),
             episodes: 1,

@@ -18,6 +18,7 @@ fn quadruplet() -> (Clips, usize) {
     };
     let set = generate_set(&request).unwrap();
     let clips = Clips {
+        masks: Vec::new(),
         frames: set
             .members
             .iter()

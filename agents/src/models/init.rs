@@ -1,7 +1,8 @@
 //! Deterministic initialisation. candle's CPU random generator ignores seeds, so every variable
 //! is overwritten from a ChaCha8 stream, in name order: Kaiming-uniform matrices, zero biases,
-//! unit LayerNorm scales, small positional embeddings, and zero FiLM gains (a FiLM predictor
-//! starts as the plain one, its gains all 1).
+//! unit LayerNorm scales, small positional embeddings, zero FiLM gains (a FiLM predictor
+//! starts as the plain one, its gains all 1) and a zero change head in the slot model (it
+//! starts predicting that nothing changes).
 
 use candle_core::Tensor;
 use candle_nn::VarMap;
@@ -23,7 +24,7 @@ pub fn init(varmap: &VarMap, seed: u64) -> Result<()> {
         let n = shape.elem_count();
         let values: Vec<f32> = if name.ends_with("pos") {
             (0..n).map(|_| rng.random_range(-0.02f32..0.02)).collect()
-        } else if name.contains("film.") {
+        } else if name.contains("film.") || name.contains("change_out.") {
             vec![0.0; n]
         } else if dims.len() == 2 {
             let bound = 1.0 / (dims[1] as f32).sqrt();

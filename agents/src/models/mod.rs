@@ -12,6 +12,8 @@ pub mod jepa_vicreg;
 pub mod pixel_ae;
 pub mod pixel_video;
 mod predictor;
+pub mod slot_jepa;
+pub mod slots;
 mod surprise;
 pub mod untrained;
 mod vars;
@@ -47,6 +49,30 @@ pub trait WorldModel {
     fn config(&self) -> &ModelConfig;
     /// Frames `[B, L, 3, H, W]` in `[0, 1]` to latents `[B, L, N, D]` (N patch tokens of D).
     fn encode(&self, frames: &Tensor) -> Result<Tensor>;
+    /// A batch's frames to latents `[B, L, N, D]`, with the batch's instance masks for a model
+    /// that reads them ([`WorldModel::privileged`]): what the state probes read. Every other
+    /// model encodes the frames alone.
+    fn encode_batch(&self, batch: &Batch) -> Result<Tensor> {
+        self.encode(&batch.frames)
+    }
+    /// The input beyond frames and actions that the model is given, if any (the object-slot
+    /// model's instance masks, as in PLATO): tables mark its rows with it, and a model with one
+    /// does not plan from frames.
+    fn privileged(&self) -> Option<&'static str> {
+        None
+    }
+    /// For a model with a state carried through the whole movie: the surprise of every frame
+    /// `t >= 1` of a batch of one movie (`[1, T, ...]`), each from the start of the movie (no
+    /// windows), entry `t - 1` for frame `t`. `None` for a windowed model, which the harness
+    /// scores window by window ([`surprise_strided`]).
+    fn movie_surprise(&self, _batch: &Batch) -> Result<Option<Vec<f32>>> {
+        Ok(None)
+    }
+    /// Frames per training window: context + horizon, or longer for a model with memory that
+    /// should see objects leave and come back within one window.
+    fn train_window(&self) -> usize {
+        self.config().window()
+    }
     /// From context latents `[B, C, N, D]` and actions `[B, C + K - 1, A]`, the next `K` latents
     /// `[B, K, N, D]`, each fed back as context for the next (differentiable end to end).
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor>;
@@ -57,6 +83,10 @@ pub trait WorldModel {
     /// models.
     fn targets(&self, frames: &Tensor) -> Result<Tensor> {
         self.encode(frames)
+    }
+    /// [`WorldModel::targets`] of a batch, with its instance masks for a model that reads them.
+    fn targets_batch(&self, batch: &Batch) -> Result<Tensor> {
+        self.targets(&batch.frames)
     }
     /// A rollout mapped into the space of [`WorldModel::targets`].
     fn predict_targets(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
@@ -142,6 +172,12 @@ pub static MODELS: &[ModelSpec] = &[
         description: "generative baseline predicting future frames in pixel space",
         trains: true,
         build: |c, vb| boxed(pixel_video::PixelVideo::new(c, vb)),
+    },
+    ModelSpec {
+        name: slot_jepa::NAME,
+        description: "object-slot JEPA with per-slot memory, given instance masks (privileged, as PLATO)",
+        trains: true,
+        build: |c, vb| boxed(slot_jepa::SlotJepa::new(c, vb)),
     },
     ModelSpec {
         name: untrained::NAME,

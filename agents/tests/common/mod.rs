@@ -9,6 +9,7 @@ pub fn clips(scene_name: &str, split: Split, seed: u64, episodes: u64, frames: u
     let spec = scene::find(scene_name).unwrap();
     let mut c = Clips {
         frames: Vec::new(),
+        masks: Vec::new(),
         actions: Vec::new(),
         episodes: episodes as usize,
         length: frames,
@@ -24,6 +25,7 @@ pub fn clips(scene_name: &str, split: Split, seed: u64, episodes: u64, frames: u
         };
         let ep = generate_episode(spec, &key, frames, 32).unwrap();
         c.frames.extend_from_slice(&ep.frames);
+        c.masks.extend_from_slice(&ep.masks);
         c.actions.extend_from_slice(&ep.actions);
     }
     c

@@ -274,9 +274,10 @@ fn read_stage_rows(path: &Path) -> Result<Vec<ProbeRow>> {
     Ok(out)
 }
 
-/// A dataset read whole: frames, states and which slots hold a body.
+/// A dataset read whole: frames, instance masks, states and which slots hold a body.
 struct Episodes {
     frames: Vec<u8>,
+    masks: Vec<u8>,
     states: Vec<f32>,
     body_mask: Vec<u8>,
     episodes: usize,
@@ -290,6 +291,7 @@ fn read_episodes(dir: &Path) -> Result<Episodes> {
     let meta = read_meta(dir)?;
     let mut e = Episodes {
         frames: Vec::new(),
+        masks: Vec::new(),
         states: Vec::new(),
         body_mask: Vec::new(),
         episodes: 0,
@@ -301,6 +303,7 @@ fn read_episodes(dir: &Path) -> Result<Episodes> {
     for info in &meta.shards {
         let shard = read_shard(dir, &meta, info)?;
         e.frames.extend_from_slice(&shard.frames);
+        e.masks.extend_from_slice(&shard.masks);
         e.states.extend_from_slice(&shard.states);
         e.body_mask.extend_from_slice(&shard.body_mask);
         e.episodes += shard.episodes;
@@ -448,13 +451,18 @@ fn scene_rows(scene: &str, fit_dir: &Path, test_dir: &Path, samples: usize) -> R
 /// The frame pairs (t - 1, t) of `picks` as two-frame clips.
 fn pairs(e: &Episodes, picks: &[(usize, usize)]) -> Clips {
     let fl = e.size * e.size * 3;
+    let ml = e.size * e.size;
     let mut frames = Vec::with_capacity(picks.len() * 2 * fl);
+    let mut masks = Vec::with_capacity(picks.len() * 2 * ml);
     for &(ep, t) in picks {
         let at = (ep * e.length + t - 1) * fl;
         frames.extend_from_slice(&e.frames[at..at + 2 * fl]);
+        let at = (ep * e.length + t - 1) * ml;
+        masks.extend_from_slice(&e.masks[at..at + 2 * ml]);
     }
     Clips {
         frames,
+        masks,
         actions: Vec::new(),
         episodes: picks.len(),
         length: 2,
@@ -499,7 +507,7 @@ fn features(clips: &Clips, f: &Features, device: &Device) -> Result<(Vec<f32>, u
             for chunk in all.chunks(CHUNK) {
                 let picks: Vec<(usize, usize)> = chunk.iter().map(|&i| (i, 0)).collect();
                 let batch = clips.windows(&picks, 2, device)?;
-                let z = model.encode(&batch.frames)?;
+                let z = model.encode_batch(&batch)?;
                 let z = z.flatten_from(1)?;
                 width = z.dims()[1];
                 x.extend(z.flatten_all()?.to_vec1::<f32>()?);
@@ -570,6 +578,7 @@ mod tests {
         }
         Episodes {
             frames: Vec::new(),
+            masks: Vec::new(),
             states,
             body_mask: vec![1, 1, 1, 0],
             episodes,

@@ -245,6 +245,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let (episodes, length, size) = (2, 12, 16);
         let clips = Clips {
+            masks: Vec::new(),
             frames: vec![7; episodes * length * size * size * 3],
             actions: Vec::new(),
             episodes,
