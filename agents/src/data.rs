@@ -382,4 +382,61 @@ mod tests {
         );
         assert!(c.frameskip(0).is_err());
     }
+    #[test]
+    fn masks_follow_their_frames_through_every_reshaping() {
+        // Three episodes of 4 one-pixel frames: frame (e, t) is 10 e + t, its mask 100 + 10 e + t.
+        let (n, t) = (3, 4);
+        let c = Clips {
+            frames: (0..n * t)
+                .flat_map(|i| [(10 * (i / t) + i % t) as u8; 3])
+                .collect(),
+            masks: (0..n * t)
+                .map(|i| (100 + 10 * (i / t) + i % t) as u8)
+                .collect(),
+            actions: Vec::new(),
+            episodes: n,
+            length: t,
+            size: 1,
+            action_dim: 0,
+        };
+        assert!(c.has_masks());
+        let paired = |c: &Clips| -> Vec<(u8, u8)> {
+            c.frames
+                .chunks(3)
+                .map(|p| p[0])
+                .zip(c.masks.iter().copied())
+                .collect()
+        };
+        let same = |c: &Clips| paired(c).iter().all(|(f, m)| *m == f + 100);
+        assert!(same(&c.frameskip(2).unwrap()));
+        assert_eq!(
+            c.frameskip(2).unwrap().masks,
+            [100, 102, 110, 112, 120, 122]
+        );
+        let (a, b) = c.split_at(1);
+        assert!(same(&a) && same(&b) && a.masks.len() == 4 && b.masks.len() == 8);
+        assert!(same(&Clips::concat(&[a.clone(), b.clone()]).unwrap()));
+        assert!(same(&c.fit_actions(2)));
+        let batch = c.windows(&[(2, 1), (0, 0)], 3, &Device::Cpu).unwrap();
+        let masks = batch
+            .masks
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<u8>()
+            .unwrap();
+        assert_eq!(masks, [121, 122, 123, 100, 101, 102]);
+        // Clips without masks give batches without, and a pool with one part lacking them has none.
+        let bare = Clips {
+            masks: Vec::new(),
+            ..a.clone()
+        };
+        assert!(
+            bare.windows(&[(0, 0)], 2, &Device::Cpu)
+                .unwrap()
+                .masks
+                .is_none()
+        );
+        assert!(!Clips::concat(&[bare, b]).unwrap().has_masks());
+    }
 }

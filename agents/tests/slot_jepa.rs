@@ -29,7 +29,9 @@ fn surprise_runs_over_the_whole_movie_and_needs_masks() {
     let clips = common::clips("occlusion", Split::Val, 3, 1, 40);
     assert!(clips.has_masks());
     let (m, _) = model(&clips, 0);
-    assert_eq!(m.privileged(), Some("instance masks"));
+    let spec = moravec_agents::models::find(m.name()).unwrap();
+    assert_eq!(spec.privileged, Some("instance masks"));
+    assert!(spec.trains);
     let batch = clips.windows(&[(0, 0)], 40, &Device::Cpu).unwrap();
     let s = m.movie_surprise(&batch).unwrap().unwrap();
     assert_eq!(s.len(), 39);
@@ -49,7 +51,12 @@ fn surprise_runs_over_the_whole_movie_and_needs_masks() {
     };
     let t = m.movie_surprise(&other).unwrap().unwrap();
     let far = m.config().window() + 2;
-    assert_ne!(s[far].to_bits(), t[far].to_bits(), "frame {} forgot frame 0", far + 1);
+    assert_ne!(
+        s[far].to_bits(),
+        t[far].to_bits(),
+        "frame {} forgot frame 0",
+        far + 1
+    );
     assert_eq!(bits(&t), bits(&m.movie_surprise(&other).unwrap().unwrap()));
 
     // Without masks the model says what it needs.
@@ -68,11 +75,18 @@ fn a_few_steps_of_training_lower_the_loss() {
     let (m, varmap) = model(&clips, 1);
     let mut opt = AdamW::from_varmap(&varmap, 0.01).unwrap();
     let batch = clips
-        .windows(&[(0, 0), (1, 4), (2, 8), (3, 0)], m.train_window(), &Device::Cpu)
+        .windows(
+            &[(0, 0), (1, 4), (2, 8), (3, 0)],
+            m.train_window(),
+            &Device::Cpu,
+        )
         .unwrap();
     let first = m.loss(&batch).unwrap();
     let names: Vec<&str> = first.terms.iter().map(|t| t.0).collect();
-    assert_eq!(names, ["prediction", "visibility", "variance", "covariance"]);
+    assert_eq!(
+        names,
+        ["prediction", "visibility", "variance", "covariance"]
+    );
     let start: f32 = first.total.to_scalar().unwrap();
     let mut last = start;
     for _ in 0..30 {

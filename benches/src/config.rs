@@ -139,10 +139,14 @@ impl RunConfig {
                 seed: None,
             },
             train: TrainSettings {
-                models: moravec_agents::models::MODELS
-                    .iter()
-                    .map(|m| m.name.to_owned())
-                    .collect(),
+                models: if p.models.is_empty() {
+                    moravec_agents::models::MODELS
+                        .iter()
+                        .map(|m| m.name.to_owned())
+                        .collect()
+                } else {
+                    names(p.models)
+                },
                 arch: p.arch.into(),
                 steps: p.steps,
                 batch: p.batch,

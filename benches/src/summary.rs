@@ -14,9 +14,10 @@ use crate::stages::probe::Probed;
 /// also excludes 0.5).
 pub const CONTROL_TOLERANCE: f64 = 0.1;
 
-/// The scorers that know no physics: the untrained model and every control.
+/// The scorers that know no physics: the untrained models and every control.
 pub fn is_control(name: &str) -> bool {
     name == moravec_agents::models::untrained::NAME
+        || name == moravec_agents::models::slot_untrained::NAME
         || crate::controls::CONTROLS.iter().any(|c| c.name == name)
 }
 
@@ -98,6 +99,22 @@ pub fn render(meta: &RunMeta, config: &RunConfig, inputs: &Inputs) -> String {
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(", ")
+        );
+    }
+    if config
+        .train
+        .models
+        .iter()
+        .any(|m| moravec_agents::models::find(m).is_ok_and(|spec| spec.privileged.is_some()))
+    {
+        let _ = writeln!(
+            s,
+            "`slot-jepa` is given the instance masks (which body each pixel shows), as PLATO is; \
+             its columns say so, and its control is `slot-untrained`, the same network at its \
+             random initialisation with the same masks. Both carry a memory through the whole \
+             movie and are scored on every frame from the movie's start, not by windows, so the \
+             `memory` subsets are decidable for them alone. They do not plan (the planners give \
+             frames only).\n"
         );
     }
     voe_sections(&mut s, rows);
@@ -386,6 +403,18 @@ fn curve_table(s: &mut String, curve: &[CurveRow]) {
 }
 
 /// One table: rows property x condition (x subset) of the cells kept, a column per model.
+/// A model's column heading: its name, and the input it is given beyond frames and actions,
+/// if any (a privileged model is never read as an equal of the others).
+fn column(model: &str) -> String {
+    match moravec_agents::models::find(model)
+        .ok()
+        .and_then(|m| m.privileged)
+    {
+        Some(input) => format!("{model} (given {input})"),
+        None => model.to_owned(),
+    }
+}
+
 fn table(
     s: &mut String,
     rows: &[VoeRow],
@@ -420,7 +449,7 @@ fn table(
         let _ = write!(s, " subset |");
     }
     for m in models {
-        let _ = write!(s, " {m} |");
+        let _ = write!(s, " {} |", column(m));
     }
     let _ = writeln!(s);
     let cols = 2 + usize::from(subsets.len() > 1) + models.len();

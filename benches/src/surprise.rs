@@ -1,7 +1,9 @@
 //! Surprise curves of every movie of the VoE suite, for a trained model or a control.
 //!
 //! A curve has one value per window (context C, predicted K, windows starting every `stride`
-//! frames), as in Garrido et al. 2025. Curves are written per property as
+//! frames), as in Garrido et al. 2025; a model with a state carried through the whole movie
+//! (`slot-jepa`) has one value per frame from the second on, each from the movie's start, and
+//! its `window` column counts frames. Curves are written per property as
 //! `surprise-<property>.csv` (`episode, window, target_frame, surprise`), each file atomically,
 //! so an interrupted scoring stage resumes at the first property it had not finished.
 
@@ -33,19 +35,31 @@ pub enum Scorer<'a> {
 }
 
 impl Scorer<'_> {
-    /// The curve of episode `e` of `clips`.
+    /// The curve of episode `e` of `clips`: (first target frame, surprise) per window.
     pub fn curve(
         &self,
         clips: &Clips,
         e: usize,
         stride: usize,
         device: &Device,
-    ) -> Result<Vec<f64>> {
+    ) -> Result<Vec<(usize, f64)>> {
         match self {
             Scorer::Model(model) => {
                 let batch = clips.windows(&[(e, 0)], clips.length, device)?;
+                if let Some(frames) = model.movie_surprise(&batch)? {
+                    return Ok(frames
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (i + 1, f64::from(v)))
+                        .collect());
+                }
+                let context = model.config().context;
                 let curve = surprise_strided(*model, &batch.frames, &batch.actions, stride)?;
-                Ok(curve.into_iter().map(f64::from).collect())
+                Ok(curve
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (i * stride + context, f64::from(v)))
+                    .collect())
             }
             Scorer::Control {
                 spec,
@@ -65,7 +79,10 @@ impl Scorer<'_> {
                 }
                 Ok((0..=clips.length - c - k)
                     .step_by(stride)
-                    .map(|s| (spec.window)(frames[s + c - 1], &frames[s + c..s + c + k]) as f64)
+                    .map(|s| {
+                        let v = (spec.window)(frames[s + c - 1], &frames[s + c..s + c + k]);
+                        (s + c, v as f64)
+                    })
                     .collect())
             }
         }
@@ -136,19 +153,15 @@ pub fn score_suite(
             continue;
         }
         let clips = suite_clips(suite, p.property, action_dim)?;
-        let context = match scorer {
-            Scorer::Model(m) => m.config().context,
-            Scorer::Control { context, .. } => *context,
-        };
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(CURVE_HEADER).expect("in memory");
         for &e in episodes {
             let curve = scorer.curve(&clips, e, stride, device)?;
-            for (i, v) in curve.iter().enumerate() {
+            for (i, (frame, v)) in curve.iter().enumerate() {
                 w.write_record([
                     e.to_string(),
                     i.to_string(),
-                    (i * stride + context).to_string(),
+                    frame.to_string(),
                     v.to_string(),
                 ])
                 .expect("in memory");
@@ -223,8 +236,8 @@ mod tests {
         };
         // Windows start at 0, 1, 2; targets are frames (2,3), (3,4), (4,5), each frame 3t.
         let curve = scorer.curve(&clips, 0, 1, &Device::Cpu).unwrap();
-        assert_eq!(curve, vec![15.0, 21.0, 27.0]);
+        assert_eq!(curve, vec![(2, 15.0), (3, 21.0), (4, 27.0)]);
         let strided = scorer.curve(&clips, 0, 2, &Device::Cpu).unwrap();
-        assert_eq!(strided, vec![15.0, 27.0]);
+        assert_eq!(strided, vec![(2, 15.0), (4, 27.0)]);
     }
 }

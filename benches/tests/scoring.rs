@@ -18,7 +18,11 @@ fn quadruplet() -> (Clips, usize) {
     };
     let set = generate_set(&request).unwrap();
     let clips = Clips {
-        masks: Vec::new(),
+        masks: set
+            .members
+            .iter()
+            .flat_map(|m| m.episode.masks.iter().copied())
+            .collect(),
         frames: set
             .members
             .iter()
@@ -51,7 +55,7 @@ fn windows_before_the_splice_score_the_same_bits_in_a_and_c() {
     let a = scorer.curve(&clips, 0, 1, &Device::Cpu).unwrap();
     let again = scorer.curve(&clips, 0, 1, &Device::Cpu).unwrap();
     let cc = scorer.curve(&clips, 2, 1, &Device::Cpu).unwrap();
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let bits = |v: &[(usize, f64)]| v.iter().map(|x| x.1.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a), bits(&again), "the same video twice");
     // Window s reads frames s .. s + C + K; C = A[..splice] + B[splice..].
     let before = splice - c - k + 1;
@@ -77,10 +81,38 @@ fn controls_tie_exactly_on_a_quadruplet() {
                 .curve(&clips, e, 1, &Device::Cpu)
                 .unwrap()
                 .iter()
+                .map(|x| x.1)
                 .sum()
         };
         let (a, b, c, d) = (total(0), total(1), total(2), total(3));
         assert_eq!((a + b).to_bits(), (c + d).to_bits(), "{name}");
         assert_ne!(a, c, "{name} sees the object vanish");
     }
+}
+
+/// A model with a state scores whole movies: one value per frame from the second, each from the
+/// movie's start; frames before the splice score the same bits in A and C, every frame from
+/// the splice on may differ, and the spliced-in difference shows.
+#[test]
+fn a_model_with_memory_scores_every_frame_from_the_start() {
+    let (clips, splice) = quadruplet();
+    let built = build(
+        &TrainConfig::new("slot-jepa", "tiny", 1),
+        &clips,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let scorer = Scorer::Model(&*built.model);
+    let a = scorer.curve(&clips, 0, 4, &Device::Cpu).unwrap();
+    let cc = scorer.curve(&clips, 2, 4, &Device::Cpu).unwrap();
+    let frames: Vec<usize> = a.iter().map(|x| x.0).collect();
+    assert_eq!(
+        frames,
+        (1..48).collect::<Vec<_>>(),
+        "one value per frame, stride ignored"
+    );
+    let bits = |v: &[(usize, f64)]| v.iter().map(|x| x.1.to_bits()).collect::<Vec<_>>();
+    // Entry i scores frame i + 1 from frames 0..=i: the same in A and C before the splice.
+    assert_eq!(bits(&a[..splice - 1]), bits(&cc[..splice - 1]));
+    assert_ne!(bits(&a[splice - 1..]), bits(&cc[splice - 1..]));
 }

@@ -7,6 +7,9 @@ use moravec_sim::dataset::{GenerateConfig, read_meta, read_shard, verify, write_
 use moravec_sim::episode::generate_episode;
 use moravec_sim::{EpisodeKey, SimError, Split, scene};
 
+mod common;
+use common::downgrade;
+
 fn config(scene: &str) -> GenerateConfig {
     GenerateConfig {
         scene: scene.into(),
@@ -334,4 +337,42 @@ fn the_instance_masks_are_in_the_content_hash() {
     fs::write(&path, bytes).unwrap();
     let err = verify(&dir).unwrap_err();
     assert!(err.to_string().contains("content hash"), "{err}");
+}
+
+#[test]
+fn a_dataset_of_the_older_layout_is_upgraded_in_place_only_if_its_content_is_the_same() {
+    use moravec_sim::dataset::upgrade_dataset;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ds");
+    let cfg = config("occlusion");
+    let meta = write_dataset(&cfg, &dir, false, &|| {}).unwrap();
+    let before = read_shard(&dir, &meta, &meta.shards[1]).unwrap();
+    // The current layout is left alone.
+    assert!(!upgrade_dataset(&cfg, &dir, &|| {}).unwrap());
+    downgrade(&dir);
+    let err = read_meta(&dir).unwrap_err().to_string();
+    assert!(err.contains("schema_version 1"), "{err}");
+    assert!(upgrade_dataset(&cfg, &dir, &|| {}).unwrap());
+    assert_eq!(verify(&dir).unwrap().content_hash, meta.content_hash);
+    let after = read_shard(&dir, &meta, &meta.shards[1]).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert!(after.frames == before.frames && after.masks == before.masks);
+    assert!(bits(&after.states) == bits(&before.states));
+    assert_eq!(listing(tmp.path()), ["ds"], "the upgrade left files behind");
+
+    // An old dataset this config did not make (its recorded hash is not what the config makes)
+    // is refused and kept as it was.
+    downgrade(&dir);
+    let path = dir.join("meta.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    json["content_hash"] = format!("sha256:{}", "0".repeat(64)).into();
+    fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let shard = dir.join(&meta.shards[0].file);
+    let (old_meta, old_shard) = (fs::read(&path).unwrap(), fs::read(&shard).unwrap());
+    let err = upgrade_dataset(&cfg, &dir, &|| {}).unwrap_err().to_string();
+    assert!(err.contains("not to the recorded"), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), old_meta);
+    assert_eq!(fs::read(&shard).unwrap(), old_shard);
+    assert_eq!(listing(tmp.path()), ["ds"]);
 }

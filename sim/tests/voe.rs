@@ -9,10 +9,12 @@ use std::sync::OnceLock;
 
 use moravec_sim::voe::{
     Condition, Kind, Motion, PROPERTIES, Property, SETS_HEADER, SetRequest, Suite, SuiteConfig,
-    VoeSet, generate_set, set_seed, write_suite,
+    VoeSet, generate_set, set_seed, upgrade_suite, write_suite,
 };
 use moravec_sim::world::STATE_DIM;
 use moravec_sim::{Split, dataset};
+
+mod common;
 
 const FRAMES: usize = 64;
 const SIZE: usize = 64;
@@ -670,4 +672,52 @@ fn quadruplet_masks_follow_their_frames() {
             );
         }
     }
+}
+
+#[test]
+fn a_suite_of_the_older_layout_is_upgraded_in_place_with_the_same_movies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = SuiteConfig {
+        seed: 4,
+        sets: 1,
+        frames: FRAMES,
+        size: 16,
+    };
+    let dir = tmp.path().join("suite");
+    let meta = write_suite(&config, &dir, false, &|| {}).unwrap();
+    assert!(!upgrade_suite(&config, &dir, &|| {}).unwrap());
+    let sets = std::fs::read(dir.join("sets.csv")).unwrap();
+    for p in &meta.properties {
+        common::downgrade(&dir.join(&p.dir));
+    }
+    let path = dir.join("meta.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    json["schema_version"] = 1.into();
+    for p in json["properties"].as_array_mut().unwrap() {
+        let sub = p["dir"].as_str().unwrap().to_owned();
+        let recorded = serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(dir.join(sub).join("meta.json")).unwrap(),
+        )
+        .unwrap()["content_hash"]
+            .clone();
+        p["content_hash"] = recorded;
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    assert!(
+        Suite::load(&dir).is_err(),
+        "a layout-1 suite is not read as it is"
+    );
+    assert!(upgrade_suite(&config, &dir, &|| {}).unwrap());
+    let upgraded = Suite::load(&dir).unwrap();
+    assert_eq!(upgraded.meta, meta);
+    assert_eq!(std::fs::read(dir.join("sets.csv")).unwrap(), sets);
+    for p in &meta.properties {
+        dataset::verify(&dir.join(&p.dir)).unwrap();
+    }
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["suite"]);
 }

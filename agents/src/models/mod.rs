@@ -13,6 +13,7 @@ pub mod pixel_ae;
 pub mod pixel_video;
 mod predictor;
 pub mod slot_jepa;
+pub mod slot_untrained;
 pub mod slots;
 mod surprise;
 pub mod untrained;
@@ -50,16 +51,10 @@ pub trait WorldModel {
     /// Frames `[B, L, 3, H, W]` in `[0, 1]` to latents `[B, L, N, D]` (N patch tokens of D).
     fn encode(&self, frames: &Tensor) -> Result<Tensor>;
     /// A batch's frames to latents `[B, L, N, D]`, with the batch's instance masks for a model
-    /// that reads them ([`WorldModel::privileged`]): what the state probes read. Every other
+    /// that reads them ([`ModelSpec::privileged`]): what the state probes read. Every other
     /// model encodes the frames alone.
     fn encode_batch(&self, batch: &Batch) -> Result<Tensor> {
         self.encode(&batch.frames)
-    }
-    /// The input beyond frames and actions that the model is given, if any (the object-slot
-    /// model's instance masks, as in PLATO): tables mark its rows with it, and a model with one
-    /// does not plan from frames.
-    fn privileged(&self) -> Option<&'static str> {
-        None
     }
     /// For a model with a state carried through the whole movie: the surprise of every frame
     /// `t >= 1` of a batch of one movie (`[1, T, ...]`), each from the start of the movie (no
@@ -131,6 +126,10 @@ pub struct ModelSpec {
     pub description: &'static str,
     /// Whether it is trained (the `untrained` control is not).
     pub trains: bool,
+    /// The input beyond frames and actions that the model is given, if any (the object-slot
+    /// model's instance masks, as in PLATO): tables mark its rows with it, and a model with one
+    /// does not plan from frames alone.
+    pub privileged: Option<&'static str>,
     /// Builds it with its variables under the builder.
     pub build: fn(&ModelConfig, VarBuilder) -> Result<Box<dyn WorldModel>>,
 }
@@ -153,37 +152,50 @@ pub static MODELS: &[ModelSpec] = &[
         name: jepa_vicreg::NAME,
         description: "JEPA, collapse prevented by VICReg on an expander",
         trains: true,
+        privileged: None,
         build: |c, vb| boxed(jepa_vicreg::JepaVicreg::new(c, vb)),
     },
     ModelSpec {
         name: jepa_ema::NAME,
         description: "JEPA with an EMA target encoder, L1 on layer-normed targets",
         trains: true,
+        privileged: None,
         build: |c, vb| boxed(jepa_ema::JepaEma::new(c, vb)),
     },
     ModelSpec {
         name: pixel_ae::NAME,
         description: "generative baseline: latent predictor trained through pixel reconstruction",
         trains: true,
+        privileged: None,
         build: |c, vb| boxed(pixel_ae::PixelAe::new(c, vb)),
     },
     ModelSpec {
         name: pixel_video::NAME,
         description: "generative baseline predicting future frames in pixel space",
         trains: true,
+        privileged: None,
         build: |c, vb| boxed(pixel_video::PixelVideo::new(c, vb)),
     },
     ModelSpec {
         name: slot_jepa::NAME,
         description: "object-slot JEPA with per-slot memory, given instance masks (privileged, as PLATO)",
         trains: true,
+        privileged: Some("instance masks"),
         build: |c, vb| boxed(slot_jepa::SlotJepa::new(c, vb)),
     },
     ModelSpec {
         name: untrained::NAME,
         description: "the JEPA architecture at its random initialisation (the VoE control)",
         trains: false,
+        privileged: None,
         build: |c, vb| boxed(untrained::Untrained::new(c, vb)),
+    },
+    ModelSpec {
+        name: slot_untrained::NAME,
+        description: "slot-jepa at its random initialisation (the control of the privileged model)",
+        trains: false,
+        privileged: Some("instance masks"),
+        build: |c, vb| boxed(slot_untrained::SlotUntrained::new(c, vb)),
     },
 ];
 

@@ -139,8 +139,8 @@ impl SlotJepa {
     /// One step of the memory: what each slot last showed, then the states updated by it.
     fn step(&self, memory: &Memory, frame: &Frame<'_>) -> Result<Memory> {
         // last <- v z + (1 - v) last, as last + v (z - last).
-        let last = (&memory.last
-            + (frame.latents - &memory.last)?.broadcast_mul(frame.visible)?)?;
+        let last =
+            (&memory.last + (frame.latents - &memory.last)?.broadcast_mul(frame.visible)?)?;
         let state = &memory.state;
         let (b, k, h) = state.dims3()?;
         let q = dense(&self.query, state)?;
@@ -159,7 +159,8 @@ impl SlotJepa {
         let gx = dense(&self.gru_x, &x)?;
         let gh = dense(&self.gru_h, state)?;
         let gate = |i: usize, t: &Tensor| t.narrow(2, i * h, h);
-        let sigmoid = |t: Tensor| -> candle_core::Result<Tensor> { (t.neg()?.exp()? + 1.0)?.recip() };
+        let sigmoid =
+            |t: Tensor| -> candle_core::Result<Tensor> { (t.neg()?.exp()? + 1.0)?.recip() };
         let r = sigmoid((gate(0, &gx)? + gate(0, &gh)?)?)?;
         let z = sigmoid((gate(1, &gx)? + gate(1, &gh)?)?)?;
         let n = (gate(2, &gx)? + (r * gate(2, &gh)?)?)?.tanh()?;
@@ -199,7 +200,10 @@ impl SlotJepa {
         let mut memory = self.blank(b, latents.device())?;
         let (mut preds, mut logits) = (Vec::with_capacity(l), Vec::with_capacity(l));
         for t in 0..l - 1 {
-            let (z, v) = (latents.narrow(1, t, 1)?.squeeze(1)?, visible.narrow(1, t, 1)?.squeeze(1)?);
+            let (z, v) = (
+                latents.narrow(1, t, 1)?.squeeze(1)?,
+                visible.narrow(1, t, 1)?.squeeze(1)?,
+            );
             memory = self.step(
                 &memory,
                 &Frame {
@@ -248,10 +252,6 @@ impl WorldModel for SlotJepa {
         self.encode_batch(batch)
     }
 
-    fn privileged(&self) -> Option<&'static str> {
-        Some("instance masks")
-    }
-
     fn train_window(&self) -> usize {
         TRAIN_WINDOW
     }
@@ -263,7 +263,10 @@ impl WorldModel for SlotJepa {
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
         let (b, c, _, _) = context.dims4()?;
         let shows = |z: &Tensor| -> Result<Tensor> {
-            Ok(z.abs()?.sum_keepdim(D::Minus1)?.gt(0.0)?.to_dtype(DType::F32)?)
+            Ok(z.abs()?
+                .sum_keepdim(D::Minus1)?
+                .gt(0.0)?
+                .to_dtype(DType::F32)?)
         };
         let mut memory = self.blank(b, context.device())?;
         for t in 0..c {

@@ -121,10 +121,7 @@ mod tests {
         // Slot 1 shows nowhere; slot 2's 8 pixels split between patches 2 and 3.
         assert_eq!(&pool[4..8], &[0.0; 4]);
         assert_eq!(&pool[8..12], &[0.0, 0.0, 0.5, 0.5]);
-        assert_eq!(
-            s.visible_host,
-            [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-        );
+        assert_eq!(s.visible_host, [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         let g = s.geometry.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         // Slot 0: share 4/64 (sqrt 0.25), centroid between pixels 0 and 1 (-0.75), spread 0.125.
         assert_eq!(&g[0..5], &[0.25, -0.75, -0.75, 0.125, 0.125]);

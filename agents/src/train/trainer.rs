@@ -107,7 +107,9 @@ pub fn train(
     }
     let (ema_targets, ema_onlines): (Vec<_>, Vec<_>) = ema_pairs.into_iter().unzip();
     let log_path = out.join("training.csv");
-    let probe = model.loss(&clips.batch(config.seed, 0, 1, model.train_window(), device)?)?;
+    // A model that asks for windows longer than the episodes (memory) trains on whole episodes.
+    let window = model.train_window().min(clips.length);
+    let probe = model.loss(&clips.batch(config.seed, 0, 1, window, device)?)?;
     let terms: Vec<&str> = probe.terms.iter().map(|t| t.0).collect();
     let mut rows: Vec<String> = match std::fs::read_to_string(&log_path) {
         Ok(text) if resumed_from > 0 => text
@@ -123,7 +125,6 @@ pub fn train(
             .collect(),
         _ => Vec::new(),
     };
-    let window = model.train_window();
     let start = Instant::now();
     let mut last = Vec::new();
     for step in resumed_from..config.steps {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use moravec_sim::Split;
-use moravec_sim::dataset::{GenerateConfig, Meta, write_dataset};
+use moravec_sim::dataset::{GenerateConfig, Meta, upgrade_dataset, write_dataset};
 use serde::Serialize;
 
 use crate::config::RunConfig;
@@ -24,9 +24,6 @@ struct DataKey<'a> {
     /// The split, when not the training split (whose keys predate splits).
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<Split>,
-    /// The dataset layout ([`moravec_sim::dataset::SCHEMA_VERSION`]), so that a dataset cached in
-    /// an older layout is made again rather than refused by the reader.
-    schema: u32,
 }
 
 /// The run's training datasets.
@@ -87,7 +84,6 @@ fn split_sets(
             seed: gen_config.seed,
             size: gen_config.size,
             split: (split != Split::Train).then_some(split),
-            schema: moravec_sim::dataset::SCHEMA_VERSION,
         };
         let label = match split {
             Split::Train => scene.clone(),
@@ -99,6 +95,14 @@ fn split_sets(
             let (_, frames_per_s) = generate(&gen_config, &dir, true)?;
             Ok(vec![("frames_per_s".into(), frames_per_s)])
         })?;
+        // A dataset cached in an older layout is made again in this one and swapped in if its
+        // frames, actions and states are the same bits: the stages made from it stay valid.
+        if upgrade_dataset(&gen_config, &dir, &|| {})? {
+            eprintln!(
+                "data {label}: upgraded in place to dataset layout {} (instance masks); its episodes are the same bits",
+                moravec_sim::dataset::SCHEMA_VERSION
+            );
+        }
         out.dirs.push(dir);
         out.hashes.push(stage.hash.clone());
     }

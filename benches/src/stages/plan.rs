@@ -66,6 +66,16 @@ fn cells<'t>(
             if !config.plan.models.is_empty() && !config.plan.models.contains(&t.name) {
                 continue;
             }
+            if let Some(input) = moravec_agents::models::find(&t.name)
+                .ok()
+                .and_then(|m| m.privileged)
+            {
+                eprintln!(
+                    "plan {}: {} is given {input}, which the planners do not give; it does not plan",
+                    task.name, t.name
+                );
+                continue;
+            }
             for planner in &config.plan.planners {
                 cells.push(Cell {
                     actor: t.name.clone(),

@@ -18,7 +18,8 @@ struct SuiteKey {
     /// Changes whenever the suite's movies or their records change, so that a suite cached by an
     /// older definition is not taken for the new one (2: `occlusion_frames` measured on the
     /// frames; 3: matched quadruplets for the dynamics properties, the pairs a `pair`
-    /// condition, a `motion` column; 4: instance masks in the movies' shards).
+    /// condition, a `motion` column). A suite of an older dataset layout is upgraded in place
+    /// (`upgrade_suite`), not made under a new revision: its scores stay valid.
     revision: u32,
     seed: u64,
     sets: u64,
@@ -27,7 +28,7 @@ struct SuiteKey {
 }
 
 /// The suite's current revision (see `SuiteKey::revision`).
-const SUITE_REVISION: u32 = 4;
+const SUITE_REVISION: u32 = 3;
 
 /// The run's suite on disk.
 #[derive(Clone, Debug)]
@@ -85,6 +86,12 @@ pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Suite
             ("frames_per_s".into(), rates.frames_per_s),
         ])
     })?;
+    if moravec_sim::voe::upgrade_suite(&suite_config, &dir, &|| {})? {
+        eprintln!(
+            "voe suite: upgraded in place to dataset layout {} (instance masks); its movies are the same bits",
+            moravec_sim::dataset::SCHEMA_VERSION
+        );
+    }
     Ok(SuiteDir {
         dir,
         hash: stage.hash,

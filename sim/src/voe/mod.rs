@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use suite::{
     DEFAULT_FRAMES, DEFAULT_SETS, MIN_FRAMES, SETS_HEADER, SetRow, Suite, SuiteConfig, SuiteMeta,
-    SuiteProperty, set_seed, write_suite,
+    SuiteProperty, set_seed, upgrade_suite, write_suite,
 };
 
 use crate::episode::Episode;

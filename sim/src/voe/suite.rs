@@ -339,6 +339,16 @@ impl Suite {
             path: meta_path.clone(),
             reason: format!("not a VoE suite's meta.json: {e}"),
         })?;
+        if meta.schema_version != SCHEMA_VERSION {
+            return Err(SimError::BadDataset {
+                path: meta_path,
+                reason: format!(
+                    "schema_version {} but this build reads {SCHEMA_VERSION} (a run's stage cache \
+                     upgrades its suite; `bench generate --voe` makes one afresh)",
+                    meta.schema_version
+                ),
+            });
+        }
         let sets_path = dir.join("sets.csv");
         let bad = |reason: String| SimError::BadDataset {
             path: sets_path.clone(),
@@ -380,4 +390,64 @@ impl Suite {
             })?;
         Ok(self.dir.join(&p.dir))
     }
+}
+
+/// Brings the suite in `dir`, made by `config`, up to the current layout, as
+/// [`crate::dataset::upgrade_dataset`] does a dataset: from layout 1 (no instance masks) it is
+/// made again beside the old one and swapped in only if every property's frames, actions and
+/// states and the whole `sets.csv` are the old ones, so that scores of the old suite stay
+/// valid. False if it is in the current layout already.
+pub fn upgrade_suite(config: &SuiteConfig, dir: &Path, on_set: &(dyn Fn() + Sync)) -> Result<bool> {
+    use crate::dataset::upgrade::{check_same_content, recorded_layout, upgrade_sibling};
+    let (version, _) = recorded_layout(dir)?;
+    if version == u64::from(SCHEMA_VERSION) {
+        return Ok(false);
+    }
+    let meta_path = dir.join("meta.json");
+    if version != 1 {
+        return Err(SimError::BadDataset {
+            path: meta_path,
+            reason: format!(
+                "schema_version {version}: this build reads {SCHEMA_VERSION} and upgrades 1"
+            ),
+        });
+    }
+    let text =
+        fs::read_to_string(&meta_path).map_err(|e| SimError::io("cannot read", &meta_path, e))?;
+    let old: serde_json::Value = serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
+        path: meta_path.clone(),
+        reason: format!("not JSON: {e}"),
+    })?;
+    let fresh = upgrade_sibling(dir);
+    if fresh.exists() {
+        fs::remove_dir_all(&fresh).map_err(|e| SimError::io("cannot remove", &fresh, e))?;
+    }
+    write_suite(config, &fresh, false, on_set)?;
+    let checked = (|| -> Result<()> {
+        let properties = old["properties"].as_array().cloned().unwrap_or_default();
+        for p in &properties {
+            let sub = p["dir"].as_str().unwrap_or_default();
+            let hash = p["content_hash"].as_str().unwrap_or_default();
+            check_same_content(&dir.join(sub), &fresh.join(sub), hash)?;
+        }
+        let sets = |d: &Path| {
+            fs::read(d.join("sets.csv"))
+                .map_err(|e| SimError::io("cannot read", d.join("sets.csv"), e))
+        };
+        if properties.is_empty() || sets(dir)? != sets(&fresh)? {
+            return Err(SimError::BadDataset {
+                path: dir.to_owned(),
+                reason: "made again, its sets.csv or properties differ from the cached suite's: \
+                         it was not made by this config; delete the folder to make it afresh"
+                    .into(),
+            });
+        }
+        Ok(())
+    })();
+    if let Err(e) = checked {
+        let _ = fs::remove_dir_all(&fresh);
+        return Err(e);
+    }
+    move_into_place(&fresh, dir, true)?;
+    Ok(true)
 }
