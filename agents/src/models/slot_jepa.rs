@@ -61,6 +61,13 @@ pub struct SlotJepa {
     expand2: Linear,
 }
 
+/// Width of a slot's recurrent state (and of the interaction and the prediction head): half the
+/// preset's hidden width, which keeps the model at about `jepa-vicreg`'s parameter count and its
+/// 31 sequential steps per training window within twice a windowed model's time per step.
+fn memory_width(config: &ModelConfig) -> usize {
+    (config.hidden / 2).max(1)
+}
+
 /// What each slot carries from frame to frame.
 struct Memory {
     /// The recurrent state, `[B, K, H]`.
@@ -83,9 +90,15 @@ impl SlotJepa {
     /// Builds the model's variables under `vb`.
     pub fn new(config: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         config.validate()?;
-        let (d, h, a) = (config.dim, config.hidden, config.action_dim);
+        let (d, h, a) = (config.dim, memory_width(config), config.action_dim);
         Ok(Self {
-            encoder: PatchEncoder::new(config.size, config.patch, d, h, vb.pp("encoder"))?,
+            encoder: PatchEncoder::new(
+                config.size,
+                config.patch,
+                d,
+                config.hidden,
+                vb.pp("encoder"),
+            )?,
             slot_in: linear(d + GEOMETRY, d, vb.pp("slot_in"))?,
             norm_weight: vb.get(d, "slot_norm.weight")?,
             norm_bias: vb.get(d, "slot_norm.bias")?,
@@ -131,7 +144,7 @@ impl SlotJepa {
     fn blank(&self, b: usize, device: &candle_core::Device) -> Result<Memory> {
         let k = MAX_SLOTS;
         Ok(Memory {
-            state: Tensor::zeros((b, k, self.config.hidden), DType::F32, device)?,
+            state: Tensor::zeros((b, k, memory_width(&self.config)), DType::F32, device)?,
             last: Tensor::zeros((b, k, self.config.dim), DType::F32, device)?,
         })
     }
