@@ -53,25 +53,38 @@ fn shapes_of_encode_rollout_loss_and_surprise_for_every_model() {
         let (model, mc) = (&built.model, &built.config);
         assert_eq!(model.name(), spec.name);
         let batch = data.batch(0, 0, 3, mc.window(), &Device::Cpu).unwrap();
-        let z = model.encode(&batch.frames).unwrap();
-        // 32x32 frames in 8x8 patches: 16 tokens; latent width 32, or raw 8x8x3 patches.
+        let z = model.encode_batch(&batch).unwrap();
+        // 32x32 frames in 8x8 patches: 16 tokens, or one per body slot for the models given
+        // masks; latent width 32, or raw 8x8x3 patches.
+        let n = if spec.privileged.is_some() {
+            moravec_agents::models::slots::MAX_SLOTS
+        } else {
+            16
+        };
         let d = if spec.name == "pixel-video" { 192 } else { 32 };
-        assert_eq!(z.dims(), &[3, 12, 16, d], "{}", spec.name);
+        assert_eq!(z.dims(), &[3, 12, n, d], "{}", spec.name);
         let ctx = z.narrow(1, 0, 8).unwrap();
         let acts = batch.actions.narrow(1, 0, 11).unwrap();
         let pred = model.rollout(&ctx, &acts, 4).unwrap();
-        assert_eq!(pred.dims(), &[3, 4, 16, d], "{}", spec.name);
+        assert_eq!(pred.dims(), &[3, 4, n, d], "{}", spec.name);
         let in_target = model.predict_targets(&ctx, &acts, 4).unwrap();
-        let targets = model.targets(&batch.frames).unwrap();
-        assert_eq!(in_target.dims()[..3], [3, 4, 16], "{}", spec.name);
+        let targets = model.targets_batch(&batch).unwrap();
+        assert_eq!(in_target.dims()[..3], [3, 4, n], "{}", spec.name);
         assert_eq!(in_target.dims()[3], targets.dims()[3], "{}", spec.name);
         let losses = model.loss(&batch).unwrap();
         assert_eq!(losses.total.dims(), &[] as &[usize]);
         assert!(losses.total.to_scalar::<f32>().unwrap().is_finite());
-        // Surprise: one value per window of a 16-frame video (16 - 8 - 4 + 1 = 5).
+        // Surprise: one value per window of a 16-frame video (16 - 8 - 4 + 1 = 5), or per frame
+        // from the second for a model with a state through the whole movie.
         let video = data.windows(&[(1, 0)], 16, &Device::Cpu).unwrap();
-        let s = surprise(model.as_ref(), &video.frames, &video.actions).unwrap();
-        assert_eq!(s.len(), 5, "{}", spec.name);
+        let s = match model.movie_surprise(&video).unwrap() {
+            Some(s) => {
+                assert_eq!(s.len(), 15, "{}", spec.name);
+                s
+            }
+            None => surprise(model.as_ref(), &video.frames, &video.actions).unwrap(),
+        };
+        assert_eq!(s.len(), if spec.privileged.is_some() { 15 } else { 5 });
         assert!(
             s.iter().all(|v| v.is_finite() && *v >= 0.0),
             "{}: {s:?}",

@@ -107,8 +107,11 @@ pub fn train(
     }
     let (ema_targets, ema_onlines): (Vec<_>, Vec<_>) = ema_pairs.into_iter().unzip();
     let log_path = out.join("training.csv");
-    // A model that asks for windows longer than the episodes (memory) trains on whole episodes.
-    let window = model.train_window().min(clips.length);
+    // A model that asks for windows longer than its context and horizon (memory) trains on
+    // whole episodes when they are shorter; a window the episodes cannot hold stays an error.
+    let window = model
+        .train_window()
+        .min(clips.length.max(model_config.window()));
     let probe = model.loss(&clips.batch(config.seed, 0, 1, window, device)?)?;
     let terms: Vec<&str> = probe.terms.iter().map(|t| t.0).collect();
     let mut rows: Vec<String> = match std::fs::read_to_string(&log_path) {
