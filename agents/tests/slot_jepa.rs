@@ -96,3 +96,103 @@ fn a_few_steps_of_training_lower_the_loss() {
     }
     assert!(last.is_finite() && last < 0.7 * start, "{start} -> {last}");
 }
+
+/// A constructed movie: slot 0 is a block in the top-left quarter for `before` frames, then
+/// hidden for `hidden` frames (no pixel of it), then shows again in the same place; the frames
+/// are grey except the block's pixels, coloured `colour` while it first shows and red after.
+fn occluded_movie(before: usize, hidden: usize, colour: [f32; 3]) -> Batch {
+    let (t, s) = (before + hidden + 6, 32);
+    let mut frames = vec![0.5f32; t * 3 * s * s];
+    let mut masks = vec![255u8; t * s * s];
+    for f in (0..before).chain(before + hidden..t) {
+        let c = if f < before { colour } else { [0.9, 0.1, 0.1] };
+        for y in 4..12 {
+            for x in 4..12 {
+                masks[(f * s + y) * s + x] = 0;
+                for (ch, v) in c.iter().enumerate() {
+                    frames[((f * 3 + ch) * s + y) * s + x] = *v;
+                }
+            }
+        }
+    }
+    Batch {
+        frames: Tensor::from_vec(frames, (1, t, 3, s, s), &Device::Cpu).unwrap(),
+        actions: Tensor::zeros((1, t, 2), DType::F32, &Device::Cpu).unwrap(),
+        masks: Some(Tensor::from_vec(masks, (1, t, s, s), &Device::Cpu).unwrap()),
+    }
+}
+
+/// The slot's memory survives an occlusion longer than any window: two movies that differ only
+/// in what the object looked like before it was hidden get different surprises when it shows
+/// again, and the same ones while it is hidden only up to what the memory carries. A windowed
+/// model sees no frame from before the occlusion in any window that holds the reappearance.
+#[test]
+fn the_slot_state_survives_an_occlusion_longer_than_any_window() {
+    let clips = common::clips("cart_platform", Split::Val, 0, 1, 8);
+    let (m, _) = model(&clips, 2);
+    let window = m.config().window();
+    let (before, hidden) = (4, window + 4);
+    let red = m
+        .movie_surprise(&occluded_movie(before, hidden, [0.9, 0.1, 0.1]))
+        .unwrap()
+        .unwrap();
+    let blue = m
+        .movie_surprise(&occluded_movie(before, hidden, [0.1, 0.1, 0.9]))
+        .unwrap()
+        .unwrap();
+    // Entry f - 1 scores frame f; the object shows again at frame `before + hidden`.
+    let back = before + hidden - 1;
+    assert!(
+        back >= window + before,
+        "the gap must be longer than a window"
+    );
+    assert_ne!(red[back].to_bits(), blue[back].to_bits());
+    // Shown again in the colour it had, the object surprises less than in another colour.
+    assert!(
+        red[back] < blue[back],
+        "red {} blue {}",
+        red[back],
+        blue[back]
+    );
+}
+
+/// Training gives the same bits on one thread and on two.
+#[test]
+fn training_is_the_same_bits_on_one_and_two_threads() {
+    use moravec_agents::train::{TrainConfig, train};
+    let clips = common::clips("occlusion", Split::Train, 4, 4, 24);
+    let run = |threads: usize| {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = TrainConfig {
+            batch: 2,
+            checkpoint_every: 3,
+            ..TrainConfig::new("slot-jepa", "tiny", 3)
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| train(&config, &clips, tmp.path(), &Device::Cpu, &|_| true).unwrap());
+        std::fs::read(tmp.path().join("checkpoint.safetensors")).unwrap()
+    };
+    assert!(run(1) == run(2), "the thread count changed the weights");
+}
+
+/// A dataset without masks given to the model to train on is refused, naming the masks.
+#[test]
+fn training_without_masks_says_what_is_missing() {
+    use moravec_agents::train::{TrainConfig, train};
+    let mut clips = common::clips("occlusion", Split::Train, 4, 2, 16);
+    clips.masks.clear();
+    let tmp = tempfile::tempdir().unwrap();
+    let err = train(
+        &TrainConfig::new("slot-jepa", "tiny", 1),
+        &clips,
+        tmp.path(),
+        &Device::Cpu,
+        &|_| true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("instance masks"), "{err}");
+}

@@ -449,7 +449,9 @@ fn train_runs_resumes_and_names_bad_models() {
     );
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("jepa-vicreg, jepa-ema, pixel-ae, pixel-video, untrained"),
+        stderr(&o).contains(
+            "jepa-vicreg, jepa-ema, pixel-ae, pixel-video, slot-jepa, untrained, slot-untrained"
+        ),
         "{}",
         stderr(&o)
     );

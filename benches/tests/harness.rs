@@ -14,6 +14,7 @@ use moravec_bench::results::{
 
 mod common;
 use common::{bench, run_bin, text};
+use moravec_agents::models::MODELS;
 
 fn compare(args: &[&str], cwd: &Path) -> Output {
     run_bin(env!("CARGO_BIN_EXE_compare"), args, cwd)
@@ -47,19 +48,15 @@ fn column<'a>(header: &[String], rows: &'a [Vec<String>], name: &str) -> BTreeSe
 #[test]
 fn a_smoke_run_writes_every_result_file() {
     let (_, out) = smoke();
-    let models = [
-        "jepa-vicreg",
-        "jepa-ema",
-        "pixel-ae",
-        "pixel-video",
-        "untrained",
-        "frame-stats",
-        "object-pixels",
-        "frame-diff",
-    ];
+    // Every model of the registry (the smoke preset trains them all) and every control.
+    let models: BTreeSet<&str> = MODELS
+        .iter()
+        .map(|m| m.name)
+        .chain(["frame-stats", "object-pixels", "frame-diff"])
+        .collect();
     let (h, voe) = read_csv(&out.join("voe.csv"));
     assert_eq!(h, VOE_HEADER);
-    assert_eq!(column(&h, &voe, "model"), models.into_iter().collect());
+    assert_eq!(column(&h, &voe, "model"), models);
     let properties: BTreeSet<&str> = moravec_sim::voe::PROPERTIES
         .iter()
         .map(|p| p.property.as_str())
@@ -134,11 +131,13 @@ fn a_smoke_run_writes_every_result_file() {
     assert_eq!(h, TRAINING_HEADER);
     assert_eq!(
         column(&h, &rows, "model"),
-        ["jepa-vicreg", "jepa-ema", "pixel-ae", "pixel-video"]
-            .into_iter()
-            .collect()
+        MODELS.iter().filter(|m| m.trains).map(|m| m.name).collect()
     );
     assert!(column(&h, &rows, "term").contains("total"));
+    assert!(
+        column(&h, &rows, "term").contains("visibility"),
+        "slot-jepa's terms"
+    );
     let (h, rows) = read_csv(&out.join("throughput.csv"));
     assert_eq!(h, THROUGHPUT_HEADER);
     assert_eq!(
@@ -151,13 +150,16 @@ fn a_smoke_run_writes_every_result_file() {
     let meta: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["schema"], RESULTS_SCHEMA);
-    // Training and held-out data of 4 scenes, the suite, 5 trainings, 8 scorings (5 models, 3
-    // controls), 6 probes (5 models and pixels), the learning curve's earlier point (a scoring
-    // and a probe for each of 4 trained models), 8 planning cells (5 models, the two oracles and
-    // random actions on reach).
+    // Training and held-out data of 4 scenes, the suite, a training per model, a scoring per
+    // model and control (3), a probe per model and the pixels, the learning curve's earlier point
+    // (a scoring and a probe for each trained model), and on reach a planning cell per model
+    // that plans from frames (not the slot models, given masks), the two oracles and random.
+    let all = MODELS.len();
+    let trained = MODELS.iter().filter(|m| m.trains).count();
+    let planning = MODELS.iter().filter(|m| m.privileged.is_none()).count();
     assert_eq!(
         meta["stages"].as_array().unwrap().len(),
-        8 + 1 + 5 + 8 + 6 + 4 * 2 + 8
+        8 + 1 + all + (all + 3) + (all + 1) + trained * 2 + (planning + 3)
     );
     let (h, rows) = read_csv(&out.join("planning.csv"));
     assert_eq!(h, moravec_bench::results::PLANNING_HEADER);
@@ -226,6 +228,7 @@ fn a_smoke_run_writes_every_result_file() {
         "planning.png",
         "surprise-jepa-vicreg.png",
         "surprise-untrained.png",
+        "surprise-slot-jepa.png",
     ] {
         let bytes = fs::read(out.join(png)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}");
@@ -236,11 +239,11 @@ fn a_smoke_run_writes_every_result_file() {
 #[test]
 fn a_smoke_run_has_probes_and_a_learning_curve_point_per_checkpoint_and_model() {
     let (_, out) = smoke();
-    let trained = ["jepa-vicreg", "jepa-ema", "pixel-ae", "pixel-video"];
+    let trained: Vec<&str> = MODELS.iter().filter(|m| m.trains).map(|m| m.name).collect();
     let (h, rows) = read_csv(&out.join("probe.csv"));
     assert_eq!(h, PROBE_HEADER);
-    let mut probed: BTreeSet<&str> = trained.into_iter().collect();
-    probed.extend(["untrained", "pixels"]);
+    let mut probed: BTreeSet<&str> = MODELS.iter().map(|m| m.name).collect();
+    probed.insert("pixels");
     assert_eq!(column(&h, &rows, "model"), probed);
     let scenes: BTreeSet<&str> = moravec_sim::SCENES.iter().map(|s| s.name).collect();
     assert_eq!(column(&h, &rows, "scene"), scenes);
@@ -253,7 +256,7 @@ fn a_smoke_run_has_probes_and_a_learning_curve_point_per_checkpoint_and_model() 
     let (h, rows) = read_csv(&out.join("learning_curve.csv"));
     assert_eq!(h, LEARNING_CURVE_HEADER);
     // The smoke preset trains 10 steps with a curve of 2 points: 5 and 10.
-    for model in trained {
+    for &model in &trained {
         for step in ["5", "10"] {
             for metric in ["relative_accuracy", "probe_r2"] {
                 let n = rows
@@ -264,7 +267,8 @@ fn a_smoke_run_has_probes_and_a_learning_curve_point_per_checkpoint_and_model() 
             }
         }
     }
-    assert!(!column(&h, &rows, "model").contains("untrained"));
+    let curved = column(&h, &rows, "model");
+    assert!(!curved.contains("untrained") && !curved.contains("slot-untrained"));
     let steps = column(&h, &rows, "step");
     assert_eq!(steps, BTreeSet::from(["5", "10"]));
     assert!(out.join("learning_curve.png").exists() && out.join("probe.png").exists());
@@ -605,7 +609,7 @@ fn device_check_compares_two_runs_and_writes_its_table() {
         .collect();
     assert_eq!(
         losses.len(),
-        4 * 3,
+        MODELS.iter().filter(|m| m.trains).count() * 3,
         "three steps of each trained model: {rows:?}"
     );
     for r in &losses {
