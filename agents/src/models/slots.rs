@@ -19,8 +19,8 @@ pub const GEOMETRY: usize = 5;
 
 /// The slot inputs of a batch of masked frames `[B, L, H, W]`.
 pub struct SlotInputs {
-    /// `[B, L, K, N]`: the share of patch n's pixels that slot k covers, divided by the number
-    /// of patches it touches in all (so that `cover @ features` is the mean over its pixels).
+    /// `[B, L, K, N]`: how many of slot k's pixels lie in patch n, over all of its pixels (so
+    /// that `pool @ features` is the mean of the patch features over the slot's pixels).
     pub pool: Tensor,
     /// `[B, L, K, G]`, zeros where the slot does not show.
     pub geometry: Tensor,

@@ -457,8 +457,11 @@ fn pairs(e: &Episodes, picks: &[(usize, usize)]) -> Clips {
     for &(ep, t) in picks {
         let at = (ep * e.length + t - 1) * fl;
         frames.extend_from_slice(&e.frames[at..at + 2 * fl]);
-        let at = (ep * e.length + t - 1) * ml;
-        masks.extend_from_slice(&e.masks[at..at + 2 * ml]);
+        // Episodes without masks give clips without them.
+        if !e.masks.is_empty() {
+            let at = (ep * e.length + t - 1) * ml;
+            masks.extend_from_slice(&e.masks[at..at + 2 * ml]);
+        }
     }
     Clips {
         frames,
