@@ -352,6 +352,16 @@ fn a_dataset_of_the_older_layout_is_upgraded_in_place_only_if_its_content_is_the
     downgrade(&dir);
     let err = read_meta(&dir).unwrap_err().to_string();
     assert!(err.contains("schema_version 1"), "{err}");
+    // An upgrade killed half-way through its swap: one shard already new, the old meta.json.
+    let other = tmp.path().join("other");
+    write_dataset(&cfg, &other, false, &|| {}).unwrap();
+    fs::rename(
+        other.join(&meta.shards[0].file),
+        dir.join(&meta.shards[0].file),
+    )
+    .unwrap();
+    fs::remove_dir_all(&other).unwrap();
+    assert!(read_meta(&dir).is_err(), "still the old layout");
     assert!(upgrade_dataset(&cfg, &dir, &|| {}).unwrap());
     assert_eq!(verify(&dir).unwrap().content_hash, meta.content_hash);
     let after = read_shard(&dir, &meta, &meta.shards[1]).unwrap();

@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::atomic_dir::{move_into_place, parent_of};
+use super::atomic_dir::parent_of;
 use super::generate::{GenerateConfig, write_dataset};
 use super::meta::SCHEMA_VERSION;
 use super::read::content_hash_v1;
@@ -89,6 +89,36 @@ pub fn upgrade_dataset(
         let _ = fs::remove_dir_all(&fresh);
         return Err(e);
     }
-    move_into_place(&fresh, dir, true)?;
+    replace_contents(&fresh, dir)?;
     Ok(true)
+}
+
+/// Moves every file of `fresh` into `dir` (same names, one atomic rename each, sub-folders
+/// first and `meta.json` last at every level), then removes `fresh`. Killed half-way, `dir`
+/// still has its old `meta.json`, so it still reads as the old layout and the next upgrade
+/// makes it again from the start: no state in between is ever taken for an upgraded one.
+pub(crate) fn replace_contents(fresh: &Path, dir: &Path) -> Result<()> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(fresh)
+        .map_err(|e| SimError::io("cannot read", fresh, e))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| SimError::io("cannot read", fresh, e))?;
+    // Folders, then files, then meta.json.
+    entries.sort_by_key(|p| {
+        (
+            !p.is_dir(),
+            p.file_name().is_some_and(|n| n == "meta.json"),
+            p.clone(),
+        )
+    });
+    for from in entries {
+        let to = dir.join(from.file_name().expect("a directory entry has a name"));
+        if from.is_dir() {
+            fs::create_dir_all(&to).map_err(|e| SimError::io("cannot create", &to, e))?;
+            replace_contents(&from, &to)?;
+        } else {
+            fs::rename(&from, &to).map_err(|e| SimError::io("cannot replace", &to, e))?;
+        }
+    }
+    fs::remove_dir_all(fresh).map_err(|e| SimError::io("cannot remove", fresh, e))
 }

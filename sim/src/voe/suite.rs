@@ -398,7 +398,9 @@ impl Suite {
 /// states and the whole `sets.csv` are the old ones, so that scores of the old suite stay
 /// valid. False if it is in the current layout already.
 pub fn upgrade_suite(config: &SuiteConfig, dir: &Path, on_set: &(dyn Fn() + Sync)) -> Result<bool> {
-    use crate::dataset::upgrade::{check_same_content, recorded_layout, upgrade_sibling};
+    use crate::dataset::upgrade::{
+        check_same_content, recorded_layout, replace_contents, upgrade_sibling,
+    };
     let (version, _) = recorded_layout(dir)?;
     if version == u64::from(SCHEMA_VERSION) {
         return Ok(false);
@@ -448,6 +450,6 @@ pub fn upgrade_suite(config: &SuiteConfig, dir: &Path, on_set: &(dyn Fn() + Sync
         let _ = fs::remove_dir_all(&fresh);
         return Err(e);
     }
-    move_into_place(&fresh, dir, true)?;
+    replace_contents(&fresh, dir)?;
     Ok(true)
 }
