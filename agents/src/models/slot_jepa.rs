@@ -76,16 +76,6 @@ struct Memory {
     last: Tensor,
 }
 
-/// One frame's slots as the recurrence reads them.
-struct Frame<'a> {
-    /// `[B, K, D]`.
-    latents: &'a Tensor,
-    /// `[B, K, 1]`.
-    visible: &'a Tensor,
-    /// `[B, A]`, or `None` for a scene without actions.
-    action: Option<Tensor>,
-}
-
 impl SlotJepa {
     /// Builds the model's variables under `vb`.
     pub fn new(config: &ModelConfig, vb: VarBuilder) -> Result<Self> {
@@ -133,11 +123,7 @@ impl SlotJepa {
 
     /// The masks of a batch, or an error saying the model needs them.
     fn masks(batch: &Batch) -> Result<&Tensor> {
-        batch.masks.as_ref().ok_or_else(|| AgentError::OutOfRange {
-            what: "input",
-            value: "frames without instance masks".into(),
-            expected: "a batch with masks: slot-jepa is given instance masks".into(),
-        })
+        batch.masks.as_ref().ok_or_else(no_masks)
     }
 
     /// A blank memory for `b` movies.
@@ -149,11 +135,19 @@ impl SlotJepa {
         })
     }
 
-    /// One step of the memory: what each slot last showed, then the states updated by it.
-    fn step(&self, memory: &Memory, frame: &Frame<'_>) -> Result<Memory> {
+    /// One step of the memory from frame `t`'s slot latents `[B, K, D]` and visibility
+    /// `[B, K, 1]`, with the actions `[B, L, A]`: what each slot last showed, then the states
+    /// updated by it.
+    fn step(
+        &self,
+        memory: &Memory,
+        latents: &Tensor,
+        visible: &Tensor,
+        actions: &Tensor,
+        t: usize,
+    ) -> Result<Memory> {
         // last <- v z + (1 - v) last, as last + v (z - last).
-        let last =
-            (&memory.last + (frame.latents - &memory.last)?.broadcast_mul(frame.visible)?)?;
+        let last = (&memory.last + (latents - &memory.last)?.broadcast_mul(visible)?)?;
         let state = &memory.state;
         let (b, k, h) = state.dims3()?;
         let q = dense(&self.query, state)?;
@@ -162,10 +156,11 @@ impl SlotJepa {
         let attention = (q.matmul(&keys.transpose(1, 2)?.contiguous()?)? / (h as f64).sqrt())?;
         let attention = candle_nn::ops::softmax(&attention, D::Minus1)?;
         let messages = attention.matmul(&values)?;
-        let mut parts = vec![last.clone(), frame.visible.clone()];
-        if let Some(a) = &frame.action {
-            let dim = a.dim(1)?;
-            parts.push(a.unsqueeze(1)?.broadcast_as((b, k, dim))?.contiguous()?);
+        let mut parts = vec![last.clone(), visible.clone()];
+        let dim = self.config.action_dim;
+        if dim > 0 {
+            let a = actions.narrow(1, t, 1)?;
+            parts.push(a.broadcast_as((b, k, dim))?.contiguous()?);
         }
         parts.push(messages);
         let x = Tensor::cat(&parts, 2)?;
@@ -192,14 +187,6 @@ impl SlotJepa {
         ))
     }
 
-    /// The action of frame `t` of actions `[B, L, A]`, `None` without actions.
-    fn action(&self, actions: &Tensor, t: usize) -> Result<Option<Tensor>> {
-        if self.config.action_dim == 0 {
-            return Ok(None);
-        }
-        Ok(Some(actions.narrow(1, t, 1)?.squeeze(1)?))
-    }
-
     /// Runs the memory over every frame of slots `[B, L, K, D]` with visibility `[B, L, K, 1]`
     /// from a blank state: the predictions for frames 1 to L - 1, `[B, L - 1, K, D]` and
     /// `[B, L - 1, K, 1]`.
@@ -213,23 +200,23 @@ impl SlotJepa {
         let mut memory = self.blank(b, latents.device())?;
         let (mut preds, mut logits) = (Vec::with_capacity(l), Vec::with_capacity(l));
         for t in 0..l - 1 {
-            let (z, v) = (
-                latents.narrow(1, t, 1)?.squeeze(1)?,
-                visible.narrow(1, t, 1)?.squeeze(1)?,
-            );
-            memory = self.step(
-                &memory,
-                &Frame {
-                    latents: &z,
-                    visible: &v,
-                    action: self.action(actions, t)?,
-                },
-            )?;
+            let z = latents.narrow(1, t, 1)?.squeeze(1)?;
+            let v = visible.narrow(1, t, 1)?.squeeze(1)?;
+            memory = self.step(&memory, &z, &v, actions, t)?;
             let (p, g) = self.heads(&memory)?;
             preds.push(p);
             logits.push(g);
         }
         Ok((Tensor::stack(&preds, 1)?, Tensor::stack(&logits, 1)?))
+    }
+}
+
+/// The error of frames given without the instance masks the model reads.
+fn no_masks() -> AgentError {
+    AgentError::OutOfRange {
+        what: "input",
+        value: "frames without instance masks".into(),
+        expected: "a batch with masks: slot-jepa is given instance masks".into(),
     }
 }
 
@@ -250,11 +237,7 @@ impl WorldModel for SlotJepa {
     }
 
     fn encode(&self, _frames: &Tensor) -> Result<Tensor> {
-        Err(AgentError::OutOfRange {
-            what: "input",
-            value: "frames without instance masks".into(),
-            expected: "a batch with masks (encode_batch): slot-jepa is given instance masks".into(),
-        })
+        Err(no_masks())
     }
 
     fn encode_batch(&self, batch: &Batch) -> Result<Tensor> {
@@ -284,15 +267,7 @@ impl WorldModel for SlotJepa {
         let mut memory = self.blank(b, context.device())?;
         for t in 0..c {
             let z = context.narrow(1, t, 1)?.squeeze(1)?;
-            let v = shows(&z)?;
-            memory = self.step(
-                &memory,
-                &Frame {
-                    latents: &z,
-                    visible: &v,
-                    action: self.action(actions, t)?,
-                },
-            )?;
+            memory = self.step(&memory, &z, &shows(&z)?, actions, t)?;
         }
         let mut out = Vec::with_capacity(steps);
         for s in 0..steps {
@@ -300,14 +275,7 @@ impl WorldModel for SlotJepa {
             let v = logit.gt(0.0)?.to_dtype(DType::F32)?;
             let p = p.broadcast_mul(&v)?;
             if s + 1 < steps {
-                memory = self.step(
-                    &memory,
-                    &Frame {
-                        latents: &p,
-                        visible: &v,
-                        action: self.action(actions, c + s)?,
-                    },
-                )?;
+                memory = self.step(&memory, &p, &v, actions, c + s)?;
             }
             out.push(p);
         }
