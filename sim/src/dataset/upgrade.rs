@@ -16,9 +16,9 @@ use super::meta::SCHEMA_VERSION;
 use super::read::content_hash_v1;
 use crate::error::{Result, SimError};
 
-/// The layout of `dir/meta.json` and the content hash it records, read without the current
-/// layout's checks.
-pub(crate) fn recorded_layout(dir: &Path) -> Result<(u64, String)> {
+/// `dir/meta.json` as layout 1 wrote it, read without the current layout's checks: `None` if
+/// the folder is in the current layout already, an error naming the file for any other layout.
+pub(crate) fn layout_1_meta(dir: &Path) -> Result<Option<serde_json::Value>> {
     let path = dir.join("meta.json");
     let text = fs::read_to_string(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
     let bad = |reason: String| SimError::BadDataset {
@@ -27,11 +27,14 @@ pub(crate) fn recorded_layout(dir: &Path) -> Result<(u64, String)> {
     };
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-    let version = json["schema_version"]
-        .as_u64()
-        .ok_or_else(|| bad("no schema_version".into()))?;
-    let hash = json["content_hash"].as_str().unwrap_or_default().to_owned();
-    Ok((version, hash))
+    match json["schema_version"].as_u64() {
+        Some(v) if v == u64::from(SCHEMA_VERSION) => Ok(None),
+        Some(1) => Ok(Some(json)),
+        Some(v) => Err(bad(format!(
+            "schema_version {v}: this build reads {SCHEMA_VERSION} and upgrades 1"
+        ))),
+        None => Err(bad("no schema_version".into())),
+    }
 }
 
 /// A hidden sibling of `dir` for its upgrade.
@@ -68,24 +71,16 @@ pub fn upgrade_dataset(
     dir: &Path,
     on_episode: &(dyn Fn() + Sync),
 ) -> Result<bool> {
-    let (version, old_hash) = recorded_layout(dir)?;
-    if version == u64::from(SCHEMA_VERSION) {
+    let Some(old) = layout_1_meta(dir)? else {
         return Ok(false);
-    }
-    if version != 1 {
-        return Err(SimError::BadDataset {
-            path: dir.join("meta.json"),
-            reason: format!(
-                "schema_version {version}: this build reads {SCHEMA_VERSION} and upgrades 1"
-            ),
-        });
-    }
+    };
+    let old_hash = old["content_hash"].as_str().unwrap_or_default();
     let fresh = upgrade_sibling(dir);
     if fresh.exists() {
         fs::remove_dir_all(&fresh).map_err(|e| SimError::io("cannot remove", &fresh, e))?;
     }
     write_dataset(config, &fresh, false, on_episode)?;
-    if let Err(e) = check_same_content(dir, &fresh, &old_hash) {
+    if let Err(e) = check_same_content(dir, &fresh, old_hash) {
         let _ = fs::remove_dir_all(&fresh);
         return Err(e);
     }

@@ -399,27 +399,11 @@ impl Suite {
 /// valid. False if it is in the current layout already.
 pub fn upgrade_suite(config: &SuiteConfig, dir: &Path, on_set: &(dyn Fn() + Sync)) -> Result<bool> {
     use crate::dataset::upgrade::{
-        check_same_content, recorded_layout, replace_contents, upgrade_sibling,
+        check_same_content, layout_1_meta, replace_contents, upgrade_sibling,
     };
-    let (version, _) = recorded_layout(dir)?;
-    if version == u64::from(SCHEMA_VERSION) {
+    let Some(old) = layout_1_meta(dir)? else {
         return Ok(false);
-    }
-    let meta_path = dir.join("meta.json");
-    if version != 1 {
-        return Err(SimError::BadDataset {
-            path: meta_path,
-            reason: format!(
-                "schema_version {version}: this build reads {SCHEMA_VERSION} and upgrades 1"
-            ),
-        });
-    }
-    let text =
-        fs::read_to_string(&meta_path).map_err(|e| SimError::io("cannot read", &meta_path, e))?;
-    let old: serde_json::Value = serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
-        path: meta_path.clone(),
-        reason: format!("not JSON: {e}"),
-    })?;
+    };
     let fresh = upgrade_sibling(dir);
     if fresh.exists() {
         fs::remove_dir_all(&fresh).map_err(|e| SimError::io("cannot remove", &fresh, e))?;
