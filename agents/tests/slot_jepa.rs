@@ -85,7 +85,13 @@ fn a_few_steps_of_training_lower_the_loss() {
     let names: Vec<&str> = first.terms.iter().map(|t| t.0).collect();
     assert_eq!(
         names,
-        ["prediction", "visibility", "variance", "covariance"]
+        [
+            "prediction",
+            "geometry",
+            "visibility",
+            "variance",
+            "covariance"
+        ]
     );
     let start: f32 = first.total.to_scalar().unwrap();
     let mut last = start;
@@ -98,16 +104,18 @@ fn a_few_steps_of_training_lower_the_loss() {
 }
 
 /// A constructed movie: slot 0 is a block in the top-left quarter for `before` frames, then
-/// hidden for `hidden` frames (no pixel of it), then shows again in the same place; the frames
-/// are grey except the block's pixels, coloured `colour` while it first shows and red after.
-fn occluded_movie(before: usize, hidden: usize, colour: [f32; 3]) -> Batch {
+/// hidden for `hidden` frames (no pixel of it), then shows again `shift` pixels to the right of
+/// where it was; the frames are grey except the block's pixels, coloured `colour` while it
+/// first shows and red after.
+fn occluded_movie(before: usize, hidden: usize, colour: [f32; 3], shift: usize) -> Batch {
     let (t, s) = (before + hidden + 6, 32);
     let mut frames = vec![0.5f32; t * 3 * s * s];
     let mut masks = vec![255u8; t * s * s];
     for f in (0..before).chain(before + hidden..t) {
         let c = if f < before { colour } else { [0.9, 0.1, 0.1] };
+        let dx = if f < before { 0 } else { shift };
         for y in 4..12 {
-            for x in 4..12 {
+            for x in 4 + dx..12 + dx {
                 masks[(f * s + y) * s + x] = 0;
                 for (ch, v) in c.iter().enumerate() {
                     frames[((f * 3 + ch) * s + y) * s + x] = *v;
@@ -133,11 +141,11 @@ fn the_slot_state_survives_an_occlusion_longer_than_any_window() {
     let window = m.config().window();
     let (before, hidden) = (4, window + 4);
     let red = m
-        .movie_surprise(&occluded_movie(before, hidden, [0.9, 0.1, 0.1]))
+        .movie_surprise(&occluded_movie(before, hidden, [0.9, 0.1, 0.1], 0))
         .unwrap()
         .unwrap();
     let blue = m
-        .movie_surprise(&occluded_movie(before, hidden, [0.1, 0.1, 0.9]))
+        .movie_surprise(&occluded_movie(before, hidden, [0.1, 0.1, 0.9], 0))
         .unwrap()
         .unwrap();
     // Entry f - 1 scores frame f; the object shows again at frame `before + hidden`.
@@ -195,4 +203,47 @@ fn training_without_masks_says_what_is_missing() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("instance masks"), "{err}");
+}
+
+/// Where a slot shows is part of what the model predicts: the slot vector ends with the mask's
+/// geometry, and an object that comes back from hiding half an image away from where it went
+/// surprises an untrained model (which predicts that nothing changed) by at least the
+/// geometry's share, 10 x the centroid's move of 1 image unit over 5 entries, beyond one that
+/// comes back where it was.
+#[test]
+fn where_a_slot_shows_is_predicted_and_surprises() {
+    use moravec_agents::models::slot_jepa::GEOMETRY_SCALE;
+    use moravec_agents::models::slots::{GEOMETRY, slot_inputs};
+    let clips = common::clips("cart_platform", Split::Val, 0, 1, 8);
+    let (m, _) = model(&clips, 2);
+    let (before, hidden) = (4, 6);
+    let movie = occluded_movie(before, hidden, [0.9, 0.1, 0.1], 0);
+    let z = m.encode_batch(&movie).unwrap();
+    let d = m.config().dim;
+    assert_eq!(z.dims4().unwrap().3, d + GEOMETRY);
+    let masks = movie.masks.as_ref().unwrap();
+    let geometry = (slot_inputs(masks, m.config().patch, &Device::Cpu)
+        .unwrap()
+        .geometry
+        * GEOMETRY_SCALE)
+        .unwrap();
+    let tail = z.narrow(3, d, GEOMETRY).unwrap();
+    let flat = |t: &Tensor| bits(&t.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+    assert_eq!(flat(&tail), flat(&geometry));
+
+    let same = m.movie_surprise(&movie).unwrap().unwrap();
+    let moved = m
+        .movie_surprise(&occluded_movie(before, hidden, [0.9, 0.1, 0.1], 16))
+        .unwrap()
+        .unwrap();
+    let back = before + hidden - 1;
+    // Before the object comes back, the two movies are the same.
+    assert_eq!(bits(&same[..back]), bits(&moved[..back]));
+    let geometry_share = GEOMETRY_SCALE as f32 * 1.0 / GEOMETRY as f32;
+    assert!(
+        moved[back] - same[back] >= geometry_share - 1e-3,
+        "same place {} moved {}",
+        same[back],
+        moved[back]
+    );
 }

@@ -211,6 +211,7 @@ mod tests {
                     train: &tc,
                     data: &data,
                     device,
+                    revision: 0,
                 },
             )
             .hash
@@ -227,5 +228,35 @@ mod tests {
         .hash;
         assert_eq!(key(device_key(&Device::Cpu)), before);
         assert_ne!(key(Some("cuda")), before);
+    }
+
+    #[test]
+    fn a_revised_model_trains_again_and_others_keep_their_keys() {
+        let data = vec!["abc".to_owned()];
+        let hash = |tc: &TrainConfig, revision| {
+            let key = TrainKey {
+                train: tc,
+                data: &data,
+                device: None,
+                revision,
+            };
+            CachedStage::new(Path::new("w"), StageKind::Train, "m", &key).hash
+        };
+        let of = |tc: &TrainConfig| {
+            CachedStage::new(
+                Path::new("w"),
+                StageKind::Train,
+                "m",
+                &TrainKey::new(tc, &data, &Device::Cpu),
+            )
+            .hash
+        };
+        let slot = TrainConfig::new("slot-jepa", "tiny", 10);
+        let revision = moravec_agents::models::slot_jepa::REVISION;
+        assert!(revision > 0);
+        assert_eq!(of(&slot), hash(&slot, revision));
+        assert_ne!(of(&slot), hash(&slot, 0));
+        let plain = TrainConfig::new("jepa-vicreg", "tiny", 10);
+        assert_eq!(of(&plain), hash(&plain, 0));
     }
 }

@@ -130,6 +130,10 @@ pub struct ModelSpec {
     /// model's instance masks, as in PLATO): tables mark its rows with it, and a model with one
     /// does not plan from frames alone.
     pub privileged: Option<&'static str>,
+    /// Its revision: bumped when its architecture or objective changes, so that checkpoints of
+    /// an earlier version cached in a work folder are trained again, not loaded (0 for models
+    /// never revised, which keeps their cache keys).
+    pub revision: u32,
     /// Builds it with its variables under the builder.
     pub build: fn(&ModelConfig, VarBuilder) -> Result<Box<dyn WorldModel>>,
 }
@@ -153,6 +157,7 @@ pub static MODELS: &[ModelSpec] = &[
         description: "JEPA, collapse prevented by VICReg on an expander",
         trains: true,
         privileged: None,
+        revision: 0,
         build: |c, vb| boxed(jepa_vicreg::JepaVicreg::new(c, vb)),
     },
     ModelSpec {
@@ -160,6 +165,7 @@ pub static MODELS: &[ModelSpec] = &[
         description: "JEPA with an EMA target encoder, L1 on layer-normed targets",
         trains: true,
         privileged: None,
+        revision: 0,
         build: |c, vb| boxed(jepa_ema::JepaEma::new(c, vb)),
     },
     ModelSpec {
@@ -167,6 +173,7 @@ pub static MODELS: &[ModelSpec] = &[
         description: "generative baseline: latent predictor trained through pixel reconstruction",
         trains: true,
         privileged: None,
+        revision: 0,
         build: |c, vb| boxed(pixel_ae::PixelAe::new(c, vb)),
     },
     ModelSpec {
@@ -174,6 +181,7 @@ pub static MODELS: &[ModelSpec] = &[
         description: "generative baseline predicting future frames in pixel space",
         trains: true,
         privileged: None,
+        revision: 0,
         build: |c, vb| boxed(pixel_video::PixelVideo::new(c, vb)),
     },
     ModelSpec {
@@ -181,6 +189,7 @@ pub static MODELS: &[ModelSpec] = &[
         description: "object-slot JEPA with per-slot memory, given instance masks (privileged, as PLATO)",
         trains: true,
         privileged: Some("instance masks"),
+        revision: slot_jepa::REVISION,
         build: |c, vb| boxed(slot_jepa::SlotJepa::new(c, vb)),
     },
     ModelSpec {
@@ -188,6 +197,7 @@ pub static MODELS: &[ModelSpec] = &[
         description: "the JEPA architecture at its random initialisation (the VoE control)",
         trains: false,
         privileged: None,
+        revision: 0,
         build: |c, vb| boxed(untrained::Untrained::new(c, vb)),
     },
     ModelSpec {
@@ -195,6 +205,7 @@ pub static MODELS: &[ModelSpec] = &[
         description: "slot-jepa at its random initialisation (the control of the privileged model)",
         trains: false,
         privileged: Some("instance masks"),
+        revision: slot_jepa::REVISION,
         build: |c, vb| boxed(slot_untrained::SlotUntrained::new(c, vb)),
     },
 ];

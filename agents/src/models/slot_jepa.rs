@@ -3,23 +3,30 @@
 //!
 //! - **Slots.** The patch encoder's features are pooled over each body slot's pixels (the
 //!   frame's instance mask says which), joined with where the slot is and how large
-//!   ([`super::slots`]), and mapped to one layer-normed latent per slot; a slot that does not
-//!   show in a frame has the zero latent and a visibility of 0.
+//!   ([`super::slots`]), and mapped to one layer-normed latent per slot; the slot's vector is
+//!   that latent followed by the geometry itself (scaled by [`GEOMETRY_SCALE`]), so that where
+//!   an object shows is predicted, and surprises, as directly as what it looks like. A slot
+//!   that does not show in a frame has the zero vector and a visibility of 0.
 //! - **Memory.** Each slot carries two things from frame to frame: the latent it last showed
 //!   (kept unchanged while it is hidden: what the object looked like) and a recurrent state (a
 //!   GRU cell) updated every frame from that latent, its visibility, the action and what the
 //!   other slots' states say (attention across slots, the interaction). A hidden slot gets no
 //!   new latent, so what the model knows of it is what its memory carried from before: that is
 //!   what lets an object persist behind a screen, for as long as the movie lasts.
-//! - **Objective.** After frame t, each slot predicts its latent at t + 1 as the latent it last
+//! - **Objective.** After frame t, each slot predicts its vector at t + 1 as the vector it last
 //!   showed plus a change read from its state (so that standing still costs nothing to learn),
-//!   and whether it will show; the loss is the squared error on the slots that show, the
-//!   visibility's cross-entropy, and VICReg's variance and covariance on the slot latents
-//!   (`jepa-vicreg`'s weights), no pixel reconstruction.
+//!   and whether it will show; the loss is the squared error on the slots that show (the
+//!   latent's and the geometry's, each a mean, equally weighted), the visibility's
+//!   cross-entropy, and VICReg's variance and covariance on the slot latents (`jepa-vicreg`'s
+//!   weights), no pixel reconstruction.
 //! - **Surprise.** Over a whole movie from its first frame ([`WorldModel::movie_surprise`]):
-//!   per frame, the L1 error of each showing slot's predicted latent plus each slot's
-//!   visibility cross-entropy (an object that vanishes, or shows where none was expected),
-//!   summed over the slots.
+//!   per frame, the L1 error of each showing slot's predicted latent and of its geometry (each
+//!   a mean over its entries) plus each slot's visibility cross-entropy (an object that
+//!   vanishes, or shows where none was expected), summed over the slots.
+//!
+//! Revision 1 added the geometry to the slot vector: revision 0 predicted the latent alone,
+//! and an object that came out of the wrong screen surprised it less than one that came out of
+//! the right one (`docs/experiments/slot-jepa.md`).
 
 use candle_core::{D, DType, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
@@ -41,6 +48,14 @@ pub const TRAIN_WINDOW: usize = 32;
 
 /// Weight of the visibility cross-entropy in the loss.
 const VISIBILITY_COEFF: f64 = 1.0;
+
+/// The model's revision (see [`super::ModelSpec::revision`]).
+pub const REVISION: u32 = 1;
+
+/// The geometry's factor in the slot vector: a move across a tenth of the image (0.2 in image
+/// units) counts as 2, about two standard deviations of a layer-normed latent entry, so that
+/// where an object shows weighs in the prediction as much as what it looks like.
+pub const GEOMETRY_SCALE: f64 = 10.0;
 
 /// The model.
 pub struct SlotJepa {
@@ -72,7 +87,8 @@ fn memory_width(config: &ModelConfig) -> usize {
 struct Memory {
     /// The recurrent state, `[B, K, H]`.
     state: Tensor,
-    /// The latent each slot last showed (zero before it first shows), `[B, K, D]`.
+    /// The vector (latent and geometry) each slot last showed (zero before it first shows),
+    /// `[B, K, D + G]`.
     last: Tensor,
 }
 
@@ -95,10 +111,10 @@ impl SlotJepa {
             query: linear(h, h, vb.pp("interaction.query"))?,
             key: linear(h, h, vb.pp("interaction.key"))?,
             value: linear(h, h, vb.pp("interaction.value"))?,
-            gru_x: linear(d + 1 + a + h, 3 * h, vb.pp("memory.input"))?,
+            gru_x: linear(d + GEOMETRY + 1 + a + h, 3 * h, vb.pp("memory.input"))?,
             gru_h: linear(h, 3 * h, vb.pp("memory.state"))?,
             out1: linear(h, h, vb.pp("predict.fc1"))?,
-            out2: linear(h, d, vb.pp("predict.change_out"))?,
+            out2: linear(h, d + GEOMETRY, vb.pp("predict.change_out"))?,
             visibility: linear(h, 1, vb.pp("predict.visibility"))?,
             expand1: linear(d, config.expander, vb.pp("expander.fc1"))?,
             expand2: linear(config.expander, config.expander, vb.pp("expander.fc2"))?,
@@ -106,8 +122,9 @@ impl SlotJepa {
         })
     }
 
-    /// Frames `[B, L, 3, H, W]` and their masks `[B, L, H, W]` to slot latents `[B, L, K, D]`
-    /// (zero where a slot does not show), with the mask's slot inputs.
+    /// Frames `[B, L, 3, H, W]` and their masks `[B, L, H, W]` to slot vectors
+    /// `[B, L, K, D + G]` (the latent, then the scaled geometry; zero where a slot does not
+    /// show), with the mask's slot inputs.
     fn slots(&self, frames: &Tensor, masks: &Tensor) -> Result<(Tensor, SlotInputs)> {
         let features = self.encoder.encode_video(frames)?;
         let inputs = slot_inputs(masks, self.config.patch, frames.device())?;
@@ -118,6 +135,7 @@ impl SlotJepa {
             &self.norm_weight,
             &self.norm_bias,
         )?;
+        let z = Tensor::cat(&[&z, &(&inputs.geometry * GEOMETRY_SCALE)?], 3)?;
         Ok((z.broadcast_mul(&inputs.visible)?, inputs))
     }
 
@@ -131,11 +149,11 @@ impl SlotJepa {
         let k = MAX_SLOTS;
         Ok(Memory {
             state: Tensor::zeros((b, k, memory_width(&self.config)), DType::F32, device)?,
-            last: Tensor::zeros((b, k, self.config.dim), DType::F32, device)?,
+            last: Tensor::zeros((b, k, self.config.dim + GEOMETRY), DType::F32, device)?,
         })
     }
 
-    /// One step of the memory from frame `t`'s slot latents `[B, K, D]` and visibility
+    /// One step of the memory from frame `t`'s slot vectors `[B, K, D + G]` and visibility
     /// `[B, K, 1]`, with the actions `[B, L, A]`: what each slot last showed, then the states
     /// updated by it.
     fn step(
@@ -177,8 +195,8 @@ impl SlotJepa {
         Ok(Memory { state, last })
     }
 
-    /// What a memory predicts of the next frame: slot latents `[B, K, D]` (the last shown plus
-    /// a change) and the logits of their visibility `[B, K, 1]`.
+    /// What a memory predicts of the next frame: slot vectors `[B, K, D + G]` (the last shown
+    /// plus a change) and the logits of their visibility `[B, K, 1]`.
     fn heads(&self, memory: &Memory) -> Result<(Tensor, Tensor)> {
         let change = perceptron(&self.out1, &self.out2, &memory.state, false)?;
         Ok((
@@ -187,9 +205,9 @@ impl SlotJepa {
         ))
     }
 
-    /// Runs the memory over every frame of slots `[B, L, K, D]` with visibility `[B, L, K, 1]`
-    /// from a blank state: the predictions for frames 1 to L - 1, `[B, L - 1, K, D]` and
-    /// `[B, L - 1, K, 1]`.
+    /// Runs the memory over every frame of slots `[B, L, K, D + G]` with visibility
+    /// `[B, L, K, 1]` from a blank state: the predictions for frames 1 to L - 1,
+    /// `[B, L - 1, K, D + G]` and `[B, L - 1, K, 1]`.
     fn predict_movie(
         &self,
         latents: &Tensor,
@@ -252,10 +270,10 @@ impl WorldModel for SlotJepa {
         TRAIN_WINDOW
     }
 
-    /// From context slot latents `[B, C, K, D]` (a slot that does not show is all zeros, as
+    /// From context slot vectors `[B, C, K, D + G]` (a slot that does not show is all zeros, as
     /// [`WorldModel::encode_batch`] gives it) and actions `[B, C + S - 1, A]`: the memory runs
     /// over the context, then feeds each prediction back, a slot shown where the model expects
-    /// it to show. `[B, S, K, D]`.
+    /// it to show. `[B, S, K, D + G]`.
     fn rollout(&self, context: &Tensor, actions: &Tensor, steps: usize) -> Result<Tensor> {
         let (b, c, _, _) = context.dims4()?;
         let shows = |z: &Tensor| -> Result<Tensor> {
@@ -283,19 +301,27 @@ impl WorldModel for SlotJepa {
     }
 
     fn loss(&self, batch: &Batch) -> Result<Losses> {
-        let (latents, inputs) = self.slots(&batch.frames, Self::masks(batch)?)?;
-        let (b, l, k, d) = latents.dims4()?;
-        let (preds, logits) = self.predict_movie(&latents, &inputs.visible, &batch.actions)?;
-        let target = latents.narrow(1, 1, l - 1)?;
+        let (vectors, inputs) = self.slots(&batch.frames, Self::masks(batch)?)?;
+        let (b, l, k, _) = vectors.dims4()?;
+        let d = self.config.dim;
+        let (preds, logits) = self.predict_movie(&vectors, &inputs.visible, &batch.actions)?;
         let shown = inputs.visible.narrow(1, 1, l - 1)?;
+        let squared = (preds - vectors.narrow(1, 1, l - 1)?)?
+            .sqr()?
+            .broadcast_mul(&shown)?;
         // Slots that show in frames 1 to L - 1, the predicted ones.
         let shown_count: f32 = inputs
             .visible_host
             .chunks(l * k)
             .map(|movie| movie[k..].iter().sum::<f32>())
             .sum();
-        let prediction = ((preds - &target)?.sqr()?.broadcast_mul(&shown)?.sum_all()?
-            / (f64::from(shown_count) * d as f64).max(1.0))?;
+        let mean = |from: usize, width: usize| -> Result<Tensor> {
+            Ok((squared.narrow(3, from, width)?.sum_all()?
+                / (f64::from(shown_count) * width as f64).max(1.0))?)
+        };
+        let prediction = mean(0, d)?;
+        let geometry = mean(d, GEOMETRY)?;
+        let latents = vectors.narrow(3, 0, d)?;
         let visibility = bce_with_logits(&logits, &shown)?.mean_all()?;
         // VICReg's variance and covariance over the latents of every slot that shows.
         let rows: Vec<u32> = inputs
@@ -314,7 +340,7 @@ impl WorldModel for SlotJepa {
         } else {
             (zero()?, zero()?)
         };
-        let total = ((&prediction * SIM_COEFF)?
+        let total = (((&prediction + &geometry)? * SIM_COEFF)?
             + (&variance * STD_COEFF)?
             + (&covariance * COV_COEFF)?
             + (&visibility * VISIBILITY_COEFF)?)?;
@@ -322,6 +348,7 @@ impl WorldModel for SlotJepa {
             total,
             terms: vec![
                 ("prediction", prediction),
+                ("geometry", geometry),
                 ("visibility", visibility),
                 ("variance", variance),
                 ("covariance", covariance),
@@ -339,12 +366,13 @@ impl WorldModel for SlotJepa {
                 expected: "1".into(),
             });
         }
+        let d = self.config.dim;
         let (preds, logits) = self.predict_movie(&latents, &inputs.visible, &batch.actions)?;
         let shown = inputs.visible.narrow(1, 1, l - 1)?;
-        let error = (preds - latents.narrow(1, 1, l - 1)?)?
-            .abs()?
-            .mean_keepdim(D::Minus1)?
-            .broadcast_mul(&shown)?;
+        let error = (preds - latents.narrow(1, 1, l - 1)?)?.abs()?;
+        let error = (error.narrow(3, 0, d)?.mean_keepdim(D::Minus1)?
+            + error.narrow(3, d, GEOMETRY)?.mean_keepdim(D::Minus1)?)?
+        .broadcast_mul(&shown)?;
         let surprise = (error + bce_with_logits(&logits, &shown)?)?
             .reshape((l - 1, k))?
             .sum(1)?;

@@ -28,6 +28,26 @@ pub(crate) struct TrainKey<'a> {
     /// reverse), and CPU stages keep the keys they had before devices were keyed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) device: Option<&'a str>,
+    /// The model's revision ([`moravec_agents::models::ModelSpec::revision`]): a revised model
+    /// trains again. Left out at 0, so models never revised keep their keys.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) revision: u32,
+}
+
+impl<'a> TrainKey<'a> {
+    /// The key of `train` on the datasets `data`, run on `device`.
+    pub(crate) fn new(train: &'a TrainConfig, data: &'a [String], device: &Device) -> Self {
+        Self {
+            train,
+            data,
+            device: device_key(device),
+            revision: moravec_agents::models::find(&train.model).map_or(0, |m| m.revision),
+        }
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A model the run trained, with one of its training seeds.
@@ -158,11 +178,7 @@ pub fn run(
     for &seed in &seeds {
         for model in &config.train.models {
             let tc = train_config_seeded(config, model, seed);
-            let key = TrainKey {
-                train: &tc,
-                data: &data.hashes,
-                device: device_key(device),
-            };
+            let key = TrainKey::new(&tc, &data.hashes, device);
             let label = label(model, seed, &seeds);
             let stage = CachedStage::new(work, StageKind::Train, &label, &key);
             runner.stage(&stage, |stage| {
