@@ -247,3 +247,51 @@ fn where_a_slot_shows_is_predicted_and_surprises() {
         moved[back]
     );
 }
+
+/// The memory the state probe reads: one row per frame, each from that frame and the ones
+/// before it alone; a windowed model has none.
+#[test]
+fn the_memory_after_each_frame_depends_on_that_frame_and_earlier_ones_only() {
+    use moravec_agents::models::slots::{GEOMETRY, MAX_SLOTS};
+    let clips = common::clips("occlusion", Split::Val, 3, 1, 12);
+    let (m, _) = model(&clips, 0);
+    assert!(m.has_memory());
+    let batch = clips.windows(&[(0, 0)], 12, &Device::Cpu).unwrap();
+    let states = m.movie_states(&batch).unwrap().unwrap();
+    let (b, l, w) = states.dims3().unwrap();
+    let c = m.config();
+    assert_eq!((b, l), (1, 12));
+    assert_eq!(w, MAX_SLOTS * (c.hidden / 2 + c.dim + GEOMETRY));
+    // Blank frame 6 on: rows 0 to 5 keep their bits, row 6 changes.
+    let frames = batch.frames.narrow(1, 0, 6).unwrap();
+    let blank = batch.frames.narrow(1, 6, 6).unwrap().zeros_like().unwrap();
+    let masks = batch.masks.as_ref().unwrap();
+    let empty = Tensor::full(255u8, (1, 6, 32, 32), &Device::Cpu).unwrap();
+    let edited = Batch {
+        frames: Tensor::cat(&[&frames, &blank], 1).unwrap(),
+        actions: batch.actions.clone(),
+        masks: Some(Tensor::cat(&[&masks.narrow(1, 0, 6).unwrap(), &empty], 1).unwrap()),
+    };
+    let other = m.movie_states(&edited).unwrap().unwrap();
+    let row = |t: &Tensor, i: usize| {
+        bits(
+            &t.narrow(1, i, 1)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap(),
+        )
+    };
+    for i in 0..6 {
+        assert_eq!(row(&states, i), row(&other, i), "row {i}");
+    }
+    assert_ne!(row(&states, 6), row(&other, 6));
+
+    let windowed = moravec_agents::models::find("jepa-vicreg").unwrap();
+    let varmap = VarMap::new();
+    let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let w = (windowed.build)(c, vb).unwrap();
+    assert!(!w.has_memory());
+    assert!(w.movie_states(&batch).unwrap().is_none());
+}

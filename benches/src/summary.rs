@@ -304,7 +304,9 @@ fn probe_table(s: &mut String, probed: &[Probed]) {
          them (`image_position`, pixels: a side camera shows depth far less than the other two \
          axes), fitted on training episodes (its regularisation chosen on held-out training \
          episodes) and scored on test episodes no model saw (`probe.csv`). `pixels`: the same probe on the frames average-pooled to \
-         16x16, a floor; `untrained`: the encoder at its random initialisation.\n"
+         16x16, a floor; `untrained`: the encoder at its random initialisation; `<model> memory`: \
+         the same probe on what a model with a memory carries after frames 0 to t (its state at \
+         t alone), which can say where a body hidden behind a screen is.\n"
     );
     let mut names: Vec<&str> = Vec::new();
     let mut cells: Vec<(String, String)> = Vec::new();

@@ -242,8 +242,12 @@ fn a_smoke_run_has_probes_and_a_learning_curve_point_per_checkpoint_and_model() 
     let trained: Vec<&str> = MODELS.iter().filter(|m| m.trains).map(|m| m.name).collect();
     let (h, rows) = read_csv(&out.join("probe.csv"));
     assert_eq!(h, PROBE_HEADER);
-    let mut probed: BTreeSet<&str> = MODELS.iter().map(|m| m.name).collect();
-    probed.insert("pixels");
+    let mut probed: BTreeSet<String> = MODELS.iter().map(|m| m.name.to_owned()).collect();
+    probed.insert("pixels".into());
+    // The models with a memory are probed on it too.
+    probed.insert("slot-jepa memory".into());
+    probed.insert("slot-untrained memory".into());
+    let probed: BTreeSet<&str> = probed.iter().map(String::as_str).collect();
     assert_eq!(column(&h, &rows, "model"), probed);
     let scenes: BTreeSet<&str> = moravec_sim::SCENES.iter().map(|s| s.name).collect();
     assert_eq!(column(&h, &rows, "scene"), scenes);

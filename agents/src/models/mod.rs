@@ -63,6 +63,17 @@ pub trait WorldModel {
     fn movie_surprise(&self, _batch: &Batch) -> Result<Option<Vec<f32>>> {
         Ok(None)
     }
+    /// Whether the model carries a state through a movie ([`WorldModel::movie_states`] gives
+    /// one): the state probes then read it too, not only the frame latents.
+    fn has_memory(&self) -> bool {
+        false
+    }
+    /// For a model with a state: what it carries after each frame of a batch of movies
+    /// (`[B, T, ...]`), as features `[B, T, F]`, row t from frames 0 to t alone. What the
+    /// memory probe reads: where a hidden object is, which no frame latent can say.
+    fn movie_states(&self, _batch: &Batch) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
     /// Frames per training window: context + horizon, or longer for a model with memory that
     /// should see objects leave and come back within one window.
     fn train_window(&self) -> usize {

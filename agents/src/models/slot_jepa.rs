@@ -378,4 +378,24 @@ impl WorldModel for SlotJepa {
             .sum(1)?;
         Ok(Some(surprise.to_vec1::<f32>()?))
     }
+
+    fn has_memory(&self) -> bool {
+        true
+    }
+
+    /// Each slot's recurrent state and the vector it last showed, after every frame:
+    /// `[B, L, K * (H + D + G)]`.
+    fn movie_states(&self, batch: &Batch) -> Result<Option<Tensor>> {
+        let (vectors, inputs) = self.slots(&batch.frames, Self::masks(batch)?)?;
+        let (b, l, _, _) = vectors.dims4()?;
+        let mut memory = self.blank(b, vectors.device())?;
+        let mut rows = Vec::with_capacity(l);
+        for t in 0..l {
+            let z = vectors.narrow(1, t, 1)?.squeeze(1)?;
+            let v = inputs.visible.narrow(1, t, 1)?.squeeze(1)?;
+            memory = self.step(&memory, &z, &v, &batch.actions, t)?;
+            rows.push(Tensor::cat(&[&memory.state, &memory.last], 2)?.flatten_from(1)?);
+        }
+        Ok(Some(Tensor::stack(&rows, 1)?))
+    }
 }

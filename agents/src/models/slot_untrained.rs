@@ -61,4 +61,12 @@ impl WorldModel for SlotUntrained {
     fn movie_surprise(&self, batch: &Batch) -> Result<Option<Vec<f32>>> {
         self.0.movie_surprise(batch)
     }
+
+    fn has_memory(&self) -> bool {
+        self.0.has_memory()
+    }
+
+    fn movie_states(&self, batch: &Batch) -> Result<Option<Tensor>> {
+        self.0.movie_states(batch)
+    }
 }

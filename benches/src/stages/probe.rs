@@ -4,11 +4,13 @@
 //! episodes and scored on held-out test episodes. One cached `probe.csv` per stage.
 //!
 //! A row's features are those of frame t and frame t - 1 side by side, so that velocity is
-//! within a linear readout's reach. Tracked bodies are the scene's slots that hold a body in
+//! within a linear readout's reach. A model with a memory (`slot-jepa`) is probed a second time,
+//! on what it carries after frames 0 to t (row `<model> memory`): an object behind a screen
+//! has no frame latent, and only a memory can say where it is. Tracked bodies are the scene's slots that hold a body in
 //! every episode and move; rows are the frames at which every tracked body is inside the image
 //! (hidden behind a screen counts as inside: that is for a model's memory to bridge).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use moravec_agents::data::Clips;
@@ -99,8 +101,18 @@ struct SceneRows {
     /// The rows' frame pairs (t - 1, t) as two-frame clips.
     fit: Clips,
     test: Clips,
+    /// The rows as (episode, t) of their datasets, for a memory's features (whole episodes
+    /// are read again then, not held).
+    fit_movies: Movies,
+    test_movies: Movies,
     fit_design: Design,
     test_design: Design,
+}
+
+/// Rows as frames of a dataset's episodes.
+struct Movies {
+    dir: PathBuf,
+    picks: Vec<(usize, usize)>,
 }
 
 /// The probe data of the run: every scene's fitting and test rows, read on first use.
@@ -145,6 +157,14 @@ pub enum Features<'m> {
     Pixels,
     /// A model's frame latents (its encoder).
     Model(&'m dyn WorldModel),
+    /// What a model with a memory carries after frames 0 to t
+    /// ([`WorldModel::movie_states`]).
+    Memory(&'m dyn WorldModel),
+}
+
+/// The name of a model's memory probe in the results.
+pub fn memory_name(model: &str) -> String {
+    format!("{model} memory")
 }
 
 /// Probes (or reuses the probes of) the pixel floor and every trained model, each seed.
@@ -156,7 +176,7 @@ pub fn run(
     models: &mut crate::stages::train::Models,
     device: &Device,
 ) -> Result<Vec<Probed>> {
-    let mut out = vec![stage(runner, work, data, None, device, |_| {
+    let mut out = vec![stage(runner, work, data, None, false, device, |_| {
         Ok(Features::Pixels)
     })?];
     for t in trained {
@@ -165,9 +185,21 @@ pub fn run(
             work,
             data,
             Some((t, t.config.steps)),
+            false,
             device,
             |_| Ok(Features::Model(models.get(&t.label)?)),
         )?);
+        if models.get(&t.label)?.has_memory() {
+            out.push(stage(
+                runner,
+                work,
+                data,
+                Some((t, t.config.steps)),
+                true,
+                device,
+                |_| Ok(Features::Memory(models.get(&t.label)?)),
+            )?);
+        }
     }
     Ok(out)
 }
@@ -183,18 +215,20 @@ pub fn run_at(
 ) -> Result<Probed> {
     let path = t.checkpoint_at(step);
     let mut vars = None;
-    stage(runner, work, data, Some((t, step)), device, |_| {
+    stage(runner, work, data, Some((t, step)), false, device, |_| {
         let v = vars.insert(load_checkpoint(&path, device)?);
         Ok(Features::Model(&*v.model))
     })
 }
 
-/// One probe stage: `features` is asked for only if the stage is not done.
+/// One probe stage: `features` is asked for only if the stage is not done; `memory` says
+/// whether they are a model's memory (its stage and rows are then named apart).
 fn stage<'m>(
     runner: &mut Runner,
     work: &Path,
     data: &mut ProbeData,
     trained: Option<(&Trained, u64)>,
+    memory: bool,
     device: &Device,
     features: impl FnOnce(()) -> Result<Features<'m>>,
 ) -> Result<Probed> {
@@ -202,6 +236,11 @@ fn stage<'m>(
         None => (PIXELS.to_owned(), PIXELS.to_owned()),
         Some((t, step)) if step >= t.config.steps => (t.name.clone(), t.label.clone()),
         Some((t, step)) => (t.name.clone(), format!("{}@step{step}", t.label)),
+    };
+    let (name, label) = if memory {
+        (memory_name(&name), format!("{label}-memory"))
+    } else {
+        (name, label)
     };
     let key = ProbeKey {
         features: &name,
@@ -445,6 +484,14 @@ fn scene_rows(scene: &str, fit_dir: &Path, test_dir: &Path, samples: usize) -> R
         test_design: design(&test, &test_picks),
         fit: pairs(&fit, &fit_picks),
         test: pairs(&test, &test_picks),
+        fit_movies: Movies {
+            dir: fit_dir.to_owned(),
+            picks: fit_picks,
+        },
+        test_movies: Movies {
+            dir: test_dir.to_owned(),
+            picks: test_picks,
+        },
     })
 }
 
@@ -477,8 +524,17 @@ fn pairs(e: &Episodes, picks: &[(usize, usize)]) -> Clips {
 /// Rows encoded per call: bounds the memory of a model's latents.
 const CHUNK: usize = 64;
 
-/// The features of every pair of `clips`, row-major.
-fn features(clips: &Clips, f: &Features, device: &Device) -> Result<(Vec<f32>, usize)> {
+/// Episodes whose memory is run at once: bounds the memory of their frames.
+const MOVIES: usize = 8;
+
+/// The features of every row, row-major: from its pair of `clips`, or for a memory from its
+/// frame of `movies`.
+fn features(
+    clips: &Clips,
+    movies: &Movies,
+    f: &Features,
+    device: &Device,
+) -> Result<(Vec<f32>, usize)> {
     match f {
         Features::Pixels => {
             let s = clips.size;
@@ -517,13 +573,50 @@ fn features(clips: &Clips, f: &Features, device: &Device) -> Result<(Vec<f32>, u
             }
             Ok((x, width))
         }
+        Features::Memory(model) => memory_features(*model, movies, device),
     }
+}
+
+/// What `model` carries after frame t of each row's episode: every episode of the rows is run
+/// once from its first frame, [`MOVIES`] at a time. Rows come grouped by episode, in order
+/// (they are spread over the dataset's frames in order).
+fn memory_features(
+    model: &dyn WorldModel,
+    movies: &Movies,
+    device: &Device,
+) -> Result<(Vec<f32>, usize)> {
+    let clips = Clips::load(&movies.dir)?.fit_actions(model.config().action_dim);
+    let mut episodes: Vec<usize> = movies.picks.iter().map(|&(ep, _)| ep).collect();
+    episodes.dedup();
+    let (mut x, mut width, mut next) = (Vec::new(), 0, 0);
+    for chunk in episodes.chunks(MOVIES) {
+        let picks: Vec<(usize, usize)> = chunk.iter().map(|&ep| (ep, 0)).collect();
+        let batch = clips.windows(&picks, clips.length, device)?;
+        let states = model
+            .movie_states(&batch)?
+            .ok_or_else(|| HarnessError::Invalid {
+                what: "memory probe".into(),
+                value: model.name().into(),
+                expected: "a model that carries a state through a movie".into(),
+            })?;
+        width = states.dims3()?.2;
+        let values = states.flatten_all()?.to_vec1::<f32>()?;
+        for (i, &ep) in chunk.iter().enumerate() {
+            while let Some(&(_, t)) = movies.picks.get(next).filter(|p| p.0 == ep) {
+                let at = (i * clips.length + t) * width;
+                x.extend_from_slice(&values[at..at + width]);
+                next += 1;
+            }
+        }
+    }
+    debug_assert_eq!(next, movies.picks.len(), "rows grouped by episode");
+    Ok((x, width))
 }
 
 /// The probe of one scene.
 fn probe_scene(s: &SceneRows, f: &Features, device: &Device) -> Result<Vec<ProbeRow>> {
-    let (fx, width) = features(&s.fit, f, device)?;
-    let (tx, _) = features(&s.test, f, device)?;
+    let (fx, width) = features(&s.fit, &s.fit_movies, f, device)?;
+    let (tx, _) = features(&s.test, &s.test_movies, f, device)?;
     let fit = Design {
         x: fx,
         width,
