@@ -36,6 +36,20 @@ pub enum Command {
     /// Score one model on a VoE suite beside the controls: an outside model's surprise from a
     /// file, or a checkpoint of ours on any suite of its image size.
     Score(ScoreArgs),
+    /// Join the shards of a dataset made with `bench generate --shard I/N` (the same options,
+    /// and --shards N) into exactly the dataset one unsharded `bench generate` writes.
+    Merge(MergeArgs),
+}
+
+/// Options of `bench merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// How many shards the work was cut into (the N of `--shard I/N`).
+    #[arg(long)]
+    pub shards: u64,
+    /// The options the shards were generated with.
+    #[command(flatten)]
+    pub generate: GenerateArgs,
 }
 
 /// Options of `bench score`.
@@ -171,6 +185,11 @@ pub struct GenerateArgs {
     /// Replace a non-empty output directory (only once the new dataset is complete).
     #[arg(long)]
     pub force: bool,
+    /// Make only shard I of N of the dataset (its share of the dataset's files, by index) in
+    /// the folder beside --out that all shards share; `bench merge --shards N` with the same
+    /// options joins them.
+    #[arg(long, value_name = "I/N", conflicts_with = "voe")]
+    pub shard: Option<moravec_sim::WorkSlice>,
 }
 
 /// Options of `bench preview`.

@@ -32,5 +32,6 @@ fn run() -> anyhow::Result<()> {
         Some(cli::Command::Plan(args)) => commands::plan::run(&args),
         Some(cli::Command::DeviceCheck(args)) => commands::device_check::run(&args),
         Some(cli::Command::Score(args)) => commands::score::run(&args),
+        Some(cli::Command::Merge(args)) => commands::generate::merge(&args),
     }
 }

@@ -49,6 +49,15 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// The shards (`--shard I/N`) of a piece of work that cannot be merged: missing, of
+    /// another cut or of another config.
+    #[error("cannot merge the shards of {}: {reason}", out.display())]
+    Shards {
+        /// What the merge would have written.
+        out: PathBuf,
+        /// Which shards are at fault, and what to do.
+        reason: String,
+    },
     /// A dataset file that does not match what its `meta.json` says.
     #[error("dataset {}: {reason}", path.display())]
     BadDataset {

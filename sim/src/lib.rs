@@ -38,6 +38,7 @@ pub mod seed;
 pub mod space;
 pub mod task;
 pub mod voe;
+pub mod work_slice;
 pub mod world;
 
 pub use camera::{Camera, Raster};
@@ -48,4 +49,5 @@ pub use error::{Result, SimError};
 pub use render::{Frame, Renderer, render, render_reference};
 pub use scene::{SCENES, SceneSpec};
 pub use seed::{EpisodeKey, Split};
+pub use work_slice::WorkSlice;
 pub use world::{BodyId, BodyKind, BodyState, ShapeDesc, World};

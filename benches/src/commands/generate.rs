@@ -4,14 +4,52 @@ use moravec_bench::stages::{data, suite};
 use moravec_sim::dataset::{GenerateConfig, Meta};
 use moravec_sim::voe::SuiteConfig;
 
-use crate::cli::GenerateArgs;
+use crate::cli::{GenerateArgs, MergeArgs};
 
 /// Runs `bench generate`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     if args.voe {
         return voe(args);
     }
-    let config = GenerateConfig {
+    let config = dataset_config(args);
+    if let Some(slice) = args.shard {
+        let (infos, frames_per_s) = data::generate_slice(&config, &args.out, slice)?;
+        eprintln!(
+            "shard {slice}: {} file(s), {} episodes ({frames_per_s:.0} frames/s); join the \
+             shards with `bench merge --shards {}` and the same options",
+            infos.len(),
+            infos.iter().map(|i| i.episodes).sum::<u64>(),
+            slice.count()
+        );
+        return Ok(());
+    }
+    let (meta, frames_per_s) = data::generate(&config, &args.out, args.force)?;
+    eprintln!(
+        "generated {} episodes x {} frames ({frames_per_s:.0} frames/s)",
+        config.episodes, config.frames
+    );
+    println!("{}", summary(&meta, &args.out));
+    Ok(())
+}
+
+/// Runs `bench merge`.
+pub fn merge(args: &MergeArgs) -> anyhow::Result<()> {
+    let g = &args.generate;
+    if g.voe {
+        anyhow::bail!("bench merge joins dataset shards; the VoE suite is not made in shards");
+    }
+    if let Some(slice) = g.shard {
+        anyhow::bail!("--shard {slice} makes a shard; bench merge takes --shards N alone");
+    }
+    let config = dataset_config(g);
+    let meta = data::merge(&config, &g.out, args.shards, g.force)?;
+    println!("{}", summary(&meta, &g.out));
+    Ok(())
+}
+
+/// The dataset the options describe.
+fn dataset_config(args: &GenerateArgs) -> GenerateConfig {
+    GenerateConfig {
         scene: args.scene.clone().expect("clap requires --scene"),
         split: args.split,
         episodes: args.episodes.expect("clap requires --episodes"),
@@ -20,14 +58,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         size: args.size,
         samples: args.samples,
         shard_episodes: args.shard_episodes,
-    };
-    let (meta, frames_per_s) = data::generate(&config, &args.out, args.force)?;
-    eprintln!(
-        "generated {} episodes x {} frames ({frames_per_s:.0} frames/s)",
-        config.episodes, config.frames
-    );
-    println!("{}", summary(&meta, &args.out));
-    Ok(())
+    }
 }
 
 /// One line describing a dataset.

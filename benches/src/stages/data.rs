@@ -3,8 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use moravec_sim::Split;
-use moravec_sim::dataset::{GenerateConfig, Meta, upgrade_dataset, write_dataset};
+use moravec_sim::dataset::{
+    GenerateConfig, Meta, ShardInfo, merge_dataset, slice_shards, upgrade_dataset, write_dataset,
+    write_dataset_slice,
+};
+use moravec_sim::{Split, WorkSlice};
 use serde::Serialize;
 
 use crate::config::RunConfig;
@@ -44,6 +47,27 @@ pub fn generate(config: &GenerateConfig, out: &Path, force: bool) -> Result<(Met
     )?;
     let frames = config.episodes as f64 * config.frames as f64;
     Ok((meta, rate(frames, secs)))
+}
+
+/// Makes slice `slice` of the dataset `config` describes, for `out`, under a progress bar
+/// (`bench generate --shard I/N`); returns its shard files and frames/s.
+pub fn generate_slice(
+    config: &GenerateConfig,
+    out: &Path,
+    slice: WorkSlice,
+) -> Result<(Vec<ShardInfo>, f64)> {
+    let episodes: u64 = slice_shards(config, slice).iter().map(|s| s.episodes).sum();
+    let (infos, secs) = with_progress(
+        episodes,
+        format!("data {} {} shard {slice}", config.scene, config.split),
+        |bar| write_dataset_slice(config, out, slice, &|| bar.inc(1)),
+    )?;
+    Ok((infos, rate(episodes as f64 * config.frames as f64, secs)))
+}
+
+/// Joins the `count` slices of the dataset `config` describes into `out` (`bench merge`).
+pub fn merge(config: &GenerateConfig, out: &Path, count: u64, force: bool) -> Result<Meta> {
+    Ok(merge_dataset(config, out, count, force)?)
 }
 
 /// Makes (or reuses) the training dataset of every scene of the run.

@@ -12,7 +12,7 @@ use super::atomic_dir::{RemoveOnError, check_output, move_into_place, parent_of}
 use super::encoding::hex;
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
 use super::read::{Shard, ShardShape, read_shard_file};
-use super::shard_writer::ShardWriter;
+use super::shard_writer::{ShardWriter, shard_file};
 use crate::camera::{Raster, check_samples, check_size};
 use crate::episode::{Episode, check_frames, generate_episode};
 use crate::error::{Result, SimError};
@@ -102,33 +102,69 @@ pub fn write_dataset(
     force: bool,
     on_episode: &(dyn Fn() + Sync),
 ) -> Result<Meta> {
+    build(config, out, force, Some(on_episode))
+}
+
+/// Builds the dataset in its partial directory and moves it into place: each shard file is
+/// reused if it reads back whole, else generated (`on_episode` given) or refused (a merge, which
+/// must not make what a shard of the work was to make). The slices' markers
+/// ([`super::sliced`]) are not part of the dataset and are removed before the move.
+pub(crate) fn build(
+    config: &GenerateConfig,
+    out: &Path,
+    force: bool,
+    on_episode: Option<&(dyn Fn() + Sync)>,
+) -> Result<Meta> {
     let spec = config.validate()?;
     check_output(out, force)?;
     let parent = parent_of(out);
     fs::create_dir_all(&parent).map_err(|e| SimError::io("cannot create", &parent, e))?;
     let partial = partial_dir(config, out);
     fs::create_dir_all(&partial).map_err(|e| SimError::io("cannot write into", &parent, e))?;
-    let guard = RemoveOnError(Some(partial.clone()));
+    // A merge keeps the shards' work when it fails.
+    let guard = RemoveOnError(on_episode.map(|_| partial.clone()));
 
     let shard_len = config.shard_len();
     let mut writer = ShardWriter::create(&partial, spec, config.frames, config.raster())?;
-    let mut first = 0u64;
-    while first < config.episodes {
-        let info = writer.next_shard(shard_len.min(config.episodes - first));
-        // A shard left by an interrupted run is reused if it reads back whole.
-        match read_shard_as(&partial, config, spec, &info) {
-            Ok(shard) => writer.push_written(info.clone(), &shard)?,
-            Err(_) => {
+    for info in shard_infos(config) {
+        // A shard left by an interrupted run (or made by a slice) is reused if it reads back
+        // whole.
+        match (read_shard_as(&partial, config, spec, &info), on_episode) {
+            (Ok(shard), _) => writer.push_written(info.clone(), &shard)?,
+            (Err(_), Some(on_episode)) => {
                 let shard = generate_shard(config, spec, &info, on_episode)?;
                 writer.push(&shard)?;
             }
+            (Err(e), None) => {
+                return Err(SimError::Shards {
+                    out: out.to_owned(),
+                    reason: format!("{}: {e}", info.file),
+                });
+            }
         }
-        first += info.episodes;
     }
     let meta = writer.finish(config.split, config.seed, shard_len)?;
+    super::sliced::remove_markers(&partial)?;
     move_into_place(&partial, out, force)?;
     guard.disarm();
     Ok(meta)
+}
+
+/// Every shard file of the dataset `config` describes, in order.
+pub(crate) fn shard_infos(config: &GenerateConfig) -> Vec<ShardInfo> {
+    let shard_len = config.shard_len();
+    let mut infos = Vec::new();
+    let mut first = 0u64;
+    while first < config.episodes {
+        let episodes = shard_len.min(config.episodes - first);
+        infos.push(ShardInfo {
+            file: shard_file(infos.len()),
+            first_episode: first,
+            episodes,
+        });
+        first += episodes;
+    }
+    infos
 }
 
 /// The hidden sibling directory where a dataset of this config is built: named after a hash of
@@ -159,7 +195,7 @@ pub fn partial_dir(config: &GenerateConfig, out: &Path) -> PathBuf {
     parent_of(out).join(format!(".{name}.partial-{}", &hex(&h.finalize())[..16]))
 }
 
-fn generate_shard(
+pub(crate) fn generate_shard(
     config: &GenerateConfig,
     spec: &'static SceneSpec,
     info: &ShardInfo,
@@ -183,7 +219,7 @@ fn generate_shard(
     Ok(Shard::from_episodes(&episodes))
 }
 
-fn read_shard_as(
+pub(crate) fn read_shard_as(
     dir: &Path,
     config: &GenerateConfig,
     spec: &SceneSpec,

@@ -17,7 +17,8 @@
 //! datasets and the VoE suite alike); `read` reads a dataset back and verifies it; `encoding` is
 //! the byte layout writers and reader share; `atomic_dir` builds a directory in a hidden sibling
 //! and renames it into place when complete; `upgrade` brings a dataset of an older layout up to
-//! this one.
+//! this one; `sliced` makes a dataset on several machines (`--shard I/N`) and merges their
+//! work.
 
 pub(crate) mod atomic_dir;
 mod encoding;
@@ -25,10 +26,12 @@ pub(crate) mod generate;
 mod meta;
 pub(crate) mod read;
 pub(crate) mod shard_writer;
+pub(crate) mod sliced;
 pub(crate) mod upgrade;
 
 pub use encoding::TENSORS;
 pub use generate::{GenerateConfig, partial_dir, write_dataset};
 pub use meta::{Meta, SCHEMA_VERSION, ShardInfo};
 pub use read::{Shard, read_meta, read_shard, verify};
+pub use sliced::{merge_dataset, slice_shards, write_dataset_slice};
 pub use upgrade::upgrade_dataset;

@@ -70,7 +70,7 @@ impl ShardWriter {
     /// The entry the next shard of `episodes` episodes will get.
     pub(crate) fn next_shard(&self, episodes: u64) -> ShardInfo {
         ShardInfo {
-            file: format!("shard-{:05}.safetensors", self.shards.len()),
+            file: shard_file(self.shards.len()),
             first_episode: self.episodes,
             episodes,
         }
@@ -79,7 +79,13 @@ impl ShardWriter {
     /// Writes the shard's file, then records it.
     pub(crate) fn push(&mut self, shard: &Shard) -> Result<()> {
         let info = self.next_shard(shard.episodes as u64);
-        self.write_shard(&self.dir.join(&info.file), shard)?;
+        write_shard(
+            &self.dir.join(&info.file),
+            shard,
+            self.spec,
+            self.frames,
+            self.raster.size,
+        )?;
         self.push_written(info, shard)
     }
 
@@ -129,36 +135,6 @@ impl ShardWriter {
         Ok(meta)
     }
 
-    /// Writes a shard under a temporary name, then renames it: a shard file is always whole.
-    fn write_shard(&self, path: &Path, shard: &Shard) -> Result<()> {
-        let (n, t, s) = (shard.episodes, self.frames, self.raster.size);
-        let (a, b) = (self.spec.action_dim, self.spec.slots.len());
-        let actions = le_bytes(shard.actions.iter());
-        let states = le_bytes(shard.states.iter());
-        let tensors = [
-            ("frames", Dtype::U8, vec![n, t, s, s, 3], &shard.frames),
-            ("actions", Dtype::F32, vec![n, t, a], &actions),
-            ("states", Dtype::F32, vec![n, t, b, STATE_DIM], &states),
-            ("body_mask", Dtype::U8, vec![n, b], &shard.body_mask),
-            ("masks", Dtype::U8, vec![n, t, s, s], &shard.masks),
-        ];
-        let mut views = Vec::with_capacity(tensors.len());
-        for (name, dtype, shape, data) in tensors {
-            let view = TensorView::new(dtype, shape, data).map_err(|e| SimError::BadDataset {
-                path: path.to_owned(),
-                reason: format!("tensor {name}: {e}"),
-            })?;
-            views.push((name, view));
-        }
-        let bytes = safetensors::serialize(views, None).map_err(|e| SimError::BadDataset {
-            path: path.to_owned(),
-            reason: format!("cannot serialise shard: {e}"),
-        })?;
-        let tmp = path.with_extension("safetensors.tmp");
-        fs::write(&tmp, bytes).map_err(|e| SimError::io("cannot write", &tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| SimError::io("cannot write", path, e))
-    }
-
     fn write_trajectories(&mut self, first_episode: u64, shard: &Shard) -> csv::Result<()> {
         let b = self.spec.slots.len();
         let per_episode = self.frames * b * STATE_DIM;
@@ -186,6 +162,47 @@ impl ShardWriter {
         }
         Ok(())
     }
+}
+
+/// The name of a dataset's shard file `index`.
+pub(crate) fn shard_file(index: usize) -> String {
+    format!("shard-{index:05}.safetensors")
+}
+
+/// Writes a shard under a temporary name, then renames it: a shard file is always whole.
+pub(crate) fn write_shard(
+    path: &Path,
+    shard: &Shard,
+    spec: &SceneSpec,
+    frames: usize,
+    size: usize,
+) -> Result<()> {
+    let (n, t, s) = (shard.episodes, frames, size);
+    let (a, b) = (spec.action_dim, spec.slots.len());
+    let actions = le_bytes(shard.actions.iter());
+    let states = le_bytes(shard.states.iter());
+    let tensors = [
+        ("frames", Dtype::U8, vec![n, t, s, s, 3], &shard.frames),
+        ("actions", Dtype::F32, vec![n, t, a], &actions),
+        ("states", Dtype::F32, vec![n, t, b, STATE_DIM], &states),
+        ("body_mask", Dtype::U8, vec![n, b], &shard.body_mask),
+        ("masks", Dtype::U8, vec![n, t, s, s], &shard.masks),
+    ];
+    let mut views = Vec::with_capacity(tensors.len());
+    for (name, dtype, shape, data) in tensors {
+        let view = TensorView::new(dtype, shape, data).map_err(|e| SimError::BadDataset {
+            path: path.to_owned(),
+            reason: format!("tensor {name}: {e}"),
+        })?;
+        views.push((name, view));
+    }
+    let bytes = safetensors::serialize(views, None).map_err(|e| SimError::BadDataset {
+        path: path.to_owned(),
+        reason: format!("cannot serialise shard: {e}"),
+    })?;
+    let tmp = path.with_extension("safetensors.tmp");
+    fs::write(&tmp, bytes).map_err(|e| SimError::io("cannot write", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| SimError::io("cannot write", path, e))
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> SimError {
