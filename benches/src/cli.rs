@@ -36,8 +36,8 @@ pub enum Command {
     /// Score one model on a VoE suite beside the controls: an outside model's surprise from a
     /// file, or a checkpoint of ours on any suite of its image size.
     Score(ScoreArgs),
-    /// Join the shards of a dataset made with `bench generate --shard I/N` (the same options,
-    /// and --shards N) into exactly the dataset one unsharded `bench generate` writes.
+    /// Join the shards of a dataset or suite made with `bench generate --shard I/N` (the same
+    /// options, and --shards N) into exactly what one unsharded `bench generate` writes.
     Merge(MergeArgs),
 }
 
@@ -185,10 +185,10 @@ pub struct GenerateArgs {
     /// Replace a non-empty output directory (only once the new dataset is complete).
     #[arg(long)]
     pub force: bool,
-    /// Make only shard I of N of the dataset (its share of the dataset's files, by index) in
-    /// the folder beside --out that all shards share; `bench merge --shards N` with the same
-    /// options joins them.
-    #[arg(long, value_name = "I/N", conflicts_with = "voe")]
+    /// Make only shard I of N (of the dataset's files, or with --voe of the suite's sets, by
+    /// index) in a folder beside --out that all shards share; `bench merge --shards N` with the
+    /// same options joins them.
+    #[arg(long, value_name = "I/N")]
     pub shard: Option<moravec_sim::WorkSlice>,
 }
 

@@ -35,11 +35,13 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
 /// Runs `bench merge`.
 pub fn merge(args: &MergeArgs) -> anyhow::Result<()> {
     let g = &args.generate;
-    if g.voe {
-        anyhow::bail!("bench merge joins dataset shards; the VoE suite is not made in shards");
-    }
     if let Some(slice) = g.shard {
         anyhow::bail!("--shard {slice} makes a shard; bench merge takes --shards N alone");
+    }
+    if g.voe {
+        let meta = suite::merge(&suite_config(g), &g.out, args.shards, g.force)?;
+        print_suite(&meta, &g.out);
+        return Ok(());
     }
     let config = dataset_config(g);
     let meta = data::merge(&config, &g.out, args.shards, g.force)?;
@@ -78,12 +80,16 @@ pub fn summary(meta: &Meta, out: &std::path::Path) -> String {
 
 /// `bench generate --voe`: the whole violation-of-expectation suite.
 fn voe(args: &GenerateArgs) -> anyhow::Result<()> {
-    let config = SuiteConfig {
-        seed: args.seed,
-        sets: args.sets,
-        frames: args.frames.unwrap_or(moravec_sim::voe::DEFAULT_FRAMES),
-        size: args.size,
-    };
+    let config = suite_config(args);
+    if let Some(slice) = args.shard {
+        let (sets, sets_per_s) = suite::generate_slice(&config, &args.out, slice)?;
+        eprintln!(
+            "shard {slice}: {sets} sets ({sets_per_s:.1} sets/s); join the shards with `bench \
+             merge --voe --shards {}` and the same options",
+            slice.count()
+        );
+        return Ok(());
+    }
     let (meta, rates) = suite::generate(&config, &args.out, args.force)?;
     eprintln!(
         "generated {} sets ({:.1} sets/s, {:.0} frames/s)",
@@ -91,9 +97,25 @@ fn voe(args: &GenerateArgs) -> anyhow::Result<()> {
         rates.sets_per_s,
         rates.frames_per_s
     );
+    print_suite(&meta, &args.out);
+    Ok(())
+}
+
+/// The suite the options describe.
+fn suite_config(args: &GenerateArgs) -> SuiteConfig {
+    SuiteConfig {
+        seed: args.seed,
+        sets: args.sets,
+        frames: args.frames.unwrap_or(moravec_sim::voe::DEFAULT_FRAMES),
+        size: args.size,
+    }
+}
+
+/// What a suite holds, a line per property.
+fn print_suite(meta: &moravec_sim::voe::SuiteMeta, out: &std::path::Path) {
     println!(
         "{}: VoE suite, {} frames at {}x{}",
-        args.out.display(),
+        out.display(),
         meta.frames,
         meta.size,
         meta.size
@@ -112,5 +134,4 @@ fn voe(args: &GenerateArgs) -> anyhow::Result<()> {
             p.content_hash
         );
     }
-    Ok(())
 }

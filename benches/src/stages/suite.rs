@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use moravec_sim::voe::{SuiteConfig, SuiteMeta, write_suite};
+use moravec_sim::WorkSlice;
+use moravec_sim::voe::{SuiteConfig, SuiteMeta, merge_suite, write_suite, write_suite_slice};
 use serde::Serialize;
 
 use crate::config::RunConfig;
@@ -50,6 +51,23 @@ pub fn generate(config: &SuiteConfig, out: &Path, force: bool) -> Result<(SuiteM
         frames_per_s: rate((movies * meta.frames as u64) as f64, secs),
     };
     Ok((meta, rates))
+}
+
+/// Makes slice `slice` of the suite of `config`, for `out`, under a progress bar (`bench
+/// generate --voe --shard I/N`); returns its sets and sets/s.
+pub fn generate_slice(config: &SuiteConfig, out: &Path, slice: WorkSlice) -> Result<(u64, f64)> {
+    let range = slice.range(config.total_sets());
+    let (sets, secs) = with_progress(
+        range.end - range.start,
+        format!("voe suite shard {slice}"),
+        |bar| write_suite_slice(config, out, slice, &|| bar.inc(1)),
+    )?;
+    Ok((sets, rate(sets as f64, secs)))
+}
+
+/// Joins the `count` slices of the suite of `config` into `out` (`bench merge --voe`).
+pub fn merge(config: &SuiteConfig, out: &Path, count: u64, force: bool) -> Result<SuiteMeta> {
+    Ok(merge_suite(config, out, count, force)?)
 }
 
 /// How fast a suite was generated: sets, and frames of the movies written, per second (the

@@ -51,6 +51,35 @@ impl Shard {
         }
         shard
     }
+
+    /// Episodes `first .. first + n` of the shard (every episode of a shard has the same shape).
+    pub fn episodes_range(&self, first: usize, n: usize) -> Shard {
+        let per = |len: usize| len / self.episodes.max(1);
+        let cut = |v: &[u8]| v[first * per(v.len())..(first + n) * per(v.len())].to_vec();
+        let cut_f = |v: &[f32]| v[first * per(v.len())..(first + n) * per(v.len())].to_vec();
+        Shard {
+            episodes: n,
+            frames: cut(&self.frames),
+            actions: cut_f(&self.actions),
+            states: cut_f(&self.states),
+            body_mask: cut(&self.body_mask),
+            masks: cut(&self.masks),
+        }
+    }
+
+    /// Shards joined end to end, in order.
+    pub fn concat(parts: impl IntoIterator<Item = Shard>) -> Shard {
+        let mut out = Shard::from_episodes(std::iter::empty());
+        for p in parts {
+            out.episodes += p.episodes;
+            out.frames.extend(p.frames);
+            out.actions.extend(p.actions);
+            out.states.extend(p.states);
+            out.body_mask.extend(p.body_mask);
+            out.masks.extend(p.masks);
+        }
+        out
+    }
 }
 
 /// Reads and checks `DIR/meta.json`.
@@ -74,7 +103,7 @@ pub fn read_meta(dir: &Path) -> Result<Meta> {
 }
 
 /// What a shard's tensors must look like, besides the episode count.
-pub(super) struct ShardShape {
+pub(crate) struct ShardShape {
     pub frames: usize,
     pub size: usize,
     pub action_dim: usize,
@@ -92,7 +121,7 @@ pub fn read_shard(dir: &Path, meta: &Meta, info: &ShardInfo) -> Result<Shard> {
     read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape)
 }
 
-pub(super) fn read_shard_file(path: &Path, n: usize, shape: &ShardShape) -> Result<Shard> {
+pub(crate) fn read_shard_file(path: &Path, n: usize, shape: &ShardShape) -> Result<Shard> {
     let bytes = fs::read(path).map_err(|e| SimError::io("cannot read", path, e))?;
     let bad = |reason: String| SimError::BadDataset {
         path: path.to_owned(),

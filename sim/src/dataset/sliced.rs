@@ -31,7 +31,7 @@ struct Marker {
 }
 
 /// The marker of `slice` in a partial directory.
-fn marker_path(partial: &Path, slice: WorkSlice) -> PathBuf {
+pub(crate) fn marker_path(partial: &Path, slice: WorkSlice) -> PathBuf {
     partial.join(format!("slice-{}.json", slice.file_label()))
 }
 
@@ -43,7 +43,7 @@ fn marked(name: &str) -> Option<WorkSlice> {
 }
 
 /// The markers in `dir`, with their file names.
-fn markers(dir: &Path) -> Result<Vec<(WorkSlice, String)>> {
+pub(crate) fn markers(dir: &Path) -> Result<Vec<(WorkSlice, String)>> {
     let mut out = Vec::new();
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -118,51 +118,12 @@ pub fn write_dataset_slice(
 /// and files a slice did not make; `out` is then left as it was, and the slices' work is kept.
 pub fn merge_dataset(config: &GenerateConfig, out: &Path, count: u64, force: bool) -> Result<Meta> {
     config.validate()?;
-    let expected = WorkSlice::all(count)?;
     let partial = partial_dir(config, out);
-    let found = markers(&partial)?;
+    let expected = check_markers(&partial, out, count, "partial-")?;
     let refuse = |reason: String| SimError::Shards {
         out: out.to_owned(),
         reason,
     };
-    let other: Vec<&str> = found
-        .iter()
-        .filter(|(s, _)| s.count() != count)
-        .map(|(_, name)| name.as_str())
-        .collect();
-    if !other.is_empty() {
-        return Err(refuse(format!(
-            "{} in {} are of another cut than {count} shards; merge with that count, or delete \
-             them",
-            other.join(", "),
-            partial.display()
-        )));
-    }
-    let missing: Vec<String> = expected
-        .iter()
-        .filter(|s| !found.iter().any(|(f, _)| f == *s))
-        .map(|s| s.to_string())
-        .collect();
-    if !missing.is_empty() {
-        let mut reason = format!(
-            "shard(s) {} of {count} not done (no marker in {})",
-            missing.join(", "),
-            partial.display()
-        );
-        let foreign = foreign_slices(out, &partial)?;
-        if !foreign.is_empty() {
-            reason.push_str(&format!(
-                "; shards of another config are in {} (another scene, split, size, seed, \
-                 episode count or version)",
-                foreign
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        return Err(refuse(reason));
-    }
     for slice in &expected {
         let path = marker_path(&partial, *slice);
         let text = fs::read_to_string(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
@@ -187,13 +148,70 @@ pub fn merge_dataset(config: &GenerateConfig, out: &Path, count: u64, force: boo
     build(config, out, force, None)
 }
 
-/// Partial directories beside `ours` (the same output name, another config) holding markers.
-fn foreign_slices(out: &Path, ours: &Path) -> Result<Vec<PathBuf>> {
+/// Checks that `dir` holds the marker of every slice of `count` and of no other cut; returns
+/// the slices. When some are missing, names the folders beside it (`.<out>.<kind>...`) that
+/// hold slices of another config for the same output.
+pub(crate) fn check_markers(
+    dir: &Path,
+    out: &Path,
+    count: u64,
+    kind: &str,
+) -> Result<Vec<WorkSlice>> {
+    let expected = WorkSlice::all(count)?;
+    let found = markers(dir)?;
+    let refuse = |reason: String| SimError::Shards {
+        out: out.to_owned(),
+        reason,
+    };
+    let other: Vec<&str> = found
+        .iter()
+        .filter(|(s, _)| s.count() != count)
+        .map(|(_, name)| name.as_str())
+        .collect();
+    if !other.is_empty() {
+        return Err(refuse(format!(
+            "{} in {} are of another cut than {count} shards; merge with that count, or delete \
+             them",
+            other.join(", "),
+            dir.display()
+        )));
+    }
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|s| !found.iter().any(|(f, _)| f == *s))
+        .map(|s| s.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let mut reason = format!(
+            "shard(s) {} of {count} not done (no marker in {})",
+            missing.join(", "),
+            dir.display()
+        );
+        let foreign = foreign_slices(out, dir, kind)?;
+        if !foreign.is_empty() {
+            reason.push_str(&format!(
+                "; shards of another config are in {} (another seed, size, count, scene, \
+                 split or version)",
+                foreign
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return Err(refuse(reason));
+    }
+    Ok(expected)
+}
+
+/// Folders beside `ours` named for the same output and `kind`, of another config, holding
+/// markers.
+fn foreign_slices(out: &Path, ours: &Path, kind: &str) -> Result<Vec<PathBuf>> {
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".into());
-    let prefix = format!(".{name}.partial-");
+    let prefix = format!(".{name}.{kind}");
     let parent = parent_of(out);
     let mut found = Vec::new();
     let Ok(entries) = fs::read_dir(&parent) else {

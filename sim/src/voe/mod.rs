@@ -20,6 +20,7 @@ mod matched;
 mod pair;
 mod quadruplet;
 mod record;
+mod sliced;
 mod suite;
 
 use std::fmt;
@@ -27,6 +28,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use sliced::{merge_suite, slices_dir, write_suite_slice};
 pub use suite::{
     DEFAULT_FRAMES, DEFAULT_SETS, MIN_FRAMES, SETS_HEADER, SetRow, Suite, SuiteConfig, SuiteMeta,
     SuiteProperty, set_seed, upgrade_suite, write_suite,

@@ -156,6 +156,91 @@ pub fn write_suite(
     on_set: &(dyn Fn() + Sync),
 ) -> Result<SuiteMeta> {
     config.validate()?;
+    write_sets(config, out, force, |spec| {
+        let requests: Vec<SetRequest> = requests(config)
+            .into_iter()
+            .filter(|r| r.property == spec.property)
+            .collect();
+        generate_sets(&requests, on_set)
+    })
+}
+
+/// Every set request of the suite, in its order: by property, then condition, then index.
+pub(crate) fn requests(config: &SuiteConfig) -> Vec<SetRequest> {
+    PROPERTIES
+        .iter()
+        .flat_map(|spec| {
+            spec.conditions.iter().flat_map(move |&condition| {
+                (0..config.sets).map(move |index| SetRequest {
+                    property: spec.property,
+                    condition,
+                    seed: set_seed(config.seed, spec.property, condition, index),
+                    index,
+                    frames: config.frames,
+                    size: config.size,
+                })
+            })
+        })
+        .collect()
+}
+
+/// A set as the suite records it: its rows of `sets.csv` but for the numbers the suite gives
+/// (set id, episode), beside its members' movies, which travel in a [`Shard`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetRecord {
+    pub(crate) property: Property,
+    pub(crate) condition: Condition,
+    pub(crate) kind: Kind,
+    pub(crate) seed: u64,
+    pub(crate) violation_frame: usize,
+    pub(crate) occlusion_frames: usize,
+    pub(crate) object_share: f32,
+    /// Each member's (possible, motion).
+    pub(crate) members: Vec<(bool, super::Motion)>,
+}
+
+/// Generates `requests` in parallel: their records and their members' movies, in order.
+pub(crate) fn generate_sets(
+    requests: &[SetRequest],
+    on_set: &(dyn Fn() + Sync),
+) -> Result<(Vec<SetRecord>, Shard)> {
+    let sets: Vec<VoeSet> = requests
+        .par_iter()
+        .map(|r| {
+            let set = generate_set(r);
+            on_set();
+            set
+        })
+        .collect::<Result<_>>()?;
+    let records = sets
+        .iter()
+        .map(|set| SetRecord {
+            property: set.request.property,
+            condition: set.request.condition,
+            kind: set.kind,
+            seed: set.request.seed,
+            violation_frame: set.violation_frame,
+            occlusion_frames: set.occlusion_frames,
+            object_share: set.object_share,
+            members: set.members.iter().map(|m| (m.possible, m.motion)).collect(),
+        })
+        .collect();
+    let movies = Shard::from_episodes(
+        sets.iter()
+            .flat_map(|s| s.members.iter().map(|m| &m.episode)),
+    );
+    Ok((records, movies))
+}
+
+/// Writes the suite into `out` from each property's sets, which `sets_of` gives (generated, or
+/// read back from the shards of a sliced run): the one writer of the suite's files.
+pub(crate) fn write_sets(
+    config: &SuiteConfig,
+    out: &Path,
+    force: bool,
+    mut sets_of: impl FnMut(&super::PropertySpec) -> Result<(Vec<SetRecord>, Shard)>,
+) -> Result<SuiteMeta> {
     check_output(out, force)?;
     let parent = parent_of(out);
     fs::create_dir_all(&parent).map_err(|e| SimError::io("cannot create", &parent, e))?;
@@ -180,67 +265,48 @@ pub fn write_suite(
     let mut properties = Vec::new();
     let mut set_id = 0u64;
     for spec in PROPERTIES {
-        let requests: Vec<SetRequest> = spec
-            .conditions
-            .iter()
-            .flat_map(|&condition| {
-                (0..config.sets).map(move |index| SetRequest {
-                    property: spec.property,
-                    condition,
-                    seed: set_seed(config.seed, spec.property, condition, index),
-                    index,
-                    frames: config.frames,
-                    size: config.size,
-                })
-            })
-            .collect();
-        let sets: Vec<VoeSet> = requests
-            .par_iter()
-            .map(|r| {
-                let set = generate_set(r);
-                on_set();
-                set
-            })
-            .collect::<Result<_>>()?;
-
+        let (records, movies) = sets_of(spec)?;
         let dir = partial.join(spec.property.as_str());
         let mut writer = ShardWriter::create(&dir, spec.scene, config.frames, config.size)?;
         let per_episode = config.frames * config.size * config.size * 3;
         let shard_len = (SHARD_BYTES / per_episode).max(1);
-        let mut pending: Vec<&crate::episode::Episode> = Vec::new();
-        let mut episode = 0u64;
-        for set in &sets {
-            for (m, member) in set.members.iter().enumerate() {
-                let r = &set.request;
+        let (mut first, mut episode) = (0usize, 0usize);
+        for set in &records {
+            for (m, (possible, motion)) in set.members.iter().enumerate() {
                 sets_csv
                     .write_record([
                         set_id.to_string(),
-                        r.property.to_string(),
-                        r.condition.to_string(),
+                        set.property.to_string(),
+                        set.condition.to_string(),
                         set.kind.as_str().to_owned(),
                         m.to_string(),
-                        member.possible.to_string(),
-                        member.motion.as_str().to_owned(),
+                        possible.to_string(),
+                        motion.as_str().to_owned(),
                         set.violation_frame.to_string(),
                         set.occlusion_frames.to_string(),
-                        r.seed.to_string(),
+                        set.seed.to_string(),
                         episode.to_string(),
                         format!("{:.5}", set.object_share),
                     ])
                     .map_err(|e| {
                         SimError::io("cannot write", &sets_path, std::io::Error::other(e))
                     })?;
-                pending.push(&member.episode);
                 episode += 1;
-                if pending.len() == shard_len {
-                    writer.push(&Shard::from_episodes(pending.iter().copied()))?;
-                    pending.clear();
+                if episode - first == shard_len {
+                    writer.push(&movies.episodes_range(first, shard_len))?;
+                    first = episode;
                 }
             }
             set_id += 1;
         }
-        if !pending.is_empty() {
-            writer.push(&Shard::from_episodes(pending.iter().copied()))?;
+        if episode != movies.episodes {
+            return Err(SimError::BadDataset {
+                path: dir,
+                reason: format!("{} movies for sets of {episode} members", movies.episodes),
+            });
+        }
+        if episode > first {
+            writer.push(&movies.episodes_range(first, episode - first))?;
         }
         let meta = writer.finish(Split::Voe, config.seed, shard_len as u64)?;
         properties.push(SuiteProperty {
@@ -248,7 +314,7 @@ pub fn write_suite(
             scene: spec.scene.name.to_owned(),
             conditions: spec.conditions.to_vec(),
             dir: spec.property.as_str().to_owned(),
-            sets: sets.len() as u64,
+            sets: records.len() as u64,
             episodes: meta.episodes,
             content_hash: meta.content_hash,
         });
