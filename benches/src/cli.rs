@@ -142,6 +142,20 @@ pub struct RunArgs {
     /// Stop once every stage of this kind is done (the next run picks up from there).
     #[arg(long, value_enum)]
     pub stop_after: Option<StageKind>,
+    /// Make shard I of N of every stage of the kind --stage names (data: the datasets' files;
+    /// voe: the suite's sets; train: whole models), in a --work folder the machines share, then
+    /// stop. Every earlier stage must be done.
+    #[arg(long, value_name = "I/N", requires = "stage", conflicts_with_all = ["merge", "stop_after"])]
+    pub shard: Option<moravec_sim::WorkSlice>,
+    /// With --shard: the kind of stage to cut (data, voe or train).
+    #[arg(long, value_enum, requires = "shard")]
+    pub stage: Option<StageKind>,
+    /// Join the shards of every stage of this kind once all N are made (`--shards N`), then stop.
+    #[arg(long, value_enum, requires = "shards", conflicts_with = "stop_after")]
+    pub merge: Option<StageKind>,
+    /// With --merge: how many shards the stages were cut into.
+    #[arg(long, requires = "merge")]
+    pub shards: Option<u64>,
 }
 
 /// Options of `bench generate`.

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::results::meta::{Machine, RunMeta, now_rfc3339};
 use crate::results::write::{RunData, write_summary, write_tables};
 use crate::stages::probe::ProbeData;
+use crate::stages::runner::Sharded;
 use crate::stages::score::ScoreInputs;
 use crate::stages::train::{Models, action_dim, architecture};
 use crate::stages::{Runner, StageKind, curve, data, plan, probe, score, suite, train};
@@ -33,6 +34,9 @@ pub struct RunOptions {
     pub force: Vec<StageKind>,
     /// Stop (successfully) once every stage of this kind is done, before the next kind.
     pub stop_after: Option<StageKind>,
+    /// Make one shard of, or merge, every stage of one kind, then stop (a run spread over
+    /// machines sharing `work`; see [`Sharded`]).
+    pub sharded: Option<Sharded>,
 }
 
 /// What a run produced.
@@ -64,8 +68,13 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let clock = Instant::now();
     let device = device(&config.device)?;
     let work = options.work.as_path();
-    let stop = |kind| options.stop_after == Some(kind);
+    let stop =
+        |kind| options.stop_after == Some(kind) || options.sharded.map(|s| s.kind()) == Some(kind);
     let mut runner = Runner::new(&options.force);
+    if let Some(sharded) = options.sharded {
+        sharded.validate()?;
+        runner.sharded = Some(sharded);
+    }
 
     let datasets = data::run(&mut runner, work, config)?;
     let held_out = data::held_out(&mut runner, work, config)?;

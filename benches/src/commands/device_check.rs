@@ -38,6 +38,7 @@ pub fn run(args: &DeviceCheckArgs) -> anyhow::Result<()> {
             work: args.work.join(label),
             force: Vec::new(),
             stop_after: None,
+            sharded: None,
         })?;
         seconds.push(t.elapsed().as_secs_f64());
     }

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use moravec_bench::RunConfig;
 use moravec_bench::run::{RunOptions, run as run_benchmark};
+use moravec_bench::stages::Sharded;
 
 use crate::cli::RunArgs;
 
@@ -17,23 +18,41 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         None => RunConfig::preset(&args.preset)?,
     };
     eprintln!("run {} (preset {})", config.run_id(), config.preset);
+    let sharded = match (args.shard, args.stage, args.merge, args.shards) {
+        (Some(slice), Some(kind), None, None) => Some(Sharded::Make { kind, slice }),
+        (None, None, Some(kind), Some(count)) => Some(Sharded::Merge { kind, count }),
+        _ => None,
+    };
     let outcome = run_benchmark(&RunOptions {
         config,
         out: args.out.clone(),
         work: args.work.clone(),
         force: args.force.clone(),
         stop_after: args.stop_after,
+        sharded,
     })?;
-    match (&outcome.out, outcome.stopped_after) {
-        (_, Some(kind)) => println!(
+    match (&outcome.out, outcome.stopped_after, sharded) {
+        (_, Some(kind), Some(Sharded::Make { slice, .. })) => println!(
+            "made shard {slice} of the {} stages; once all {} are made, join them with `bench \
+             run --merge {} --shards {}` and the same options",
+            kind.as_str(),
+            slice.count(),
+            kind.as_str(),
+            slice.count()
+        ),
+        (_, Some(kind), Some(Sharded::Merge { count, .. })) => println!(
+            "merged the {count} shards of the {} stages; run again to go on",
+            kind.as_str()
+        ),
+        (_, Some(kind), None) => println!(
             "stopped after the {} stage as asked; run again to go on",
             kind.as_str()
         ),
-        (Some(out), None) => {
+        (Some(out), None, _) => {
             println!("{}", outcome.summary);
             println!("results in {}", out.display());
         }
-        (None, None) => {}
+        (None, None, _) => {}
     }
     Ok(())
 }

@@ -20,7 +20,19 @@ use crate::files::write_atomic;
 pub const STAGE_SCHEMA: u32 = 1;
 
 /// The kinds of stage, in the order a run does them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StageKind {
     /// Training datasets.

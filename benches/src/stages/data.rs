@@ -115,13 +115,21 @@ fn split_sets(
         };
         let stage = CachedStage::new(work, StageKind::Data, &label, &key);
         let dir = stage.dir.join("dataset");
-        runner.stage(&stage, |_| {
-            let (_, frames_per_s) = generate(&gen_config, &dir, true)?;
-            Ok(vec![("frames_per_s".into(), frames_per_s)])
-        })?;
+        let done = runner.stage_sharded(
+            &stage,
+            |_| {
+                let (_, frames_per_s) = generate(&gen_config, &dir, true)?;
+                Ok(vec![("frames_per_s".into(), frames_per_s)])
+            },
+            |_, slice| generate_slice(&gen_config, &dir, slice).map(|_| ()),
+            |_, count| {
+                merge(&gen_config, &dir, count, true)?;
+                Ok(Vec::new())
+            },
+        )?;
         // A dataset cached in an older layout is made again in this one and swapped in if its
         // frames, actions and states are the same bits: the stages made from it stay valid.
-        if upgrade_dataset(&gen_config, &dir, &|| {})? {
+        if done.is_some() && upgrade_dataset(&gen_config, &dir, &|| {})? {
             eprintln!(
                 "data {label}: upgraded in place to dataset layout {} (instance masks); its episodes are the same bits",
                 moravec_sim::dataset::SCHEMA_VERSION

@@ -4,7 +4,9 @@
 
 use std::time::Instant;
 
-use crate::error::Result;
+use moravec_sim::WorkSlice;
+
+use crate::error::{HarnessError, Result};
 use crate::results::meta::StageTiming;
 use crate::stages::cache::{CachedStage, StageKind, StageRecord};
 
@@ -23,11 +25,60 @@ pub struct Measure {
     pub cached: bool,
 }
 
+/// A run cut into shards on several machines sharing the work folder: one shard of every stage
+/// of a kind, or the merge of their shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharded {
+    /// Make shard `slice` of every stage of `kind` that is not done.
+    Make {
+        /// The stages' kind.
+        kind: StageKind,
+        /// Which shard.
+        slice: WorkSlice,
+    },
+    /// Join the `count` shards of every stage of `kind` that is not done, finishing it.
+    Merge {
+        /// The stages' kind.
+        kind: StageKind,
+        /// How many shards the stages were cut into.
+        count: u64,
+    },
+}
+
+impl Sharded {
+    /// The kinds of stage that can be cut into shards: datasets (their files), the suite (its
+    /// sets) and training (whole models).
+    pub const KINDS: [StageKind; 3] = [StageKind::Data, StageKind::Voe, StageKind::Train];
+
+    /// The kind of stage it works on.
+    pub fn kind(&self) -> StageKind {
+        match *self {
+            Sharded::Make { kind, .. } | Sharded::Merge { kind, .. } => kind,
+        }
+    }
+
+    /// Checks that its kind can be sharded.
+    pub fn validate(&self) -> Result<()> {
+        if Self::KINDS.contains(&self.kind()) {
+            Ok(())
+        } else {
+            Err(HarnessError::Invalid {
+                what: "sharded stage".into(),
+                value: self.kind().as_str().into(),
+                expected: "data, voe or train (the other stages are not cut into shards yet)"
+                    .into(),
+            })
+        }
+    }
+}
+
 /// Runs stages, reusing done ones, and keeps their timings.
 #[derive(Debug, Default)]
 pub struct Runner {
     /// Stage kinds redone even when cached.
     pub force: Vec<StageKind>,
+    /// The shard this run makes or merges, if it is cut into shards.
+    pub sharded: Option<Sharded>,
     /// Every stage run or reused, in order.
     pub timings: Vec<StageTiming>,
     /// Every measurement, in order.
@@ -43,7 +94,9 @@ impl Runner {
         }
     }
 
-    /// Runs `work` for `stage` unless it is done; `work` returns its measurements.
+    /// Runs `work` for `stage` unless it is done; `work` returns its measurements. In a run cut
+    /// into shards, a stage of an earlier kind than the sharded one must be done already (the
+    /// shards would otherwise race to make it).
     pub fn stage(
         &mut self,
         stage: &CachedStage,
@@ -51,6 +104,21 @@ impl Runner {
     ) -> Result<StageRecord> {
         if self.force.contains(&stage.kind) {
             stage.clear()?;
+        }
+        if let Some(sharded) = self.sharded
+            && stage.kind < sharded.kind()
+            && stage.done()?.is_none()
+        {
+            return Err(HarnessError::Invalid {
+                what: "stage".into(),
+                value: format!("{} {}", stage.kind.as_str(), stage.label),
+                expected: format!(
+                    "done before the {} stages are cut into shards: run (or shard and merge) \
+                     the {} stages first",
+                    sharded.kind().as_str(),
+                    stage.kind.as_str()
+                ),
+            });
         }
         let (record, cached, seconds) = match stage.done()? {
             Some(r) => {
@@ -87,5 +155,38 @@ impl Runner {
             original_seconds: record.seconds,
         });
         Ok(record)
+    }
+
+    /// Runs a stage whose work can be cut into shards: done, it is reused; in a run making a
+    /// shard of its kind, `make` makes that shard and the stage stays not done (None); in a run
+    /// merging its kind's shards, `merge` joins them and the stage is finished; otherwise
+    /// `whole` does all of it.
+    pub fn stage_sharded(
+        &mut self,
+        stage: &CachedStage,
+        whole: impl FnOnce(&CachedStage) -> Result<Vec<(String, f64)>>,
+        make: impl FnOnce(&CachedStage, WorkSlice) -> Result<()>,
+        merge: impl FnOnce(&CachedStage, u64) -> Result<Vec<(String, f64)>>,
+    ) -> Result<Option<StageRecord>> {
+        match self.sharded {
+            Some(Sharded::Make { kind, slice }) if kind == stage.kind => {
+                if stage.done()?.is_some() {
+                    return self.stage(stage, whole).map(Some);
+                }
+                let t = Instant::now();
+                make(stage, slice)?;
+                eprintln!(
+                    "{} {}: shard {slice} made in {:.1} s",
+                    stage.kind.as_str(),
+                    stage.label,
+                    t.elapsed().as_secs_f64()
+                );
+                Ok(None)
+            }
+            Some(Sharded::Merge { kind, count }) if kind == stage.kind => {
+                self.stage(stage, |stage| merge(stage, count)).map(Some)
+            }
+            _ => self.stage(stage, whole).map(Some),
+        }
     }
 }

@@ -97,14 +97,22 @@ pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Suite
     };
     let stage = CachedStage::new(work, StageKind::Voe, "suite", &key);
     let dir = stage.dir.join("suite");
-    runner.stage(&stage, |_| {
-        let (_, rates) = generate(&suite_config, &dir, true)?;
-        Ok(vec![
-            ("sets_per_s".into(), rates.sets_per_s),
-            ("frames_per_s".into(), rates.frames_per_s),
-        ])
-    })?;
-    if moravec_sim::voe::upgrade_suite(&suite_config, &dir, &|| {})? {
+    let done = runner.stage_sharded(
+        &stage,
+        |_| {
+            let (_, rates) = generate(&suite_config, &dir, true)?;
+            Ok(vec![
+                ("sets_per_s".into(), rates.sets_per_s),
+                ("frames_per_s".into(), rates.frames_per_s),
+            ])
+        },
+        |_, slice| generate_slice(&suite_config, &dir, slice).map(|_| ()),
+        |_, count| {
+            merge(&suite_config, &dir, count, true)?;
+            Ok(Vec::new())
+        },
+    )?;
+    if done.is_some() && moravec_sim::voe::upgrade_suite(&suite_config, &dir, &|| {})? {
         eprintln!(
             "voe suite: upgraded in place to dataset layout {} (instance masks); its movies are the same bits",
             moravec_sim::dataset::SCHEMA_VERSION

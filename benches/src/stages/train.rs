@@ -17,7 +17,7 @@ use crate::error::{HarnessError, Result};
 use crate::progress::{rate, with_progress};
 use crate::stages::cache::{CachedStage, StageKind};
 use crate::stages::data::Datasets;
-use crate::stages::runner::Runner;
+use crate::stages::runner::{Runner, Sharded};
 
 /// A training stage's cache key: the model's config, and the datasets it reads.
 #[derive(Serialize)]
@@ -175,12 +175,42 @@ pub fn run(
     let mut pooled: Option<Clips> = None;
     let mut trained = Vec::new();
     let seeds = config.train_seeds();
+    let total = (seeds.len() * config.train.models.len()) as u64;
+    let mut index = 0u64;
     for &seed in &seeds {
         for model in &config.train.models {
             let tc = train_config_seeded(config, model, seed);
             let key = TrainKey::new(&tc, &data.hashes, device);
             let label = label(model, seed, &seeds);
             let stage = CachedStage::new(work, StageKind::Train, &label, &key);
+            // Cut into shards, training shares out whole models: shard I trains its run of the
+            // (seed, model) list, and the merge only checks that every one is done.
+            let mine = match runner.sharded {
+                Some(Sharded::Make {
+                    kind: StageKind::Train,
+                    slice,
+                }) => slice.range(total).contains(&index),
+                Some(Sharded::Merge {
+                    kind: StageKind::Train,
+                    count,
+                }) => {
+                    if stage.done()?.is_none() {
+                        return Err(HarnessError::Invalid {
+                            what: "train stage".into(),
+                            value: label,
+                            expected: format!(
+                                "trained by one of the {count} shards before the merge"
+                            ),
+                        });
+                    }
+                    true
+                }
+                _ => true,
+            };
+            index += 1;
+            if !mine {
+                continue;
+            }
             runner.stage(&stage, |stage| {
                 if pooled.is_none() {
                     let parts = data

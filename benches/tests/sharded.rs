@@ -1,0 +1,148 @@
+//! A run cut into shards (`bench run --shard I/N --stage KIND`, then `--merge KIND --shards N`)
+//! leaves the work folder's datasets, suite and checkpoints exactly as one unsharded run does,
+//! for N = 1, 3 and 4, and refuses to merge what is not all there.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use moravec_bench::RunConfig;
+use moravec_bench::run::{RunOptions, run};
+use moravec_bench::stages::{Sharded, StageKind};
+use moravec_sim::WorkSlice;
+
+fn options(work: &Path, stop_after: Option<StageKind>, sharded: Option<Sharded>) -> RunOptions {
+    RunOptions {
+        config: RunConfig::preset("smoke").unwrap(),
+        out: None,
+        work: work.to_owned(),
+        force: Vec::new(),
+        stop_after,
+        sharded,
+    }
+}
+
+/// Every file under `dir/kind`, by path, but the stage records (they hold timings) and the
+/// training logs' timing columns (samples/s and seconds, the last two).
+fn files(dir: &Path, kind: StageKind) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let root = dir.join(kind.as_str());
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name == "training.csv" {
+                let text = fs::read_to_string(&p).unwrap();
+                let kept: String = text
+                    .lines()
+                    .map(|l| {
+                        let cells: Vec<&str> = l.split(',').collect();
+                        cells[..cells.len() - 2].join(",") + "\n"
+                    })
+                    .collect();
+                out.insert(p.strip_prefix(&root).unwrap().to_owned(), kept.into_bytes());
+            } else if name != "stage.json" {
+                out.insert(
+                    p.strip_prefix(&root).unwrap().to_owned(),
+                    fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn make(work: &Path, kind: StageKind, count: u64) {
+    // The shards in any order.
+    for slice in WorkSlice::all(count).unwrap().into_iter().rev() {
+        let outcome = run(&options(work, None, Some(Sharded::Make { kind, slice }))).unwrap();
+        assert_eq!(outcome.stopped_after, Some(kind));
+    }
+}
+
+fn merge(work: &Path, kind: StageKind, count: u64) -> moravec_bench::Result<()> {
+    run(&options(work, None, Some(Sharded::Merge { kind, count }))).map(|_| ())
+}
+
+#[test]
+fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    run(&options(&whole, Some(StageKind::Train), None)).unwrap();
+    for count in [1u64, 3, 4] {
+        let work = tmp.path().join(format!("cut-{count}"));
+        for kind in [StageKind::Data, StageKind::Voe] {
+            make(&work, kind, count);
+            merge(&work, kind, count).unwrap();
+            assert_eq!(
+                files(&work, kind),
+                files(&whole, kind),
+                "{kind:?} in {count}"
+            );
+        }
+        // Training shares out whole models (7 in the smoke preset).
+        if count == 3 {
+            make(&work, StageKind::Train, count);
+            merge(&work, StageKind::Train, count).unwrap();
+            let t = files(&work, StageKind::Train);
+            assert!(t.keys().any(|p| p.ends_with("checkpoint.safetensors")));
+            assert_eq!(t, files(&whole, StageKind::Train));
+        }
+    }
+}
+
+#[test]
+fn a_sharded_run_refuses_missing_shards_unmade_earlier_stages_and_unsharded_kinds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    let slice = |s: &str| s.parse::<WorkSlice>().unwrap();
+    // The suite cannot be cut before the datasets are done.
+    let err = run(&options(
+        &work,
+        None,
+        Some(Sharded::Make {
+            kind: StageKind::Voe,
+            slice: slice("1/2"),
+        }),
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("data") && err.contains("first"), "{err}");
+    // A merge with a shard missing names it; nothing is marked done.
+    run(&options(
+        &work,
+        None,
+        Some(Sharded::Make {
+            kind: StageKind::Data,
+            slice: slice("1/2"),
+        }),
+    ))
+    .unwrap();
+    let err = merge(&work, StageKind::Data, 2).unwrap_err().to_string();
+    assert!(err.contains("2/2") && err.contains("not done"), "{err}");
+    assert!(
+        !fs::read_dir(work.join("data")).unwrap().any(|e| e
+            .unwrap()
+            .path()
+            .join("stage.json")
+            .exists())
+    );
+    // Scoring, probing and planning are not cut into shards.
+    let err = run(&options(
+        &work,
+        None,
+        Some(Sharded::Merge {
+            kind: StageKind::Score,
+            count: 2,
+        }),
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("score") && err.contains("data, voe or train"),
+        "{err}"
+    );
+}
