@@ -55,13 +55,18 @@ fn shapes_of_encode_rollout_loss_and_surprise_for_every_model() {
         let batch = data.batch(0, 0, 3, mc.window(), &Device::Cpu).unwrap();
         let z = model.encode_batch(&batch).unwrap();
         // 32x32 frames in 8x8 patches: 16 tokens, or one per body slot for the models given
-        // masks; latent width 32, or raw 8x8x3 patches.
+        // masks; latent width 32 (the slot models' followed by the slot's geometry), or raw
+        // 8x8x3 patches.
         let n = if spec.privileged.is_some() {
             moravec_agents::models::slots::MAX_SLOTS
         } else {
             16
         };
-        let d = if spec.name == "pixel-video" { 192 } else { 32 };
+        let d = match spec.name {
+            "pixel-video" => 192,
+            _ if spec.privileged.is_some() => 32 + moravec_agents::models::slots::GEOMETRY,
+            _ => 32,
+        };
         assert_eq!(z.dims(), &[3, 12, n, d], "{}", spec.name);
         let ctx = z.narrow(1, 0, 8).unwrap();
         let acts = batch.actions.narrow(1, 0, 11).unwrap();

@@ -154,12 +154,14 @@ fn a_smoke_run_writes_every_result_file() {
     // model and control (3), a probe per model and the pixels, the learning curve's earlier point
     // (a scoring and a probe for each trained model), and on reach a planning cell per model
     // that plans from frames (not the slot models, given masks), the two oracles and random.
+    // The slot models, which carry a memory, are probed on it too.
     let all = MODELS.len();
     let trained = MODELS.iter().filter(|m| m.trains).count();
     let planning = MODELS.iter().filter(|m| m.privileged.is_none()).count();
+    let memory = MODELS.iter().filter(|m| m.privileged.is_some()).count();
     assert_eq!(
         meta["stages"].as_array().unwrap().len(),
-        8 + 1 + all + (all + 3) + (all + 1) + trained * 2 + (planning + 3)
+        8 + 1 + all + (all + 3) + (all + 1 + memory) + trained * 2 + (planning + 3)
     );
     let (h, rows) = read_csv(&out.join("planning.csv"));
     assert_eq!(h, moravec_bench::results::PLANNING_HEADER);
