@@ -27,6 +27,7 @@ pub mod stages;
 pub mod submission;
 pub mod summary;
 pub mod surprise;
+pub mod surprise_sliced;
 
 pub use config::RunConfig;
 pub use error::{HarnessError, Result};

@@ -1,6 +1,6 @@
 //! A run cut into shards (`bench run --shard I/N --stage KIND`, then `--merge KIND --shards N`)
-//! leaves the work folder's datasets, suite and checkpoints exactly as one unsharded run does,
-//! for N = 1, 3 and 4, and refuses to merge what is not all there.
+//! leaves the work folder's datasets, suite, checkpoints and surprise curves exactly as one
+//! unsharded run does, for N = 1, 3 and 4, and refuses to merge what is not all there.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -71,7 +71,7 @@ fn merge(work: &Path, kind: StageKind, count: u64) -> moravec_bench::Result<()> 
 fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let whole = tmp.path().join("whole");
-    run(&options(&whole, Some(StageKind::Train), None)).unwrap();
+    run(&options(&whole, Some(StageKind::Score), None)).unwrap();
     for count in [1u64, 3, 4] {
         let work = tmp.path().join(format!("cut-{count}"));
         for kind in [StageKind::Data, StageKind::Voe] {
@@ -83,14 +83,24 @@ fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
                 "{kind:?} in {count}"
             );
         }
-        // Training shares out whole models (7 in the smoke preset).
+        // Training shares out whole models (7 in the smoke preset); the other cuts train
+        // unsharded, for the scoring below.
         if count == 3 {
             make(&work, StageKind::Train, count);
             merge(&work, StageKind::Train, count).unwrap();
             let t = files(&work, StageKind::Train);
             assert!(t.keys().any(|p| p.ends_with("checkpoint.safetensors")));
             assert_eq!(t, files(&whole, StageKind::Train));
+        } else {
+            run(&options(&work, Some(StageKind::Train), None)).unwrap();
         }
+        // Scoring cuts the suite's movies.
+        make(&work, StageKind::Score, count);
+        merge(&work, StageKind::Score, count).unwrap();
+        let s = files(&work, StageKind::Score);
+        assert!(s.keys().any(|p| p.ends_with("surprise-permanence.csv")));
+        assert!(!s.keys().any(|p| p.to_string_lossy().contains("slice-")));
+        assert_eq!(s, files(&whole, StageKind::Score), "scores in {count}");
     }
 }
 
@@ -130,19 +140,19 @@ fn a_sharded_run_refuses_missing_shards_unmade_earlier_stages_and_unsharded_kind
             .join("stage.json")
             .exists())
     );
-    // Scoring, probing and planning are not cut into shards.
+    // Probing and planning are not cut into shards.
     let err = run(&options(
         &work,
         None,
         Some(Sharded::Merge {
-            kind: StageKind::Score,
+            kind: StageKind::Probe,
             count: 2,
         }),
     ))
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("score") && err.contains("data, voe or train"),
+        err.contains("probe") && err.contains("data, voe, train or score"),
         "{err}"
     );
 }

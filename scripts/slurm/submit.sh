@@ -2,8 +2,8 @@
 # Turns one `bench run` into Slurm jobs with dependencies, on a work folder every node shares:
 #
 #   data shards (array) -> merge -> suite shards (array) -> merge -> training shards (array,
-#   whole models; on --gpu-partition if given) -> merge -> the rest (scoring, probes, planning,
-#   results) in one job
+#   whole models; on --gpu-partition if given) -> merge -> scoring shards (array, the suite's
+#   movies) -> merge -> the rest (probes, learning curves, planning, results) in one job
 #
 # Every job runs `bench run` with the same run options, so the stage cache is the same, and a
 # run stopped anywhere can be finished or resumed locally with the plain `bench run` command.
@@ -60,7 +60,7 @@ submit() {
 }
 
 last=
-for kind in data voe train; do
+for kind in data voe train score; do
   extra=()
   if [ "$kind" = train ] && [ -n "$gpu_partition" ]; then
     extra=(--partition "$gpu_partition" --gres gpu:1)

@@ -5,9 +5,12 @@
 //! show in its bits.
 
 use std::fmt;
+use std::fs;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::dataset::atomic_dir::parent_of;
 use crate::error::{Result, SimError};
 
 /// Most slices a stage may be cut into.
@@ -86,6 +89,116 @@ fn bad(value: &str) -> SimError {
         value: value.to_owned(),
         expected: format!("I/N with 1 <= I <= N <= {MAX_SLICES}, for example 2/4"),
     }
+}
+
+// Markers: a shard that has finished its work leaves `slice-I-of-N.json` in the folder the
+// shards share; a merge checks them (every slice of N there, none of another cut) before it
+// joins anything.
+
+/// The marker a finished `slice` leaves in the folder its shards share (`slice-2-of-4.json`).
+pub fn marker_path(partial: &Path, slice: WorkSlice) -> PathBuf {
+    partial.join(format!("slice-{}.json", slice.file_label()))
+}
+
+/// The slice a file name marks, if it is a marker's (`slice-2-of-4.json`).
+fn marked(name: &str) -> Option<WorkSlice> {
+    let label = name.strip_prefix("slice-")?.strip_suffix(".json")?;
+    let (i, n) = label.split_once("-of-")?;
+    WorkSlice::new(i.parse().ok()?, n.parse().ok()?).ok()
+}
+
+/// The markers in `dir`, with their file names.
+pub fn markers(dir: &Path) -> Result<Vec<(WorkSlice, String)>> {
+    let mut out = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(SimError::io("cannot read", dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| SimError::io("cannot read", dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(slice) = marked(&name) {
+            out.push((slice, name));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Checks that `dir` holds the marker of every slice of `count` and of no other cut; returns
+/// the slices. When some are missing, names the folders beside it (`.<out>.<kind>...`) that
+/// hold slices of another config for the same output.
+pub fn check_markers(dir: &Path, out: &Path, count: u64, kind: &str) -> Result<Vec<WorkSlice>> {
+    let expected = WorkSlice::all(count)?;
+    let found = markers(dir)?;
+    let refuse = |reason: String| SimError::Shards {
+        out: out.to_owned(),
+        reason,
+    };
+    let other: Vec<&str> = found
+        .iter()
+        .filter(|(s, _)| s.count() != count)
+        .map(|(_, name)| name.as_str())
+        .collect();
+    if !other.is_empty() {
+        return Err(refuse(format!(
+            "{} in {} are of another cut than {count} shards; merge with that count, or delete \
+             them",
+            other.join(", "),
+            dir.display()
+        )));
+    }
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|s| !found.iter().any(|(f, _)| f == *s))
+        .map(|s| s.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let mut reason = format!(
+            "shard(s) {} of {count} not done (no marker in {})",
+            missing.join(", "),
+            dir.display()
+        );
+        let foreign = foreign_slices(out, dir, kind)?;
+        if !foreign.is_empty() {
+            reason.push_str(&format!(
+                "; shards of another config are in {} (another seed, size, count, scene, \
+                 split or version)",
+                foreign
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return Err(refuse(reason));
+    }
+    Ok(expected)
+}
+
+/// Folders beside `ours` named for the same output and `kind`, of another config, holding
+/// markers.
+fn foreign_slices(out: &Path, ours: &Path, kind: &str) -> Result<Vec<PathBuf>> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dataset".into());
+    let prefix = format!(".{name}.{kind}");
+    let parent = parent_of(out);
+    let mut found = Vec::new();
+    let Ok(entries) = fs::read_dir(&parent) else {
+        return Ok(found);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.starts_with(&prefix) && path != ours && !markers(&path)?.is_empty() {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -47,8 +47,13 @@ pub enum Sharded {
 
 impl Sharded {
     /// The kinds of stage that can be cut into shards: datasets (their files), the suite (its
-    /// sets) and training (whole models).
-    pub const KINDS: [StageKind; 3] = [StageKind::Data, StageKind::Voe, StageKind::Train];
+    /// sets), training (whole models) and scoring (the suite's movies).
+    pub const KINDS: [StageKind; 4] = [
+        StageKind::Data,
+        StageKind::Voe,
+        StageKind::Train,
+        StageKind::Score,
+    ];
 
     /// The kind of stage it works on.
     pub fn kind(&self) -> StageKind {
@@ -65,7 +70,8 @@ impl Sharded {
             Err(HarnessError::Invalid {
                 what: "sharded stage".into(),
                 value: self.kind().as_str().into(),
-                expected: "data, voe or train (the other stages are not cut into shards yet)"
+                expected: "data, voe, train or score (the other stages are not cut into shards \
+                           yet)"
                     .into(),
             })
         }

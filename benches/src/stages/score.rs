@@ -18,6 +18,7 @@ use crate::stages::runner::Runner;
 use crate::stages::suite::SuiteDir;
 use crate::stages::train::{Models, Trained};
 use crate::surprise::{Movies, Scorer, score_suite};
+use crate::surprise_sliced::{merge_suite_slices, score_suite_slice};
 use moravec_agents::train::load_checkpoint;
 
 /// A scoring stage's cache key.
@@ -85,10 +86,19 @@ pub fn run(
             device_key(inputs.device),
         );
         let stage = CachedStage::new(work, StageKind::Score, &t.label, &k);
-        runner.stage(&stage, |stage| {
-            let model = models.get(&t.label)?;
-            score_into(&Scorer::Model(model), inputs, Movies::All, stage)
-        })?;
+        let model = std::cell::RefCell::new(&mut *models);
+        runner.stage_sharded(
+            &stage,
+            |stage| {
+                let mut m = model.borrow_mut();
+                score_into(&Scorer::Model(m.get(&t.label)?), inputs, Movies::All, stage)
+            },
+            |stage, slice| {
+                let mut m = model.borrow_mut();
+                score_slice(&Scorer::Model(m.get(&t.label)?), inputs, slice, stage)
+            },
+            |stage, count| merge_slices(inputs, stage, count),
+        )?;
         scored.push(Scored {
             name: t.name.clone(),
             seed: Some(t.seed),
@@ -104,14 +114,17 @@ pub fn run(
             control,
             &key(inputs, control, None, None),
         );
-        runner.stage(&stage, |stage| {
-            let scorer = Scorer::Control {
-                spec,
-                context: inputs.arch.context,
-                horizon: inputs.arch.horizon,
-            };
-            score_into(&scorer, inputs, Movies::All, stage)
-        })?;
+        let scorer = Scorer::Control {
+            spec,
+            context: inputs.arch.context,
+            horizon: inputs.arch.horizon,
+        };
+        runner.stage_sharded(
+            &stage,
+            |stage| score_into(&scorer, inputs, Movies::All, stage),
+            |stage, slice| score_slice(&scorer, inputs, slice, stage),
+            |stage, count| merge_slices(inputs, stage, count),
+        )?;
         scored.push(Scored {
             name: control.clone(),
             seed: None,
@@ -176,6 +189,49 @@ fn key<'k>(
         device,
         step: None,
     }
+}
+
+/// Scores shard `slice` of every movie of the suite into a stage, under a progress bar.
+fn score_slice(
+    scorer: &Scorer,
+    inputs: &ScoreInputs,
+    slice: moravec_sim::WorkSlice,
+    stage: &CachedStage,
+) -> Result<()> {
+    let total: u64 = Movies::All
+        .episodes(inputs.suite)
+        .values()
+        .map(|v| v.len() as u64)
+        .sum();
+    let range = slice.range(total);
+    with_progress(
+        range.end - range.start,
+        format!("score {} shard {slice}", stage.label),
+        |bar| {
+            score_suite_slice(
+                scorer,
+                inputs.suite,
+                Movies::All,
+                slice,
+                inputs.action_dim,
+                inputs.config.score.stride,
+                &stage.dir,
+                inputs.device,
+                &|| bar.inc(1),
+            )
+        },
+    )?;
+    Ok(())
+}
+
+/// Joins the `count` shards of a scoring stage into its curves files.
+fn merge_slices(
+    inputs: &ScoreInputs,
+    stage: &CachedStage,
+    count: u64,
+) -> Result<Vec<(String, f64)>> {
+    merge_suite_slices(inputs.suite, Movies::All, &stage.dir, count)?;
+    Ok(Vec::new())
 }
 
 /// Scores `movies` of the suite into a stage under a progress bar; returns movies/s.

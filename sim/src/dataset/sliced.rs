@@ -9,18 +9,17 @@
 //! `trajectories.csv`), refusing to make a file itself. The markers do not go into the dataset.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::atomic_dir::parent_of;
 use super::generate::{
     GenerateConfig, build, generate_shard, partial_dir, read_shard_as, shard_infos,
 };
 use super::meta::{Meta, ShardInfo};
 use super::shard_writer::write_shard;
 use crate::error::{Result, SimError};
-use crate::work_slice::WorkSlice;
+use crate::work_slice::{WorkSlice, check_markers, marker_path, markers};
 
 /// What a slice's marker says: which slice, and the files it made.
 #[derive(Debug, Serialize, Deserialize)]
@@ -28,37 +27,6 @@ use crate::work_slice::WorkSlice;
 struct Marker {
     slice: String,
     files: Vec<String>,
-}
-
-/// The marker of `slice` in a partial directory.
-pub(crate) fn marker_path(partial: &Path, slice: WorkSlice) -> PathBuf {
-    partial.join(format!("slice-{}.json", slice.file_label()))
-}
-
-/// The slice a file name marks, if it is a marker's (`slice-2-of-4.json`).
-fn marked(name: &str) -> Option<WorkSlice> {
-    let label = name.strip_prefix("slice-")?.strip_suffix(".json")?;
-    let (i, n) = label.split_once("-of-")?;
-    WorkSlice::new(i.parse().ok()?, n.parse().ok()?).ok()
-}
-
-/// The markers in `dir`, with their file names.
-pub(crate) fn markers(dir: &Path) -> Result<Vec<(WorkSlice, String)>> {
-    let mut out = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(SimError::io("cannot read", dir, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| SimError::io("cannot read", dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(slice) = marked(&name) {
-            out.push((slice, name));
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Removes the slices' markers from a partial directory before it becomes the dataset.
@@ -146,86 +114,6 @@ pub fn merge_dataset(config: &GenerateConfig, out: &Path, count: u64, force: boo
         }
     }
     build(config, out, force, None)
-}
-
-/// Checks that `dir` holds the marker of every slice of `count` and of no other cut; returns
-/// the slices. When some are missing, names the folders beside it (`.<out>.<kind>...`) that
-/// hold slices of another config for the same output.
-pub(crate) fn check_markers(
-    dir: &Path,
-    out: &Path,
-    count: u64,
-    kind: &str,
-) -> Result<Vec<WorkSlice>> {
-    let expected = WorkSlice::all(count)?;
-    let found = markers(dir)?;
-    let refuse = |reason: String| SimError::Shards {
-        out: out.to_owned(),
-        reason,
-    };
-    let other: Vec<&str> = found
-        .iter()
-        .filter(|(s, _)| s.count() != count)
-        .map(|(_, name)| name.as_str())
-        .collect();
-    if !other.is_empty() {
-        return Err(refuse(format!(
-            "{} in {} are of another cut than {count} shards; merge with that count, or delete \
-             them",
-            other.join(", "),
-            dir.display()
-        )));
-    }
-    let missing: Vec<String> = expected
-        .iter()
-        .filter(|s| !found.iter().any(|(f, _)| f == *s))
-        .map(|s| s.to_string())
-        .collect();
-    if !missing.is_empty() {
-        let mut reason = format!(
-            "shard(s) {} of {count} not done (no marker in {})",
-            missing.join(", "),
-            dir.display()
-        );
-        let foreign = foreign_slices(out, dir, kind)?;
-        if !foreign.is_empty() {
-            reason.push_str(&format!(
-                "; shards of another config are in {} (another seed, size, count, scene, \
-                 split or version)",
-                foreign
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        return Err(refuse(reason));
-    }
-    Ok(expected)
-}
-
-/// Folders beside `ours` named for the same output and `kind`, of another config, holding
-/// markers.
-fn foreign_slices(out: &Path, ours: &Path, kind: &str) -> Result<Vec<PathBuf>> {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "dataset".into());
-    let prefix = format!(".{name}.{kind}");
-    let parent = parent_of(out);
-    let mut found = Vec::new();
-    let Ok(entries) = fs::read_dir(&parent) else {
-        return Ok(found);
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if file.starts_with(&prefix) && path != ours && !markers(&path)?.is_empty() {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -20,9 +20,8 @@ use super::{PROPERTIES, Property};
 use crate::dataset::atomic_dir::parent_of;
 use crate::dataset::read::{Shard, ShardShape, read_shard_file};
 use crate::dataset::shard_writer::write_shard;
-use crate::dataset::sliced::{check_markers, marker_path};
 use crate::error::{Result, SimError};
-use crate::work_slice::WorkSlice;
+use crate::work_slice::{WorkSlice, check_markers, marker_path};
 
 /// What a slice's marker records: which slice, and its sets in order.
 #[derive(Debug, Serialize, Deserialize)]
