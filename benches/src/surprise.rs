@@ -153,28 +153,37 @@ pub fn score_suite(
             continue;
         }
         let clips = suite_clips(suite, p.property, action_dim)?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(CURVE_HEADER).expect("in memory");
-        for &e in episodes {
-            let curve = scorer.curve(&clips, e, stride, device)?;
-            for (i, (frame, v)) in curve.iter().enumerate() {
-                w.write_record([
-                    e.to_string(),
-                    i.to_string(),
-                    frame.to_string(),
-                    v.to_string(),
-                ])
-                .expect("in memory");
-            }
-            on_movie();
-        }
-        let bytes = w.into_inner().map_err(|e| HarnessError::Schema {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let bytes = curves_csv(scorer, &clips, episodes, stride, device, on_movie)?;
         write_atomic(&path, &bytes)?;
     }
     Ok(())
+}
+
+/// The curves file of `episodes` of `clips` (header, then a row per window), in memory.
+pub fn curves_csv(
+    scorer: &Scorer,
+    clips: &Clips,
+    episodes: &[usize],
+    stride: usize,
+    device: &Device,
+    on_movie: &dyn Fn(),
+) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CURVE_HEADER).expect("in memory");
+    for &e in episodes {
+        let curve = scorer.curve(clips, e, stride, device)?;
+        for (i, (frame, v)) in curve.iter().enumerate() {
+            w.write_record([
+                e.to_string(),
+                i.to_string(),
+                frame.to_string(),
+                v.to_string(),
+            ])
+            .expect("in memory");
+        }
+        on_movie();
+    }
+    Ok(w.into_inner().expect("in memory"))
 }
 
 /// Every curve of one scored suite: per property, per episode of its dataset, (first target

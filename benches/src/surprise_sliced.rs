@@ -15,7 +15,7 @@ use moravec_sim::work_slice::{check_markers, marker_path, markers};
 
 use crate::error::{HarnessError, Result};
 use crate::files::write_atomic;
-use crate::surprise::{CURVE_HEADER, Movies, Scorer, curves_path, suite_clips};
+use crate::surprise::{CURVE_HEADER, Movies, Scorer, curves_csv, curves_path, suite_clips};
 
 /// The movies a scoring shard may take, in order.
 fn units(suite: &Suite, movies: Movies) -> Vec<(Property, usize)> {
@@ -68,25 +68,8 @@ pub fn score_suite_slice(
             continue;
         }
         let clips = suite_clips(suite, p.property, action_dim)?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(CURVE_HEADER).expect("in memory");
-        for e in episodes {
-            for (i, (frame, v)) in scorer.curve(&clips, e, stride, device)?.iter().enumerate() {
-                w.write_record([
-                    e.to_string(),
-                    i.to_string(),
-                    frame.to_string(),
-                    v.to_string(),
-                ])
-                .expect("in memory");
-            }
-            on_movie();
-        }
+        let bytes = curves_csv(scorer, &clips, &episodes, stride, device, on_movie)?;
         let path = slice_path(dir, p.property, slice);
-        let bytes = w.into_inner().map_err(|e| HarnessError::Schema {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
         write_atomic(&path, &bytes)?;
     }
     let json = format!("{{\"slice\": \"{slice}\", \"movies\": {}}}\n", mine.len());
