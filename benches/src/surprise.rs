@@ -126,6 +126,11 @@ impl Movies {
         out.values_mut().for_each(|v| v.sort_unstable());
         out
     }
+
+    /// How many movies of the suite it scores.
+    pub fn count(self, suite: &Suite) -> u64 {
+        self.episodes(suite).values().map(|v| v.len() as u64).sum()
+    }
 }
 
 /// Scores `movies` of every property into `dir`, skipping properties already written.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 use moravec_sim::WorkSlice;
 use moravec_sim::voe::{Property, Suite};
-use moravec_sim::work_slice::{check_markers, marker_path, markers};
+use moravec_sim::work_slice::{check_markers, marker_path, markers, write_marker};
 
 use crate::error::{HarnessError, Result};
 use crate::files::write_atomic;
@@ -51,8 +51,7 @@ pub fn score_suite_slice(
     on_movie: &dyn Fn(),
 ) -> Result<u64> {
     fs::create_dir_all(dir).map_err(|e| HarnessError::io("cannot create", dir, e))?;
-    let marker = marker_path(dir, slice);
-    if marker.exists() {
+    if marker_path(dir, slice).exists() {
         return Ok(0);
     }
     let all = units(suite, movies);
@@ -72,8 +71,8 @@ pub fn score_suite_slice(
         let path = slice_path(dir, p.property, slice);
         write_atomic(&path, &bytes)?;
     }
-    let json = format!("{{\"slice\": \"{slice}\", \"movies\": {}}}\n", mine.len());
-    write_atomic(&marker, json.as_bytes())?;
+    let marker = serde_json::json!({ "slice": slice.to_string(), "movies": mine.len() });
+    write_marker(dir, slice, &marker)?;
     Ok(mine.len() as u64)
 }
 

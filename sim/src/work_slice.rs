@@ -100,6 +100,26 @@ pub fn marker_path(partial: &Path, slice: WorkSlice) -> PathBuf {
     partial.join(format!("slice-{}.json", slice.file_label()))
 }
 
+/// Writes `marker` as `slice`'s marker in `dir`, atomically (a temporary file renamed): the
+/// last thing a shard does, so a marker is there only when its work is whole.
+pub fn write_marker<T: serde::Serialize>(dir: &Path, slice: WorkSlice, marker: &T) -> Result<()> {
+    let path = marker_path(dir, slice);
+    let tmp = path.with_extension("json.tmp");
+    let json = serde_json::to_string_pretty(marker).expect("a marker serialises") + "\n";
+    fs::write(&tmp, json).map_err(|e| SimError::io("cannot write", &tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| SimError::io("cannot write", &path, e))
+}
+
+/// Reads `slice`'s marker in `dir`, naming the file if it is not one.
+pub fn read_marker<T: serde::de::DeserializeOwned>(dir: &Path, slice: WorkSlice) -> Result<T> {
+    let path = marker_path(dir, slice);
+    let text = fs::read_to_string(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
+    serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
+        path,
+        reason: format!("not a shard marker: {e}"),
+    })
+}
+
 /// The slice a file name marks, if it is a marker's (`slice-2-of-4.json`).
 fn marked(name: &str) -> Option<WorkSlice> {
     let label = name.strip_prefix("slice-")?.strip_suffix(".json")?;

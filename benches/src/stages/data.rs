@@ -14,7 +14,7 @@ use crate::config::RunConfig;
 use crate::error::Result;
 use crate::progress::{rate, with_progress};
 use crate::stages::cache::{CachedStage, StageKind};
-use crate::stages::runner::Runner;
+use crate::stages::runner::{Part, Runner};
 
 /// A dataset stage's cache key.
 #[derive(Serialize)]
@@ -115,18 +115,14 @@ fn split_sets(
         };
         let stage = CachedStage::new(work, StageKind::Data, &label, &key);
         let dir = stage.dir.join("dataset");
-        let done = runner.stage_sharded(
-            &stage,
-            |_| {
+        let done = runner.stage_sharded(&stage, |_, part| match part {
+            Part::Whole => {
                 let (_, frames_per_s) = generate(&gen_config, &dir, true)?;
                 Ok(vec![("frames_per_s".into(), frames_per_s)])
-            },
-            |_, slice| generate_slice(&gen_config, &dir, slice).map(|_| ()),
-            |_, count| {
-                merge(&gen_config, &dir, count, true)?;
-                Ok(Vec::new())
-            },
-        )?;
+            }
+            Part::Shard(slice) => generate_slice(&gen_config, &dir, slice).map(|_| Vec::new()),
+            Part::Merge(count) => merge(&gen_config, &dir, count, true).map(|_| Vec::new()),
+        })?;
         // A dataset cached in an older layout is made again in this one and swapped in if its
         // frames, actions and states are the same bits: the stages made from it stay valid.
         if done.is_some() && upgrade_dataset(&gen_config, &dir, &|| {})? {

@@ -14,4 +14,4 @@ pub mod suite;
 pub mod train;
 
 pub use cache::{CachedStage, StageKind, StageRecord};
-pub use runner::{Runner, Sharded};
+pub use runner::{Part, Runner, Sharded};

@@ -78,6 +78,17 @@ impl Sharded {
     }
 }
 
+/// What a stage that can be cut into shards is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// All of its work (a run not cut into shards).
+    Whole,
+    /// One shard of it; the stage stays not done.
+    Shard(WorkSlice),
+    /// Join its shards, of this many; the stage is then done.
+    Merge(u64),
+}
+
 /// Runs stages, reusing done ones, and keeps their timings.
 #[derive(Debug, Default)]
 pub struct Runner {
@@ -164,23 +175,22 @@ impl Runner {
     }
 
     /// Runs a stage whose work can be cut into shards: done, it is reused; in a run making a
-    /// shard of its kind, `make` makes that shard and the stage stays not done (None); in a run
-    /// merging its kind's shards, `merge` joins them and the stage is finished; otherwise
-    /// `whole` does all of it.
+    /// shard of its kind, `work` makes that shard ([`Part::Shard`]) and the stage stays not done
+    /// (None); in a run merging its kind's shards, `work` joins them ([`Part::Merge`]) and the
+    /// stage is finished; otherwise `work` does all of it ([`Part::Whole`]). `work` returns the
+    /// stage's measurements (a shard's are not kept).
     pub fn stage_sharded(
         &mut self,
         stage: &CachedStage,
-        whole: impl FnOnce(&CachedStage) -> Result<Vec<(String, f64)>>,
-        make: impl FnOnce(&CachedStage, WorkSlice) -> Result<()>,
-        merge: impl FnOnce(&CachedStage, u64) -> Result<Vec<(String, f64)>>,
+        work: impl FnOnce(&CachedStage, Part) -> Result<Vec<(String, f64)>>,
     ) -> Result<Option<StageRecord>> {
         match self.sharded {
             Some(Sharded::Make { kind, slice }) if kind == stage.kind => {
                 if stage.done()?.is_some() {
-                    return self.stage(stage, whole).map(Some);
+                    return self.stage(stage, |s| work(s, Part::Whole)).map(Some);
                 }
                 let t = Instant::now();
-                make(stage, slice)?;
+                work(stage, Part::Shard(slice))?;
                 eprintln!(
                     "{} {}: shard {slice} made in {:.1} s",
                     stage.kind.as_str(),
@@ -189,10 +199,10 @@ impl Runner {
                 );
                 Ok(None)
             }
-            Some(Sharded::Merge { kind, count }) if kind == stage.kind => {
-                self.stage(stage, |stage| merge(stage, count)).map(Some)
-            }
-            _ => self.stage(stage, whole).map(Some),
+            Some(Sharded::Merge { kind, count }) if kind == stage.kind => self
+                .stage(stage, |stage| work(stage, Part::Merge(count)))
+                .map(Some),
+            _ => self.stage(stage, |s| work(s, Part::Whole)).map(Some),
         }
     }
 }

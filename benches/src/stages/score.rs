@@ -14,7 +14,7 @@ use crate::device::device_key;
 use crate::error::Result;
 use crate::progress::{rate, with_progress};
 use crate::stages::cache::{CachedStage, StageKind};
-use crate::stages::runner::Runner;
+use crate::stages::runner::{Part, Runner};
 use crate::stages::suite::SuiteDir;
 use crate::stages::train::{Models, Trained};
 use crate::surprise::{Movies, Scorer, score_suite};
@@ -86,19 +86,11 @@ pub fn run(
             device_key(inputs.device),
         );
         let stage = CachedStage::new(work, StageKind::Score, &t.label, &k);
-        let model = std::cell::RefCell::new(&mut *models);
-        runner.stage_sharded(
-            &stage,
-            |stage| {
-                let mut m = model.borrow_mut();
-                score_into(&Scorer::Model(m.get(&t.label)?), inputs, Movies::All, stage)
-            },
-            |stage, slice| {
-                let mut m = model.borrow_mut();
-                score_slice(&Scorer::Model(m.get(&t.label)?), inputs, slice, stage)
-            },
-            |stage, count| merge_slices(inputs, stage, count),
-        )?;
+        runner.stage_sharded(&stage, |stage, part| match part {
+            // A merge reads curves only: the model is loaded for scoring alone.
+            Part::Merge(count) => merge_slices(inputs, stage, count),
+            part => score_part(&Scorer::Model(models.get(&t.label)?), inputs, part, stage),
+        })?;
         scored.push(Scored {
             name: t.name.clone(),
             seed: Some(t.seed),
@@ -119,12 +111,10 @@ pub fn run(
             context: inputs.arch.context,
             horizon: inputs.arch.horizon,
         };
-        runner.stage_sharded(
-            &stage,
-            |stage| score_into(&scorer, inputs, Movies::All, stage),
-            |stage, slice| score_slice(&scorer, inputs, slice, stage),
-            |stage, count| merge_slices(inputs, stage, count),
-        )?;
+        runner.stage_sharded(&stage, |stage, part| match part {
+            Part::Merge(count) => merge_slices(inputs, stage, count),
+            part => score_part(&scorer, inputs, part, stage),
+        })?;
         scored.push(Scored {
             name: control.clone(),
             seed: None,
@@ -191,6 +181,19 @@ fn key<'k>(
     }
 }
 
+/// Scores every movie of the suite (or one shard of them) into a stage.
+fn score_part(
+    scorer: &Scorer,
+    inputs: &ScoreInputs,
+    part: Part,
+    stage: &CachedStage,
+) -> Result<Vec<(String, f64)>> {
+    match part {
+        Part::Shard(slice) => score_slice(scorer, inputs, slice, stage).map(|()| Vec::new()),
+        _ => score_into(scorer, inputs, Movies::All, stage),
+    }
+}
+
 /// Scores shard `slice` of every movie of the suite into a stage, under a progress bar.
 fn score_slice(
     scorer: &Scorer,
@@ -198,12 +201,7 @@ fn score_slice(
     slice: moravec_sim::WorkSlice,
     stage: &CachedStage,
 ) -> Result<()> {
-    let total: u64 = Movies::All
-        .episodes(inputs.suite)
-        .values()
-        .map(|v| v.len() as u64)
-        .sum();
-    let range = slice.range(total);
+    let range = slice.range(Movies::All.count(inputs.suite));
     with_progress(
         range.end - range.start,
         format!("score {} shard {slice}", stage.label),
@@ -241,11 +239,7 @@ fn score_into(
     movies: Movies,
     stage: &CachedStage,
 ) -> Result<Vec<(String, f64)>> {
-    let count: u64 = movies
-        .episodes(inputs.suite)
-        .values()
-        .map(|v| v.len() as u64)
-        .sum();
+    let count = movies.count(inputs.suite);
     let ((), secs) = with_progress(count, format!("score {}", stage.label), |bar| {
         score_suite(
             scorer,

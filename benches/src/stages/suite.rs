@@ -11,7 +11,7 @@ use crate::config::RunConfig;
 use crate::error::Result;
 use crate::progress::{rate, with_progress};
 use crate::stages::cache::{CachedStage, StageKind};
-use crate::stages::runner::Runner;
+use crate::stages::runner::{Part, Runner};
 
 /// The suite stage's cache key.
 #[derive(Serialize)]
@@ -97,21 +97,17 @@ pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Suite
     };
     let stage = CachedStage::new(work, StageKind::Voe, "suite", &key);
     let dir = stage.dir.join("suite");
-    let done = runner.stage_sharded(
-        &stage,
-        |_| {
+    let done = runner.stage_sharded(&stage, |_, part| match part {
+        Part::Whole => {
             let (_, rates) = generate(&suite_config, &dir, true)?;
             Ok(vec![
                 ("sets_per_s".into(), rates.sets_per_s),
                 ("frames_per_s".into(), rates.frames_per_s),
             ])
-        },
-        |_, slice| generate_slice(&suite_config, &dir, slice).map(|_| ()),
-        |_, count| {
-            merge(&suite_config, &dir, count, true)?;
-            Ok(Vec::new())
-        },
-    )?;
+        }
+        Part::Shard(slice) => generate_slice(&suite_config, &dir, slice).map(|_| Vec::new()),
+        Part::Merge(count) => merge(&suite_config, &dir, count, true).map(|_| Vec::new()),
+    })?;
     if done.is_some() && moravec_sim::voe::upgrade_suite(&suite_config, &dir, &|| {})? {
         eprintln!(
             "voe suite: upgraded in place to dataset layout {} (instance masks); its movies are the same bits",

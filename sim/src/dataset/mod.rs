@@ -21,7 +21,7 @@
 //! work.
 
 pub(crate) mod atomic_dir;
-mod encoding;
+pub(crate) mod encoding;
 pub(crate) mod generate;
 mod meta;
 pub(crate) mod read;

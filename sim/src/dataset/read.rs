@@ -42,14 +42,19 @@ impl Shard {
             masks: Vec::new(),
         };
         for e in episodes {
-            shard.episodes += 1;
-            shard.frames.extend_from_slice(&e.frames);
-            shard.actions.extend_from_slice(&e.actions);
-            shard.states.extend_from_slice(&e.states);
-            shard.body_mask.extend_from_slice(&e.body_mask);
-            shard.masks.extend_from_slice(&e.masks);
+            shard.push_episode(e);
         }
         shard
+    }
+
+    /// Appends one episode.
+    pub fn push_episode(&mut self, e: &crate::episode::Episode) {
+        self.episodes += 1;
+        self.frames.extend_from_slice(&e.frames);
+        self.actions.extend_from_slice(&e.actions);
+        self.states.extend_from_slice(&e.states);
+        self.body_mask.extend_from_slice(&e.body_mask);
+        self.masks.extend_from_slice(&e.masks);
     }
 
     /// Episodes `first .. first + n` of the shard (every episode of a shard has the same shape).

@@ -19,7 +19,9 @@ use super::generate::{
 use super::meta::{Meta, ShardInfo};
 use super::shard_writer::write_shard;
 use crate::error::{Result, SimError};
-use crate::work_slice::{WorkSlice, check_markers, marker_path, markers};
+use crate::work_slice::{
+    WorkSlice, check_markers, marker_path, markers, read_marker, write_marker,
+};
 
 /// What a slice's marker says: which slice, and the files it made.
 #[derive(Debug, Serialize, Deserialize)]
@@ -73,11 +75,7 @@ pub fn write_dataset_slice(
         slice: slice.to_string(),
         files: infos.iter().map(|i| i.file.clone()).collect(),
     };
-    let path = marker_path(&partial, slice);
-    let tmp = path.with_extension("json.tmp");
-    let json = serde_json::to_string_pretty(&marker).expect("a marker serialises") + "\n";
-    fs::write(&tmp, json).map_err(|e| SimError::io("cannot write", &tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| SimError::io("cannot write", &path, e))?;
+    write_marker(&partial, slice, &marker)?;
     Ok(infos)
 }
 
@@ -93,12 +91,7 @@ pub fn merge_dataset(config: &GenerateConfig, out: &Path, count: u64, force: boo
         reason,
     };
     for slice in &expected {
-        let path = marker_path(&partial, *slice);
-        let text = fs::read_to_string(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
-        let marker: Marker = serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
-            path: path.clone(),
-            reason: format!("not a shard marker: {e}"),
-        })?;
+        let marker: Marker = read_marker(&partial, *slice)?;
         let files: Vec<String> = slice_shards(config, *slice)
             .into_iter()
             .map(|i| i.file)
@@ -106,7 +99,7 @@ pub fn merge_dataset(config: &GenerateConfig, out: &Path, count: u64, force: boo
         if marker.slice != slice.to_string() || marker.files != files {
             return Err(refuse(format!(
                 "{} says shard {} made {:?}, not this config's {:?}",
-                path.display(),
+                marker_path(&partial, *slice).display(),
                 marker.slice,
                 marker.files,
                 files

@@ -18,10 +18,11 @@ use sha2::{Digest, Sha256};
 use super::suite::{SetRecord, SuiteConfig, SuiteMeta, generate_sets, requests, write_sets};
 use super::{PROPERTIES, Property};
 use crate::dataset::atomic_dir::parent_of;
+use crate::dataset::encoding::hex;
 use crate::dataset::read::{Shard, ShardShape, read_shard_file};
 use crate::dataset::shard_writer::write_shard;
 use crate::error::{Result, SimError};
-use crate::work_slice::{WorkSlice, check_markers, marker_path};
+use crate::work_slice::{WorkSlice, check_markers, marker_path, read_marker, write_marker};
 
 /// What a slice's marker records: which slice, and its sets in order.
 #[derive(Debug, Serialize, Deserialize)]
@@ -42,8 +43,7 @@ pub fn slices_dir(config: &SuiteConfig, out: &Path) -> PathBuf {
         config.frames,
         config.size
     );
-    let hash = Sha256::digest(key.as_bytes());
-    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex(&Sha256::digest(key.as_bytes())[..8]);
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -75,8 +75,7 @@ pub fn write_suite_slice(
     let all = requests(config);
     let range = slice.range(all.len() as u64);
     let mine = &all[range.start as usize..range.end as usize];
-    let marker_file = marker_path(&dir, slice);
-    if read_marker(&marker_file).is_ok_and(|m| m.sets.len() == mine.len()) {
+    if read_marker::<Marker>(&dir, slice).is_ok_and(|m| m.sets.len() == mine.len()) {
         return Ok(mine.len() as u64);
     }
     let mut sets = Vec::with_capacity(mine.len());
@@ -103,19 +102,8 @@ pub fn write_suite_slice(
         slice: slice.to_string(),
         sets,
     };
-    let tmp = marker_file.with_extension("json.tmp");
-    let json = serde_json::to_string(&marker).expect("a marker serialises") + "\n";
-    fs::write(&tmp, json).map_err(|e| SimError::io("cannot write", &tmp, e))?;
-    fs::rename(&tmp, &marker_file).map_err(|e| SimError::io("cannot write", &marker_file, e))?;
+    write_marker(&dir, slice, &marker)?;
     Ok(mine.len() as u64)
-}
-
-fn read_marker(path: &Path) -> Result<Marker> {
-    let text = fs::read_to_string(path).map_err(|e| SimError::io("cannot read", path, e))?;
-    serde_json::from_str(&text).map_err(|e| SimError::BadDataset {
-        path: path.to_owned(),
-        reason: format!("not a shard marker: {e}"),
-    })
 }
 
 /// Joins the `count` slices of the suite `config` describes into `out`: the files one unsliced
@@ -130,7 +118,7 @@ pub fn merge_suite(config: &SuiteConfig, out: &Path, count: u64, force: bool) ->
     let mut markers = Vec::with_capacity(slices.len());
     for &slice in &slices {
         let path = marker_path(&dir, slice);
-        let marker = read_marker(&path)?;
+        let marker: Marker = read_marker(&dir, slice)?;
         let range = slice.range(all.len() as u64);
         let asked = &all[range.start as usize..range.end as usize];
         let same = marker.slice == slice.to_string()
@@ -205,15 +193,20 @@ mod tests {
         out
     }
 
+    /// A small suite: `sets` per cell of 48 frames at 16x16.
+    fn small(sets: u64) -> SuiteConfig {
+        SuiteConfig {
+            seed: 4,
+            sets,
+            frames: 48,
+            size: 16,
+        }
+    }
+
     #[test]
     fn merged_slices_are_the_unsliced_suite_bit_for_bit() {
         // Two sets per cell: 2 x (conditions of every property) sets, cut unevenly.
-        let config = SuiteConfig {
-            seed: 4,
-            sets: 2,
-            frames: 48,
-            size: 16,
-        };
+        let config = small(2);
         let tmp = tempfile::tempdir().unwrap();
         let whole = tmp.path().join("whole");
         super::super::write_suite(&config, &whole, false, &|| {}).unwrap();
@@ -231,12 +224,7 @@ mod tests {
 
     #[test]
     fn a_suite_merge_refuses_missing_and_foreign_shards() {
-        let config = SuiteConfig {
-            seed: 4,
-            sets: 1,
-            frames: 48,
-            size: 16,
-        };
+        let config = small(1);
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("voe");
         let s = |t: &str| t.parse::<WorkSlice>().unwrap();

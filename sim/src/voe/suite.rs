@@ -226,10 +226,13 @@ pub(crate) fn generate_sets(
             members: set.members.iter().map(|m| (m.possible, m.motion)).collect(),
         })
         .collect();
-    let movies = Shard::from_episodes(
-        sets.iter()
-            .flat_map(|s| s.members.iter().map(|m| &m.episode)),
-    );
+    // Each movie is freed once copied, so the property's movies are held once, not twice.
+    let mut movies = Shard::from_episodes(std::iter::empty());
+    for set in sets {
+        for member in set.members {
+            movies.push_episode(&member.episode);
+        }
+    }
     Ok((records, movies))
 }
 
