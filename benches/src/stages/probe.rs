@@ -6,9 +6,10 @@
 //! A row's features are those of frame t and frame t - 1 side by side, so that velocity is
 //! within a linear readout's reach. A model with a memory (`slot-jepa`) is probed a second time,
 //! on what it carries after frames 0 to t (row `<model> memory`): an object behind a screen
-//! has no frame latent, and only a memory can say where it is. Tracked bodies are the scene's slots that hold a body in
-//! every episode and move; rows are the frames at which every tracked body is inside the image
-//! (hidden behind a screen counts as inside: that is for a model's memory to bridge).
+//! has no frame latent, and only a memory can say where it is. Tracked bodies are the scene's
+//! slots that hold a body in every episode and move; rows are the frames at which every
+//! tracked body is inside the image (hidden behind a screen counts as inside: that is for a
+//! model's memory to bridge).
 
 use std::path::{Path, PathBuf};
 
