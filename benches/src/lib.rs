@@ -15,6 +15,7 @@ pub mod error;
 pub mod files;
 pub mod metrics;
 pub mod planning;
+pub mod planning_sliced;
 pub mod plots;
 pub mod presets;
 pub mod probe;

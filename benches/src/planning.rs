@@ -335,16 +335,45 @@ pub fn run_cell(
     device: &Device,
     on_episode: &mut dyn FnMut(u64, &EpisodeResult) -> Result<()>,
 ) -> Result<PlanRow> {
-    let mut successes = 0;
-    let (mut object_successes, mut reached) = (0u64, 0u64);
-    let mut distance = 0.0;
-    let mut cleared: Option<f64> = None;
-    let mut seconds = 0.0;
+    let episodes = run_episodes(
+        task,
+        actor,
+        planner_name,
+        config,
+        seed,
+        raster,
+        device,
+        0..config.episodes,
+        on_episode,
+    )?;
+    Ok(PlanRow::from_episodes(
+        model_name,
+        planner_name,
+        task.name,
+        episodes,
+    ))
+}
+
+/// Runs episodes `range` of `task` (a planning shard takes a run of them); returns their
+/// verdicts in order. An episode depends on the seed and its index alone, so where the range is
+/// cut does not show in its verdict.
+#[allow(clippy::too_many_arguments)]
+pub fn run_episodes(
+    task: &'static TaskSpec,
+    actor: &Actor,
+    planner_name: &str,
+    config: &PlanConfig,
+    seed: u64,
+    raster: impl Into<Raster>,
+    device: &Device,
+    range: std::ops::Range<u64>,
+    on_episode: &mut dyn FnMut(u64, &EpisodeResult) -> Result<()>,
+) -> Result<Vec<EpisodeRow>> {
     let raster: Raster = raster.into();
-    let mut per_episode = Vec::with_capacity(config.episodes as usize);
+    let mut per_episode = Vec::with_capacity((range.end - range.start) as usize);
     let horizon = config.horizon.unwrap_or(task.horizon);
     let receding = || Receding::new(config.replan_every.unwrap_or(1));
-    for i in 0..config.episodes {
+    for i in range {
         let mut episode = task.episode(seed, i, raster)?;
         let planner = || config.planner(planner_name, seed ^ i);
         // The objective: distance to the goal, over every predicted step or the last.
@@ -373,14 +402,6 @@ pub fn run_cell(
                 )?
             }
         };
-        successes += u64::from(result.judgement.success);
-        object_successes += u64::from(result.judgement.object_success);
-        reached += u64::from(result.ever_reached);
-        distance += f64::from(result.judgement.distance);
-        if let Some(c) = result.judgement.cleared {
-            *cleared.get_or_insert(0.0) += f64::from(c);
-        }
-        seconds += result.seconds_per_action;
         per_episode.push(EpisodeRow {
             episode: i,
             success: result.judgement.success,
@@ -392,25 +413,52 @@ pub fn run_cell(
         });
         on_episode(i, &result)?;
     }
-    let n = config.episodes;
-    let (lo, hi) = wilson(successes, n);
-    let per = |x: f64| if n == 0 { f64::NAN } else { x / n as f64 };
-    Ok(PlanRow {
-        model: model_name.to_owned(),
-        planner: planner_name.to_owned(),
-        task: task.name.to_owned(),
-        episodes: n,
-        successes,
-        success_rate: per(successes as f64),
-        ci_low: lo,
-        ci_high: hi,
-        object_success_rate: per(object_successes as f64),
-        ever_reached_rate: per(reached as f64),
-        final_distance: per(distance),
-        cleared: cleared.map(per),
-        plan_ms_per_action: per(seconds) * 1000.0,
-        per_episode,
-    })
+    Ok(per_episode)
+}
+
+impl PlanRow {
+    /// The row of a cell whose episodes went as `per_episode` says, in order: counts, rates
+    /// with a Wilson interval, means. Whole cells and merged shards both summarise through it,
+    /// so they give the same bits.
+    pub fn from_episodes(
+        model: &str,
+        planner: &str,
+        task: &str,
+        per_episode: Vec<EpisodeRow>,
+    ) -> Self {
+        let n = per_episode.len() as u64;
+        let count = |f: fn(&EpisodeRow) -> bool| per_episode.iter().filter(|e| f(e)).count() as u64;
+        let successes = count(|e| e.success);
+        let (object_successes, reached) = (count(|e| e.object_success), count(|e| e.ever_reached));
+        let mut distance = 0.0;
+        let mut cleared: Option<f64> = None;
+        let mut ms = 0.0;
+        for e in &per_episode {
+            distance += e.final_distance;
+            if let Some(c) = e.cleared {
+                *cleared.get_or_insert(0.0) += c;
+            }
+            ms += e.plan_ms_per_action;
+        }
+        let (lo, hi) = wilson(successes, n);
+        let per = |x: f64| if n == 0 { f64::NAN } else { x / n as f64 };
+        PlanRow {
+            model: model.to_owned(),
+            planner: planner.to_owned(),
+            task: task.to_owned(),
+            episodes: n,
+            successes,
+            success_rate: per(successes as f64),
+            ci_low: lo,
+            ci_high: hi,
+            object_success_rate: per(object_successes as f64),
+            ever_reached_rate: per(reached as f64),
+            final_distance: per(distance),
+            cleared: cleared.map(per),
+            plan_ms_per_action: per(ms),
+            per_episode,
+        }
+    }
 }
 
 /// An animated GIF of an episode (left) beside its goal image (right), each pixel `scale`

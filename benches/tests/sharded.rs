@@ -1,6 +1,7 @@
 //! A run cut into shards (`bench run --shard I/N --stage KIND`, then `--merge KIND --shards N`)
-//! leaves the work folder's datasets, suite, checkpoints and surprise curves exactly as one
-//! unsharded run does, for N = 1, 3 and 4, and refuses to merge what is not all there.
+//! leaves the work folder's datasets, suite, checkpoints, surprise curves and planning cells
+//! exactly as one unsharded run does (planning's time per action aside), for N = 1, 3 and 4,
+//! and refuses to merge what is not all there.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,8 +13,11 @@ use moravec_bench::stages::{Sharded, StageKind};
 use moravec_sim::WorkSlice;
 
 fn options(work: &Path, stop_after: Option<StageKind>, sharded: Option<Sharded>) -> RunOptions {
+    let mut config = RunConfig::preset("smoke").unwrap();
+    // Five planning episodes per cell, so that cuts of 3 and 4 are uneven and none is empty.
+    config.plan.episodes = 5;
     RunOptions {
-        config: RunConfig::preset("smoke").unwrap(),
+        config,
         out: None,
         work: work.to_owned(),
         force: Vec::new(),
@@ -44,6 +48,15 @@ fn files(dir: &Path, kind: StageKind) -> BTreeMap<PathBuf, Vec<u8>> {
                     })
                     .collect();
                 out.insert(p.strip_prefix(&root).unwrap().to_owned(), kept.into_bytes());
+            } else if name == "row.json" {
+                // A planning cell's row: all but the time per action.
+                let mut row: serde_json::Value =
+                    serde_json::from_slice(&fs::read(&p).unwrap()).unwrap();
+                untime(&mut row);
+                out.insert(
+                    p.strip_prefix(&root).unwrap().to_owned(),
+                    serde_json::to_vec(&row).unwrap(),
+                );
             } else if name != "stage.json" {
                 out.insert(
                     p.strip_prefix(&root).unwrap().to_owned(),
@@ -53,6 +66,33 @@ fn files(dir: &Path, kind: StageKind) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     out
+}
+
+/// `value` with every `plan_ms_per_action` zeroed.
+fn untime(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if k == "plan_ms_per_action" {
+                    *v = serde_json::Value::from(0.0);
+                } else {
+                    untime(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(untime),
+        _ => {}
+    }
+}
+
+/// Asserts that two folders' files are the same, naming the ones that differ.
+fn same(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, Vec<u8>>, what: &str) {
+    let differ: Vec<&PathBuf> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|p| a.get(*p) != b.get(*p))
+        .collect();
+    assert!(differ.is_empty(), "{what}: {differ:?} differ");
 }
 
 fn make(work: &Path, kind: StageKind, count: u64) {
@@ -71,7 +111,7 @@ fn merge(work: &Path, kind: StageKind, count: u64) -> moravec_bench::Result<()> 
 fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let whole = tmp.path().join("whole");
-    run(&options(&whole, Some(StageKind::Score), None)).unwrap();
+    run(&options(&whole, Some(StageKind::Plan), None)).unwrap();
     for count in [1u64, 3, 4] {
         let work = tmp.path().join(format!("cut-{count}"));
         for kind in [StageKind::Data, StageKind::Voe] {
@@ -100,7 +140,25 @@ fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
         let s = files(&work, StageKind::Score);
         assert!(s.keys().any(|p| p.ends_with("surprise-permanence.csv")));
         assert!(!s.keys().any(|p| p.to_string_lossy().contains("slice-")));
-        assert_eq!(s, files(&whole, StageKind::Score), "scores in {count}");
+        // The probes and the learning curve's scoring stages, unsharded, before planning.
+        run(&options(&work, Some(StageKind::Probe), None)).unwrap();
+        same(
+            &files(&work, StageKind::Score),
+            &files(&whole, StageKind::Score),
+            &format!("scores in {count}"),
+        );
+        // Planning cuts each cell's episodes.
+        make(&work, StageKind::Plan, count);
+        merge(&work, StageKind::Plan, count).unwrap();
+        let p = files(&work, StageKind::Plan);
+        assert!(p.keys().any(|p| p.ends_with("row.json")));
+        assert!(p.keys().any(|p| p.ends_with("episode.gif")));
+        assert!(!p.keys().any(|p| p.to_string_lossy().contains("slice-")));
+        same(
+            &p,
+            &files(&whole, StageKind::Plan),
+            &format!("plans in {count}"),
+        );
     }
 }
 
@@ -140,7 +198,7 @@ fn a_sharded_run_refuses_missing_shards_unmade_earlier_stages_and_unsharded_kind
             .join("stage.json")
             .exists())
     );
-    // Probing and planning are not cut into shards.
+    // Probing is not cut into shards.
     let err = run(&options(
         &work,
         None,
@@ -152,7 +210,7 @@ fn a_sharded_run_refuses_missing_shards_unmade_earlier_stages_and_unsharded_kind
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("probe") && err.contains("data, voe, train or score"),
+        err.contains("probe") && err.contains("data, voe, train, score or plan"),
         "{err}"
     );
 }

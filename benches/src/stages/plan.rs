@@ -2,6 +2,7 @@
 //! the oracles and random actions; one cached cell each, holding its row and a GIF of its first
 //! episode beside the goal.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
@@ -11,10 +12,11 @@ use crate::config::RunConfig;
 use crate::device::device_key;
 use crate::error::Result;
 use crate::files::{read_json, write_text};
-use crate::planning::{Actor, PlanConfig, PlanRow, episode_gif, needs_gradients, run_cell};
+use crate::planning::{Actor, PlanConfig, PlanRow, episode_gif, needs_gradients, run_episodes};
+use crate::planning_sliced::{merge_plan_slices, plan_slice};
 use crate::progress::with_progress;
 use crate::stages::cache::{CachedStage, StageKind};
-use crate::stages::runner::Runner;
+use crate::stages::runner::{Part, Runner};
 use crate::stages::train::{Models, Trained};
 
 /// A planning cell's cache key.
@@ -134,27 +136,32 @@ pub fn run(
             };
             let label = format!("{task_name}-{}-{}", cell.actor, cell.planner);
             let stage = CachedStage::new(work, StageKind::Plan, &label, &key);
-            runner.stage(&stage, |stage| {
-                let actor = match (cell.trained, cell.actor.as_str()) {
-                    (Some(t), _) => Actor::Model(models.get(&t.label)?),
-                    (None, "oracle") => Actor::Oracle,
-                    (None, "image-oracle") => Actor::ImageOracle(None),
-                    (None, _) => Actor::Random,
-                };
+            let done = runner.stage_sharded(&stage, |stage, part| {
                 let gif = stage.dir.join("episode.gif");
-                let (row, _) = with_progress(
-                    config.plan.episodes,
-                    format!("plan {}", stage.label),
-                    |bar| {
-                        run_cell(
+                let episodes = config.plan.episodes;
+                // Called once, by a whole cell or a shard; a merge reads verdicts only and
+                // loads no model.
+                let mut plan = |range: Range<u64>| {
+                    let actor = match (cell.trained, cell.actor.as_str()) {
+                        (Some(t), _) => Actor::Model(models.get(&t.label)?),
+                        (None, "oracle") => Actor::Oracle,
+                        (None, "image-oracle") => Actor::ImageOracle(None),
+                        (None, _) => Actor::Random,
+                    };
+                    let what = match part {
+                        Part::Shard(slice) => format!("plan {} shard {slice}", stage.label),
+                        _ => format!("plan {}", stage.label),
+                    };
+                    let (rows, _) = with_progress(range.end - range.start, what, |bar| {
+                        run_episodes(
                             task,
                             &actor,
-                            &cell.actor,
                             &cell.planner,
                             &config.plan,
                             config.seed,
                             config.size,
                             device,
+                            range.clone(),
                             &mut |i, ep| {
                                 bar.inc(1);
                                 if i == 0 {
@@ -165,12 +172,29 @@ pub fn run(
                                 Ok(())
                             },
                         )
-                    },
-                )?;
+                    })?;
+                    Ok(rows)
+                };
+                let who = (cell.actor.as_str(), cell.planner.as_str(), task.name);
+                let row = match part {
+                    Part::Whole => {
+                        let rows = plan(0..episodes)?;
+                        PlanRow::from_episodes(who.0, who.1, who.2, rows)
+                    }
+                    Part::Shard(slice) => {
+                        plan_slice(&stage.dir, episodes, slice, plan)?;
+                        return Ok(Vec::new());
+                    }
+                    Part::Merge(count) => merge_plan_slices(&stage.dir, count, episodes, who)?,
+                };
                 let json = serde_json::to_string_pretty(&row).expect("row serialises");
                 write_text(&stage.dir.join("row.json"), &json)?;
                 Ok(vec![("plan_ms_per_action".into(), row.plan_ms_per_action)])
             })?;
+            if done.is_none() {
+                // A shard: the cell is finished by the merge.
+                continue;
+            }
             let row: PlanRow = read_json(&stage.dir.join("row.json"))?;
             if cell.trained.is_some() && !plans.gifs.iter().any(|(t, _)| t == task_name) {
                 plans

@@ -47,12 +47,14 @@ pub enum Sharded {
 
 impl Sharded {
     /// The kinds of stage that can be cut into shards: datasets (their files), the suite (its
-    /// sets), training (whole models) and scoring (the suite's movies).
-    pub const KINDS: [StageKind; 4] = [
+    /// sets), training (whole models), scoring (the suite's movies) and planning (each cell's
+    /// episodes). The probes are not: each is one regression.
+    pub const KINDS: [StageKind; 5] = [
         StageKind::Data,
         StageKind::Voe,
         StageKind::Train,
         StageKind::Score,
+        StageKind::Plan,
     ];
 
     /// The kind of stage it works on.
@@ -70,8 +72,8 @@ impl Sharded {
             Err(HarnessError::Invalid {
                 what: "sharded stage".into(),
                 value: self.kind().as_str().into(),
-                expected: "data, voe, train or score (the other stages are not cut into shards \
-                           yet)"
+                expected: "data, voe, train, score or plan (a probe is one regression, not cut \
+                           into shards)"
                     .into(),
             })
         }
