@@ -52,6 +52,8 @@ fn shapes_of_encode_rollout_loss_and_surprise_for_every_model() {
         let built = build(&cfg, &data, &Device::Cpu).unwrap();
         let (model, mc) = (&built.model, &built.config);
         assert_eq!(model.name(), spec.name);
+        // The registry says what the built model does.
+        assert_eq!(model.has_memory(), spec.memory, "{}", spec.name);
         let batch = data.batch(0, 0, 3, mc.window(), &Device::Cpu).unwrap();
         let z = model.encode_batch(&batch).unwrap();
         // 32x32 frames in 8x8 patches: 16 tokens, or one per body slot for the models given

@@ -157,6 +157,11 @@ pub struct RunArgs {
     /// With --merge: how many shards the stages were cut into.
     #[arg(long, requires = "merge")]
     pub shards: Option<u64>,
+    /// Make nothing: list every stage the run would make or reuse, in order, with its cache
+    /// key, whether it is done in --work, and what a shard of its kind cuts (to size
+    /// `--shard I/N` and a Slurm array).
+    #[arg(long, conflicts_with_all = ["shard", "merge", "stop_after", "force", "out"])]
+    pub plan_only: bool,
 }
 
 /// Options of `bench generate`.

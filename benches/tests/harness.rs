@@ -373,6 +373,40 @@ fn a_run_stopped_after_training_resumes_without_retraining_and_gives_the_same_cs
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("stopped after the train stage"));
     assert!(!tmp.path().join("r").exists());
+    // `--plan-only` lists the stages: the trained ones done, the rest not; it makes nothing.
+    let kinds = |w: &str| {
+        let mut v: Vec<String> = fs::read_dir(tmp.path().join(w))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let o = bench(
+        &["run", "--preset", "smoke", "--work", "w", "--plan-only"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let listing = String::from_utf8_lossy(&o.stdout).into_owned();
+    let row = |kind: &str, label: &str| {
+        listing
+            .lines()
+            .find(|l| l.starts_with(kind) && l.split_whitespace().nth(1) == Some(label))
+            .unwrap_or_else(|| panic!("no {kind} {label} in {listing}"))
+            .to_owned()
+    };
+    assert!(row("train", "jepa-vicreg").contains(" yes "), "{listing}");
+    assert!(
+        row("data", "occlusion").ends_with("yes   1 file"),
+        "{listing}"
+    );
+    assert!(row("score", "jepa-vicreg").contains(" no "), "{listing}");
+    assert!(
+        row("plan", "reach-oracle-cem").ends_with("no    1 episode"),
+        "{listing}"
+    );
+    assert!(listing.contains("train  7 stages, 7 done"), "{listing}");
+    assert_eq!(kinds("w"), ["data", "train", "voe"]);
     let ckpt = |model: &str| {
         let dir = fs::read_dir(tmp.path().join("w/train"))
             .unwrap()

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use moravec_bench::RunConfig;
 use moravec_bench::run::{RunOptions, run};
+use moravec_bench::stages::listing::list;
 use moravec_bench::stages::{Sharded, StageKind};
 use moravec_sim::WorkSlice;
 
@@ -111,7 +112,47 @@ fn merge(work: &Path, kind: StageKind, count: u64) -> moravec_bench::Result<()> 
 fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let whole = tmp.path().join("whole");
+    let config = options(&whole, None, None).config;
+    let device = candle_core::Device::Cpu;
+    let before = list(&whole, &config, &device).unwrap();
+    assert!(before.iter().all(|l| !l.done));
     run(&options(&whole, Some(StageKind::Plan), None)).unwrap();
+    // `--plan-only` lists exactly the stages the run made, under their folders, all done.
+    let after = list(&whole, &config, &device).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert!(after.iter().all(|l| l.done));
+    let listed: std::collections::BTreeSet<PathBuf> = after
+        .iter()
+        .map(|l| Path::new(l.kind.as_str()).join(format!("{}-{}", l.label, &l.hash[..12])))
+        .collect();
+    let mut made = std::collections::BTreeSet::new();
+    for kind in fs::read_dir(&whole).unwrap() {
+        let kind = kind.unwrap().path();
+        for stage in fs::read_dir(&kind).unwrap() {
+            let stage = stage.unwrap().path();
+            if stage.join("stage.json").exists() {
+                made.insert(stage.strip_prefix(&whole).unwrap().to_owned());
+            }
+        }
+    }
+    assert_eq!(listed, made);
+    // What scoring is cut into is the suite's movies.
+    let suite_dir = whole.join(
+        after
+            .iter()
+            .find(|l| l.kind == StageKind::Voe)
+            .map(|l| Path::new("voe").join(format!("suite-{}/suite", &l.hash[..12])))
+            .unwrap(),
+    );
+    let movies = moravec_sim::voe::Suite::load(&suite_dir)
+        .unwrap()
+        .rows
+        .len() as u64;
+    assert!(
+        after
+            .iter()
+            .any(|l| l.kind == StageKind::Score && l.units == Some((movies, "movie")))
+    );
     for count in [1u64, 3, 4] {
         let work = tmp.path().join(format!("cut-{count}"));
         for kind in [StageKind::Data, StageKind::Voe] {

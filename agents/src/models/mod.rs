@@ -145,6 +145,9 @@ pub struct ModelSpec {
     /// an earlier version cached in a work folder are trained again, not loaded (0 for models
     /// never revised, which keeps their cache keys).
     pub revision: u32,
+    /// Whether it carries a state through a movie (as [`WorldModel::has_memory`] says of the
+    /// built model): the harness plans a memory probe for it without loading a checkpoint.
+    pub memory: bool,
     /// Builds it with its variables under the builder.
     pub build: fn(&ModelConfig, VarBuilder) -> Result<Box<dyn WorldModel>>,
 }
@@ -169,6 +172,7 @@ pub static MODELS: &[ModelSpec] = &[
         trains: true,
         privileged: None,
         revision: 0,
+        memory: false,
         build: |c, vb| boxed(jepa_vicreg::JepaVicreg::new(c, vb)),
     },
     ModelSpec {
@@ -177,6 +181,7 @@ pub static MODELS: &[ModelSpec] = &[
         trains: true,
         privileged: None,
         revision: 0,
+        memory: false,
         build: |c, vb| boxed(jepa_ema::JepaEma::new(c, vb)),
     },
     ModelSpec {
@@ -185,6 +190,7 @@ pub static MODELS: &[ModelSpec] = &[
         trains: true,
         privileged: None,
         revision: 0,
+        memory: false,
         build: |c, vb| boxed(pixel_ae::PixelAe::new(c, vb)),
     },
     ModelSpec {
@@ -193,6 +199,7 @@ pub static MODELS: &[ModelSpec] = &[
         trains: true,
         privileged: None,
         revision: 0,
+        memory: false,
         build: |c, vb| boxed(pixel_video::PixelVideo::new(c, vb)),
     },
     ModelSpec {
@@ -201,6 +208,7 @@ pub static MODELS: &[ModelSpec] = &[
         trains: true,
         privileged: Some("instance masks"),
         revision: slot_jepa::REVISION,
+        memory: true,
         build: |c, vb| boxed(slot_jepa::SlotJepa::new(c, vb)),
     },
     ModelSpec {
@@ -209,6 +217,7 @@ pub static MODELS: &[ModelSpec] = &[
         trains: false,
         privileged: None,
         revision: 0,
+        memory: false,
         build: |c, vb| boxed(untrained::Untrained::new(c, vb)),
     },
     ModelSpec {
@@ -217,6 +226,7 @@ pub static MODELS: &[ModelSpec] = &[
         trains: false,
         privileged: Some("instance masks"),
         revision: slot_jepa::REVISION,
+        memory: true,
         build: |c, vb| boxed(slot_untrained::SlotUntrained::new(c, vb)),
     },
 ];

@@ -4,6 +4,7 @@ use anyhow::Context;
 use moravec_bench::RunConfig;
 use moravec_bench::run::{RunOptions, run as run_benchmark};
 use moravec_bench::stages::Sharded;
+use moravec_bench::stages::listing::{list, render};
 
 use crate::cli::RunArgs;
 
@@ -18,6 +19,21 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         None => RunConfig::preset(&args.preset)?,
     };
     eprintln!("run {} (preset {})", config.run_id(), config.preset);
+    if args.plan_only {
+        let device = moravec_bench::device::device(&config.device)?;
+        let listed = list(&args.work, &config, &device)?;
+        println!(
+            "run {} (preset {}), work folder {}, device {}: {} stages, {} done\n",
+            config.run_id(),
+            config.preset,
+            args.work.display(),
+            moravec_bench::device::device_name(&device),
+            listed.len(),
+            listed.iter().filter(|l| l.done).count()
+        );
+        print!("{}", render(&listed));
+        return Ok(());
+    }
     let sharded = match (args.shard, args.stage, args.merge, args.shards) {
         (Some(slice), Some(kind), None, None) => Some(Sharded::Make { kind, slice }),
         (None, None, Some(kind), Some(count)) => Some(Sharded::Merge { kind, count }),

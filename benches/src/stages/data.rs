@@ -81,6 +81,47 @@ pub fn held_out(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<
     split_sets(runner, work, config, Split::Test, config.probe.episodes)
 }
 
+/// The stages of one split's datasets, one per scene in the config's order, each with the
+/// config it generates: what [`split_sets`] makes and `bench run --plan-only` lists.
+pub(crate) fn split_stages(
+    work: &Path,
+    config: &RunConfig,
+    split: Split,
+    episodes: u64,
+) -> Vec<(GenerateConfig, CachedStage)> {
+    config
+        .data
+        .scenes
+        .iter()
+        .map(|scene| {
+            let gen_config = GenerateConfig {
+                scene: scene.clone(),
+                split,
+                episodes,
+                frames: config.data.frames,
+                seed: config.seed,
+                size: config.size,
+                samples: 1,
+                shard_episodes: None,
+            };
+            let key = DataKey {
+                scene,
+                episodes: gen_config.episodes,
+                frames: gen_config.frames,
+                seed: gen_config.seed,
+                size: gen_config.size,
+                split: (split != Split::Train).then_some(split),
+            };
+            let label = match split {
+                Split::Train => scene.clone(),
+                other => format!("{scene}-{other}"),
+            };
+            let stage = CachedStage::new(work, StageKind::Data, &label, &key);
+            (gen_config, stage)
+        })
+        .collect()
+}
+
 /// The datasets of one split, one stage per scene.
 fn split_sets(
     runner: &mut Runner,
@@ -90,30 +131,8 @@ fn split_sets(
     episodes: u64,
 ) -> Result<Datasets> {
     let mut out = Datasets::default();
-    for scene in &config.data.scenes {
-        let gen_config = GenerateConfig {
-            scene: scene.clone(),
-            split,
-            episodes,
-            frames: config.data.frames,
-            seed: config.seed,
-            size: config.size,
-            samples: 1,
-            shard_episodes: None,
-        };
-        let key = DataKey {
-            scene,
-            episodes: gen_config.episodes,
-            frames: gen_config.frames,
-            seed: gen_config.seed,
-            size: gen_config.size,
-            split: (split != Split::Train).then_some(split),
-        };
-        let label = match split {
-            Split::Train => scene.clone(),
-            other => format!("{scene}-{other}"),
-        };
-        let stage = CachedStage::new(work, StageKind::Data, &label, &key);
+    for (gen_config, stage) in split_stages(work, config, split, episodes) {
+        let label = &stage.label;
         let dir = stage.dir.join("dataset");
         let done = runner.stage_sharded(&stage, |_, part| match part {
             Part::Whole => {

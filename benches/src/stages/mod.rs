@@ -1,11 +1,13 @@
 //! The run's stages, one module each, in the order a run does them: [`data`], [`suite`],
 //! [`train`], [`score`] (with the learning curve's points), [`probe`], [`plan`]. Each owns its slice of the config, its cache key and its
-//! `run`; the subcommands call the same functions. [`cache`] is a stage's folder and record,
+//! `run`; the subcommands call the same functions, and [`listing`] lists their stages
+//! without making them (`bench run --plan-only`). [`cache`] is a stage's folder and record,
 //! [`runner`] runs stages, reusing done ones.
 
 pub mod cache;
 pub mod curve;
 pub mod data;
+pub mod listing;
 pub mod plan;
 pub mod probe;
 pub mod runner;

@@ -109,6 +109,48 @@ fn cells<'t>(
     cells
 }
 
+/// The stage of `cell` on `task`.
+fn plan_stage(
+    work: &Path,
+    config: &RunConfig,
+    task: &moravec_sim::task::TaskSpec,
+    cell: &Cell,
+    device: &Device,
+) -> CachedStage {
+    let key = PlanKey {
+        task: task.name,
+        task_revision: task.revision,
+        actor: &cell.actor,
+        trained: cell.trained.map(|t| t.stage.hash.as_str()),
+        planner: &cell.planner,
+        plan: &config.plan,
+        seed: config.seed,
+        size: config.size,
+        device: cell.trained.and(device_key(device)),
+    };
+    let label = format!("{}-{}-{}", task.name, cell.actor, cell.planner);
+    CachedStage::new(work, StageKind::Plan, &label, &key)
+}
+
+/// Every planning stage of the run, in order, with the episodes each plans: what [`run`]
+/// makes and `bench run --plan-only` lists.
+pub(crate) fn planned(
+    work: &Path,
+    config: &RunConfig,
+    trained: &[Trained],
+    action_dim: usize,
+    device: &Device,
+) -> Result<Vec<CachedStage>> {
+    let mut out = Vec::new();
+    for task_name in &config.plan.tasks {
+        let task = moravec_sim::task::find(task_name)?;
+        for cell in cells(config, trained, action_dim, task) {
+            out.push(plan_stage(work, config, task, &cell, device));
+        }
+    }
+    Ok(out)
+}
+
 /// Plans (or reuses) every cell of every task of the run.
 pub fn run(
     runner: &mut Runner,
@@ -123,19 +165,7 @@ pub fn run(
     for task_name in &config.plan.tasks {
         let task = moravec_sim::task::find(task_name)?;
         for cell in cells(config, trained, action_dim, task) {
-            let key = PlanKey {
-                task: task_name,
-                task_revision: task.revision,
-                actor: &cell.actor,
-                trained: cell.trained.map(|t| t.stage.hash.as_str()),
-                planner: &cell.planner,
-                plan: &config.plan,
-                seed: config.seed,
-                size: config.size,
-                device: cell.trained.and(device_key(device)),
-            };
-            let label = format!("{task_name}-{}-{}", cell.actor, cell.planner);
-            let stage = CachedStage::new(work, StageKind::Plan, &label, &key);
+            let stage = plan_stage(work, config, task, &cell, device);
             let done = runner.stage_sharded(&stage, |stage, part| {
                 let gif = stage.dir.join("episode.gif");
                 let episodes = config.plan.episodes;

@@ -190,7 +190,8 @@ pub fn run(
             device,
             |_| Ok(Features::Model(models.get(&t.label)?)),
         )?);
-        if models.get(&t.label)?.has_memory() {
+        // The registry says whether it has a memory: a cached probe loads no checkpoint.
+        if moravec_agents::models::find(&t.name).is_ok_and(|m| m.memory) {
             out.push(stage(
                 runner,
                 work,
@@ -233,27 +234,16 @@ fn stage<'m>(
     device: &Device,
     features: impl FnOnce(()) -> Result<Features<'m>>,
 ) -> Result<Probed> {
-    let (name, label) = match trained {
-        None => (PIXELS.to_owned(), PIXELS.to_owned()),
-        Some((t, step)) if step >= t.config.steps => (t.name.clone(), t.label.clone()),
-        Some((t, step)) => (t.name.clone(), format!("{}@step{step}", t.label)),
-    };
-    let (name, label) = if memory {
-        (memory_name(&name), format!("{label}-memory"))
-    } else {
-        (name, label)
-    };
-    let key = ProbeKey {
-        features: &name,
-        trained: trained.map(|(t, _)| t.stage.hash.as_str()),
-        step: trained.map(|(_, s)| s),
-        fit: &data.fit.hashes,
-        test: &data.test.hashes,
-        samples: data.config.probe.samples,
-        device: trained.and(device_key(device)),
-        variables: &VARIABLES,
-    };
-    let stage = CachedStage::new(work, StageKind::Probe, &label, &key);
+    let (name, stage) = probe_stage(
+        work,
+        data.config,
+        data.fit,
+        data.test,
+        trained,
+        memory,
+        device,
+    );
+    let label = stage.label.clone();
     let file = stage.dir.join("probe.csv");
     runner.stage(&stage, |_| {
         let features = features(())?;
@@ -276,6 +266,42 @@ fn stage<'m>(
         step: trained.map(|(_, s)| s),
         rows: read_stage_rows(&file)?,
     })
+}
+
+/// A probe's stage and the name its rows carry: of raw pixels (`trained` None), of trained
+/// model `t` after `step` steps, or of its memory; fitted on `fit`'s datasets and scored on
+/// `test`'s. What [`run`] and [`run_at`] make and `bench run --plan-only` lists.
+pub(crate) fn probe_stage(
+    work: &Path,
+    config: &RunConfig,
+    fit: &Datasets,
+    test: &Datasets,
+    trained: Option<(&Trained, u64)>,
+    memory: bool,
+    device: &Device,
+) -> (String, CachedStage) {
+    let (name, label) = match trained {
+        None => (PIXELS.to_owned(), PIXELS.to_owned()),
+        Some((t, step)) if step >= t.config.steps => (t.name.clone(), t.label.clone()),
+        Some((t, step)) => (t.name.clone(), format!("{}@step{step}", t.label)),
+    };
+    let (name, label) = if memory {
+        (memory_name(&name), format!("{label}-memory"))
+    } else {
+        (name, label)
+    };
+    let key = ProbeKey {
+        features: &name,
+        trained: trained.map(|(t, _)| t.stage.hash.as_str()),
+        step: trained.map(|(_, s)| s),
+        fit: &fit.hashes,
+        test: &test.hashes,
+        samples: config.probe.samples,
+        device: trained.and(device_key(device)),
+        variables: &VARIABLES,
+    };
+    let stage = CachedStage::new(work, StageKind::Probe, &label, &key);
+    (name, stage)
 }
 
 fn stage_record(r: &ProbeRow) -> Vec<String> {

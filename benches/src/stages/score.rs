@@ -79,13 +79,7 @@ pub fn run(
     let config = inputs.config;
     let mut scored = Vec::new();
     for t in trained {
-        let k = key(
-            inputs,
-            &t.name,
-            Some(&t.stage.hash),
-            device_key(inputs.device),
-        );
-        let stage = CachedStage::new(work, StageKind::Score, &t.label, &k);
+        let stage = model_stage(work, &inputs.basis(), t, None, inputs.device);
         runner.stage_sharded(&stage, |stage, part| match part {
             // A merge reads curves only: the model is loaded for scoring alone.
             Part::Merge(count) => merge_slices(inputs, stage, count),
@@ -100,12 +94,7 @@ pub fn run(
     }
     for control in &config.score.controls {
         let spec = find_control(control)?;
-        let stage = CachedStage::new(
-            work,
-            StageKind::Score,
-            control,
-            &key(inputs, control, None, None),
-        );
+        let stage = control_stage(work, &inputs.basis(), control);
         let scorer = Scorer::Control {
             spec,
             context: inputs.arch.context,
@@ -134,17 +123,8 @@ pub fn run_at(
     t: &Trained,
     step: u64,
 ) -> Result<Scored> {
-    let k = ScoreKey {
-        step: Some(step),
-        ..key(
-            inputs,
-            &t.name,
-            Some(&t.stage.hash),
-            device_key(inputs.device),
-        )
-    };
-    let label = format!("{}@step{step}", t.label);
-    let stage = CachedStage::new(work, StageKind::Score, &label, &k);
+    let stage = model_stage(work, &inputs.basis(), t, Some(step), inputs.device);
+    let label = stage.label.clone();
     runner.stage(&stage, |stage| {
         let vars = load_checkpoint(&t.checkpoint_at(step), inputs.device)?;
         score_into(
@@ -162,9 +142,61 @@ pub fn run_at(
     })
 }
 
+/// What every scoring stage's key is made of besides its scorer: the run's config, the suite's
+/// stage hash and the models' windows.
+pub(crate) struct ScoreBasis<'a> {
+    /// The run's config.
+    pub config: &'a RunConfig,
+    /// The suite's stage hash.
+    pub voe: &'a str,
+    /// The models' architecture (its context and horizon).
+    pub arch: &'a ModelConfig,
+}
+
+impl ScoreInputs<'_> {
+    /// What its stages' keys are made of.
+    pub(crate) fn basis(&self) -> ScoreBasis<'_> {
+        ScoreBasis {
+            config: self.config,
+            voe: &self.suite_dir.hash,
+            arch: self.arch,
+        }
+    }
+}
+
+/// The scoring stage of trained model `t`, after `step` steps for a learning-curve point (its
+/// label then `<label>@step<step>`).
+pub(crate) fn model_stage(
+    work: &Path,
+    basis: &ScoreBasis,
+    t: &Trained,
+    step: Option<u64>,
+    device: &Device,
+) -> CachedStage {
+    let k = ScoreKey {
+        step,
+        ..key(basis, &t.name, Some(&t.stage.hash), device_key(device))
+    };
+    let label = match step {
+        Some(step) => format!("{}@step{step}", t.label),
+        None => t.label.clone(),
+    };
+    CachedStage::new(work, StageKind::Score, &label, &k)
+}
+
+/// The scoring stage of control `control`.
+pub(crate) fn control_stage(work: &Path, basis: &ScoreBasis, control: &str) -> CachedStage {
+    CachedStage::new(
+        work,
+        StageKind::Score,
+        control,
+        &key(basis, control, None, None),
+    )
+}
+
 /// The key of `scorer`'s stage.
 fn key<'k>(
-    inputs: &'k ScoreInputs,
+    basis: &'k ScoreBasis,
     scorer: &'k str,
     trained: Option<&'k str>,
     device: Option<&'k str>,
@@ -172,10 +204,10 @@ fn key<'k>(
     ScoreKey {
         scorer,
         trained,
-        voe: &inputs.suite_dir.hash,
-        stride: inputs.config.score.stride,
-        context: inputs.arch.context,
-        horizon: inputs.arch.horizon,
+        voe: basis.voe,
+        stride: basis.config.score.stride,
+        context: basis.arch.context,
+        horizon: basis.arch.horizon,
         device,
         step: None,
     }

@@ -80,8 +80,9 @@ pub struct Rates {
     pub frames_per_s: f64,
 }
 
-/// Makes (or reuses) the run's suite.
-pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<SuiteDir> {
+/// The suite's stage and the config it generates: what [`run`] makes and `bench run
+/// --plan-only` lists.
+pub(crate) fn suite_stage(work: &Path, config: &RunConfig) -> (SuiteConfig, CachedStage) {
     let suite_config = SuiteConfig {
         seed: config.suite_seed(),
         sets: config.voe.sets,
@@ -96,6 +97,12 @@ pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<Suite
         size: suite_config.size,
     };
     let stage = CachedStage::new(work, StageKind::Voe, "suite", &key);
+    (suite_config, stage)
+}
+
+/// Makes (or reuses) the run's suite.
+pub fn run(runner: &mut Runner, work: &Path, config: &RunConfig) -> Result<SuiteDir> {
+    let (suite_config, stage) = suite_stage(work, config);
     let dir = stage.dir.join("suite");
     let done = runner.stage_sharded(&stage, |_, part| match part {
         Part::Whole => {

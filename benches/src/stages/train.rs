@@ -174,57 +174,70 @@ pub fn run(
 ) -> Result<Vec<Trained>> {
     let mut pooled: Option<Clips> = None;
     let mut trained = Vec::new();
+    let all = planned(work, config, &data.hashes, device);
+    let total = all.len() as u64;
+    for (index, t) in (0u64..).zip(all) {
+        // Cut into shards, training shares out whole models: shard I trains its run of the
+        // (seed, model) list, and the merge only checks that every one is done.
+        let mine = match runner.sharded {
+            Some(Sharded::Make {
+                kind: StageKind::Train,
+                slice,
+            }) => slice.range(total).contains(&index),
+            Some(Sharded::Merge {
+                kind: StageKind::Train,
+                count,
+            }) => {
+                if t.stage.done()?.is_none() {
+                    return Err(HarnessError::Invalid {
+                        what: "train stage".into(),
+                        value: t.label,
+                        expected: format!("trained by one of the {count} shards before the merge"),
+                    });
+                }
+                true
+            }
+            _ => true,
+        };
+        if !mine {
+            continue;
+        }
+        runner.stage(&t.stage, |stage| {
+            if pooled.is_none() {
+                let parts = data
+                    .dirs
+                    .iter()
+                    .map(|d| Clips::load(d))
+                    .collect::<moravec_agents::Result<Vec<_>>>()?;
+                pooled = Some(Clips::concat(&parts)?);
+            }
+            let clips = pooled.as_ref().expect("just loaded");
+            let (_, samples_per_s) = train_with_progress(&t.config, clips, &stage.dir, device)?;
+            Ok(vec![("samples_per_s".into(), samples_per_s)])
+        })?;
+        trained.push(t);
+    }
+    Ok(trained)
+}
+
+/// Every model of the run, per training seed, with its stage (trained or not): what [`run`]
+/// trains, in its order, and `bench run --plan-only` lists. `data` are the datasets' stage
+/// hashes.
+pub(crate) fn planned(
+    work: &Path,
+    config: &RunConfig,
+    data: &[String],
+    device: &Device,
+) -> Vec<Trained> {
     let seeds = config.train_seeds();
-    let total = (seeds.len() * config.train.models.len()) as u64;
-    let mut index = 0u64;
+    let mut out = Vec::new();
     for &seed in &seeds {
         for model in &config.train.models {
             let tc = train_config_seeded(config, model, seed);
-            let key = TrainKey::new(&tc, &data.hashes, device);
+            let key = TrainKey::new(&tc, data, device);
             let label = label(model, seed, &seeds);
             let stage = CachedStage::new(work, StageKind::Train, &label, &key);
-            // Cut into shards, training shares out whole models: shard I trains its run of the
-            // (seed, model) list, and the merge only checks that every one is done.
-            let mine = match runner.sharded {
-                Some(Sharded::Make {
-                    kind: StageKind::Train,
-                    slice,
-                }) => slice.range(total).contains(&index),
-                Some(Sharded::Merge {
-                    kind: StageKind::Train,
-                    count,
-                }) => {
-                    if stage.done()?.is_none() {
-                        return Err(HarnessError::Invalid {
-                            what: "train stage".into(),
-                            value: label,
-                            expected: format!(
-                                "trained by one of the {count} shards before the merge"
-                            ),
-                        });
-                    }
-                    true
-                }
-                _ => true,
-            };
-            index += 1;
-            if !mine {
-                continue;
-            }
-            runner.stage(&stage, |stage| {
-                if pooled.is_none() {
-                    let parts = data
-                        .dirs
-                        .iter()
-                        .map(|d| Clips::load(d))
-                        .collect::<moravec_agents::Result<Vec<_>>>()?;
-                    pooled = Some(Clips::concat(&parts)?);
-                }
-                let clips = pooled.as_ref().expect("just loaded");
-                let (_, samples_per_s) = train_with_progress(&tc, clips, &stage.dir, device)?;
-                Ok(vec![("samples_per_s".into(), samples_per_s)])
-            })?;
-            trained.push(Trained {
+            out.push(Trained {
                 name: model.clone(),
                 seed,
                 label,
@@ -233,7 +246,7 @@ pub fn run(
             });
         }
     }
-    Ok(trained)
+    out
 }
 
 /// The run's trained models, each loaded from its checkpoint the first time a stage asks for it

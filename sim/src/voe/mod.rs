@@ -297,6 +297,14 @@ impl Kind {
             Kind::Pair => "pair",
         }
     }
+
+    /// How many movies a set of this kind has.
+    pub fn members(self) -> u64 {
+        match self {
+            Kind::Quadruplet => 4,
+            Kind::Pair => 2,
+        }
+    }
 }
 
 /// What to build: one set of one property and condition.

@@ -130,6 +130,16 @@ impl SuiteConfig {
             .sum::<u64>()
             * self.sets
     }
+
+    /// Number of movies in the whole suite (what scoring cuts into shards).
+    pub fn total_movies(&self) -> u64 {
+        PROPERTIES
+            .iter()
+            .flat_map(|p| p.conditions)
+            .map(|c| c.kind().members())
+            .sum::<u64>()
+            * self.sets
+    }
 }
 
 /// The seed of set `index` of a (property, condition) cell: derived like an episode seed, in the

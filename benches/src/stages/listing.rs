@@ -1,0 +1,215 @@
+//! `bench run --plan-only`: every stage a run would make or reuse, in its order, with its cache
+//! key (the folder it lives in under the work folder), whether it is done, and what a shard of
+//! its kind cuts (files, sets, models, movies, episodes), so that a cluster run can be sized
+//! before anything is made. The keys come from the same functions the stages use.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use candle_core::Device;
+use moravec_sim::dataset::slice_shards;
+use moravec_sim::{Split, WorkSlice};
+
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::stages::cache::{CachedStage, StageKind};
+use crate::stages::data::{Datasets, split_stages};
+use crate::stages::probe::probe_stage;
+use crate::stages::runner::Sharded;
+use crate::stages::score::{ScoreBasis, control_stage, model_stage};
+use crate::stages::train::{action_dim, architecture};
+use crate::stages::{plan, suite, train};
+
+/// One stage of a run, as listed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed {
+    /// Its kind.
+    pub kind: StageKind,
+    /// What it is about.
+    pub label: String,
+    /// Its cache key (the hash of its config; its folder is `<kind>/<label>-<12 hex>`).
+    pub hash: String,
+    /// Whether it is done in the work folder.
+    pub done: bool,
+    /// What a shard of its kind takes a slice of, and how many there are; None for a stage that
+    /// is not cut (probes, the learning curve's scoring).
+    pub units: Option<(u64, &'static str)>,
+}
+
+impl Listed {
+    fn new(stage: &CachedStage, units: Option<(u64, &'static str)>) -> Result<Self> {
+        Ok(Self {
+            kind: stage.kind,
+            label: stage.label.clone(),
+            hash: stage.hash.clone(),
+            done: stage.done()?.is_some(),
+            units,
+        })
+    }
+}
+
+/// Every stage of a run of `config` with `work` as its work folder and models on `device`, in
+/// the order the run makes them. Reads nothing but the stages' records.
+pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<Listed>> {
+    config.validate()?;
+    let mut out = Vec::new();
+    let mut datasets = Vec::new();
+    for (split, episodes) in [
+        (Split::Train, config.data.episodes),
+        (Split::Test, config.probe.episodes),
+    ] {
+        let mut sets = Datasets::default();
+        for (generate, stage) in split_stages(work, config, split, episodes) {
+            let files = slice_shards(&generate, WorkSlice::whole()).len() as u64;
+            out.push(Listed::new(&stage, Some((files, "file")))?);
+            sets.dirs.push(stage.dir.join("dataset"));
+            sets.hashes.push(stage.hash);
+        }
+        datasets.push(sets);
+    }
+    let (fit, test) = (&datasets[0], &datasets[1]);
+    let (suite_config, suite_stage) = suite::suite_stage(work, config);
+    out.push(Listed::new(
+        &suite_stage,
+        Some((suite_config.total_sets(), "set")),
+    )?);
+    let trained = train::planned(work, config, &fit.hashes, device);
+    for t in &trained {
+        out.push(Listed::new(&t.stage, Some((1, "model")))?);
+    }
+    let action_dim = action_dim(config)?;
+    let arch = architecture(config, action_dim)?;
+    let basis = ScoreBasis {
+        config,
+        voe: &suite_stage.hash,
+        arch: &arch,
+    };
+    let movies = Some((suite_config.total_movies(), "movie"));
+    for t in &trained {
+        out.push(Listed::new(
+            &model_stage(work, &basis, t, None, device),
+            movies,
+        )?);
+    }
+    for control in &config.score.controls {
+        out.push(Listed::new(&control_stage(work, &basis, control), movies)?);
+    }
+    let probe = |t: Option<(&train::Trained, u64)>, memory: bool| {
+        probe_stage(work, config, fit, test, t, memory, device).1
+    };
+    out.push(Listed::new(&probe(None, false), None)?);
+    for t in &trained {
+        out.push(Listed::new(&probe(Some((t, t.config.steps)), false), None)?);
+        if moravec_agents::models::find(&t.name).is_ok_and(|m| m.memory) {
+            out.push(Listed::new(&probe(Some((t, t.config.steps)), true), None)?);
+        }
+    }
+    for t in &trained {
+        for &step in &t.config.keep {
+            out.push(Listed::new(
+                &model_stage(work, &basis, t, Some(step), device),
+                None,
+            )?);
+            out.push(Listed::new(&probe(Some((t, step)), false), None)?);
+        }
+    }
+    for stage in plan::planned(work, config, &trained, action_dim, device)? {
+        out.push(Listed::new(
+            &stage,
+            Some((config.plan.episodes, "episode")),
+        )?);
+    }
+    Ok(out)
+}
+
+/// The listing as a table, then per kind how far it can be cut.
+pub fn render(listed: &[Listed]) -> String {
+    let mut s = String::new();
+    let width = listed
+        .iter()
+        .map(|l| l.label.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "{:<6} {:<width$} {:<12} {:<5} cut into",
+        "kind", "label", "key", "done"
+    );
+    for l in listed {
+        let units = match l.units {
+            Some((n, what)) => format!("{n} {}", plural(what, n)),
+            None => "not cut".into(),
+        };
+        let _ = writeln!(
+            s,
+            "{:<6} {:<width$} {:<12} {:<5} {units}",
+            l.kind.as_str(),
+            l.label,
+            &l.hash[..12],
+            if l.done { "yes" } else { "no" },
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nBy kind (`bench run --shard I/N --stage KIND`, then `--merge KIND --shards N`):"
+    );
+    for kind in [
+        StageKind::Data,
+        StageKind::Voe,
+        StageKind::Train,
+        StageKind::Score,
+        StageKind::Probe,
+        StageKind::Plan,
+    ] {
+        let of: Vec<&Listed> = listed.iter().filter(|l| l.kind == kind).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let done = of.iter().filter(|l| l.done).count();
+        let head = format!(
+            "  {:<6} {} stage{}, {done} done",
+            kind.as_str(),
+            of.len(),
+            if of.len() == 1 { "" } else { "s" }
+        );
+        let cut = of.iter().filter(|l| l.units.is_some()).count();
+        let line = if !Sharded::KINDS.contains(&kind) {
+            "not cut into shards (each is one regression; the learning curve's probes too): one \
+             job with `--stop-after probe`"
+                .to_owned()
+        } else if kind == StageKind::Train {
+            format!("N up to {cut} (whole models, one per shard at most)")
+        } else {
+            let (most, what) = of
+                .iter()
+                .filter_map(|l| l.units)
+                .max()
+                .unwrap_or((0, "unit"));
+            let mut line = format!(
+                "N up to {most} (the {} of the largest stage)",
+                plural(what, most)
+            );
+            if cut < of.len() {
+                let _ = write!(
+                    line,
+                    "; {} learning-curve stage{} not cut, made with the probes",
+                    of.len() - cut,
+                    if of.len() - cut == 1 { "" } else { "s" }
+                );
+            }
+            line
+        };
+        let _ = writeln!(s, "{head}: {line}");
+    }
+    s
+}
+
+/// `what` (singular), made plural unless there is one.
+fn plural(what: &str, n: u64) -> String {
+    if n == 1 {
+        what.to_owned()
+    } else {
+        format!("{what}s")
+    }
+}
