@@ -160,7 +160,7 @@ pub struct RunArgs {
     /// Make nothing: list every stage the run would make or reuse, in order, with its cache
     /// key, whether it is done in --work, and what a shard of its kind cuts (to size
     /// `--shard I/N` and a Slurm array).
-    #[arg(long, conflicts_with_all = ["shard", "merge", "stop_after", "force", "out"])]
+    #[arg(long, conflicts_with_all = ["shard", "merge", "stop_after"])]
     pub plan_only: bool,
 }
 

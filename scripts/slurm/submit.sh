@@ -3,7 +3,8 @@
 #
 #   data shards (array) -> merge -> suite shards (array) -> merge -> training shards (array,
 #   whole models; on --gpu-partition if given) -> merge -> scoring shards (array, the suite's
-#   movies) -> merge -> the rest (probes, learning curves, planning, results) in one job
+#   movies) -> merge -> probes and learning curves (one job) -> planning shards (array, each
+#   cell's episodes) -> merge -> results (one job)
 #
 # Every job runs `bench run` with the same run options, so the stage cache is the same, and a
 # run stopped anywhere can be finished or resumed locally with the plain `bench run` command.
@@ -11,7 +12,8 @@
 #   scripts/slurm/submit.sh --shards 4 --work /shared/runs --out results/R -- --preset smoke
 #
 # Options before `--` are the driver's; after it, `bench run`'s (--preset, --config, ...).
-# Prints the job ids, one line per job, and the id of the last job last.
+# Prints the job ids, one line per job, and the id of the last job last. `bench run --plan-only`
+# with the same options lists the stages first (their keys, and how far each kind can be cut).
 set -euo pipefail
 shards=4
 work=runs
@@ -59,8 +61,12 @@ submit() {
   sbatch "${opts[@]}" --wrap "$(printf '%q ' "$@")"
 }
 
-last=
-for kind in data voe train score; do
+# The stages the jobs will make, listed before anything is submitted (also a check of the options).
+"${run[@]}" --plan-only > "$logs/plan-only.txt"
+
+# shards KIND: an array making the shards of every stage of KIND, then their merge.
+shards() {
+  local kind=$1
   extra=()
   if [ "$kind" = train ] && [ -n "$gpu_partition" ]; then
     extra=(--partition "$gpu_partition" --gres gpu:1)
@@ -71,7 +77,13 @@ for kind in data voe train score; do
   echo "$kind shards: $shard_id"
   last=$(submit "merge-$kind" "$shard_id" "" -- "${run[@]}" --merge "$kind" --shards "$shards")
   echo "$kind merge: $last"
-done
+}
+
+last=
+for kind in data voe train score; do shards "$kind"; done
+last=$(submit probe "$last" "" -- "${run[@]}" --stop-after probe)
+echo "probes: $last"
+shards plan
 final=("${run[@]}")
 [ -n "$out" ] && final+=(--out "$out")
 last=$(submit results "$last" "" -- "${final[@]}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The driver against a real Slurm: starts a one-node Slurm here (start-local.sh), runs the smoke
-# preset as job arrays of 4 shards per stage kind (submit.sh), runs the same preset locally
+# preset (six planning episodes per cell) as job arrays of 4 shards per stage kind (submit.sh), runs the same preset locally
 # without shards, and checks that the results are the same: every result file but the timing
 # column of planning.csv and planning_episodes.csv (time per action) byte for byte, and `compare` with every delta +0.000. Not part of
 # .ci/run (it starts daemons as root); CI runs the merge-equality tests without Slurm
@@ -12,7 +12,9 @@ cargo build --release --bin bench --bin compare
 bash scripts/slurm/start-local.sh >/dev/null
 tmp=$(mktemp -d)
 started=$(date +%s)
-ids=$(scripts/slurm/submit.sh --shards "$shards" --work "$tmp/work" --out "$tmp/slurm" -- --preset smoke)
+# Six planning episodes per cell, so that four shards of them are uneven (1, 2, 1, 2).
+printf '[plan]\nepisodes = 6\n' > "$tmp/smoke.toml"
+ids=$(scripts/slurm/submit.sh --shards "$shards" --work "$tmp/work" --out "$tmp/slurm" -- --preset smoke --config "$tmp/smoke.toml")
 echo "$ids"
 last=$(echo "$ids" | tail -1)
 while squeue -h -j "$last" 2>/dev/null | grep -q .; do sleep 2; done
@@ -26,7 +28,7 @@ for id in $(echo "$ids" | sed -n 's/^.*: //p'); do
   fi
 done
 [ "$failed" = 0 ] || { echo "a job failed; logs in $tmp/work/slurm-logs" >&2; exit 1; }
-target/release/bench run --preset smoke --work "$tmp/local-work" --out "$tmp/local" >/dev/null 2>&1
+target/release/bench run --preset smoke --config "$tmp/smoke.toml" --work "$tmp/local-work" --out "$tmp/local" >/dev/null 2>&1
 for f in voe.csv voe_seeds.csv probe.csv scores.csv curves.csv learning_curve.csv; do
   [ -f "$tmp/local/$f" ] || continue
   cmp "$tmp/local/$f" "$tmp/slurm/$f"
