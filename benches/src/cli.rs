@@ -143,12 +143,12 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub stop_after: Option<StageKind>,
     /// Make shard I of N of every stage of the kind --stage names (data: the datasets' files;
-    /// voe: the suite's sets; train: whole models; score: the suite's movies; plan: each cell's
-    /// episodes), in a --work folder the machines share, then stop. Every earlier stage must
-    /// be done (before plan: `--stop-after probe`).
+    /// voe: the suite's sets; train: whole models; score: the suite's movies; probe: whole
+    /// probes; plan: each cell's episodes), in a --work folder the machines share, then stop.
+    /// Every stage of an earlier kind must be done.
     #[arg(long, value_name = "I/N", requires = "stage", conflicts_with_all = ["merge", "stop_after"])]
     pub shard: Option<moravec_sim::WorkSlice>,
-    /// With --shard: the kind of stage to cut (data, voe, train, score or plan).
+    /// With --shard: the kind of stage to cut.
     #[arg(long, value_enum, requires = "shard")]
     pub stage: Option<StageKind>,
     /// Join the shards of every stage of this kind once all N are made (`--shards N`), then stop.

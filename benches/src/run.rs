@@ -102,6 +102,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         device: &device,
     };
     let scored = score::run(&mut runner, work, &inputs, &trained, &mut models)?;
+    let curve_scored = curve::score(&mut runner, work, &inputs, &trained)?;
     if stop(StageKind::Score) {
         return Ok(RunOutcome::stopped(StageKind::Score));
     }
@@ -114,12 +115,12 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &mut models,
         &device,
     )?;
-    let curve = curve::run(
+    let curve = curve::probe(
         &mut runner,
         work,
-        &inputs,
         &mut probe_data,
         &trained,
+        curve_scored,
         &device,
     )?;
     drop(probe_data);

@@ -151,7 +151,7 @@ fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
     assert!(
         after
             .iter()
-            .any(|l| l.kind == StageKind::Score && l.units == Some((movies, "movie")))
+            .any(|l| l.kind == StageKind::Score && l.units == (movies, "movie"))
     );
     for count in [1u64, 3, 4] {
         let work = tmp.path().join(format!("cut-{count}"));
@@ -181,12 +181,25 @@ fn a_run_in_shards_leaves_the_stages_of_an_unsharded_run_bit_for_bit() {
         let s = files(&work, StageKind::Score);
         assert!(s.keys().any(|p| p.ends_with("surprise-permanence.csv")));
         assert!(!s.keys().any(|p| p.to_string_lossy().contains("slice-")));
-        // The probes and the learning curve's scoring stages, unsharded, before planning.
-        run(&options(&work, Some(StageKind::Probe), None)).unwrap();
         same(
             &files(&work, StageKind::Score),
             &files(&whole, StageKind::Score),
             &format!("scores in {count}"),
+        );
+        // Probes are shared out whole; a merge before the shards names a probe not made.
+        let err = merge(&work, StageKind::Probe, count)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("pixels") && err.contains("shards before the merge"),
+            "{err}"
+        );
+        make(&work, StageKind::Probe, count);
+        merge(&work, StageKind::Probe, count).unwrap();
+        same(
+            &files(&work, StageKind::Probe),
+            &files(&whole, StageKind::Probe),
+            &format!("probes in {count}"),
         );
         // Planning cuts each cell's episodes.
         make(&work, StageKind::Plan, count);
@@ -239,19 +252,16 @@ fn a_sharded_run_refuses_missing_shards_unmade_earlier_stages_and_unsharded_kind
             .join("stage.json")
             .exists())
     );
-    // Probing is not cut into shards.
+    // A merge of no shards is refused.
     let err = run(&options(
         &work,
         None,
         Some(Sharded::Merge {
-            kind: StageKind::Probe,
-            count: 2,
+            kind: StageKind::Data,
+            count: 0,
         }),
     ))
     .unwrap_err()
     .to_string();
-    assert!(
-        err.contains("probe") && err.contains("data, voe, train, score or plan"),
-        "{err}"
-    );
+    assert!(err.contains("--shards") && err.contains("0"), "{err}");
 }

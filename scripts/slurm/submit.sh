@@ -3,8 +3,8 @@
 #
 #   data shards (array) -> merge -> suite shards (array) -> merge -> training shards (array,
 #   whole models; on --gpu-partition if given) -> merge -> scoring shards (array, the suite's
-#   movies) -> merge -> probes and learning curves (one job) -> planning shards (array, each
-#   cell's episodes) -> merge -> results (one job)
+#   movies, the learning curve's points included) -> merge -> probe shards (array, whole
+#   probes) -> merge -> planning shards (array, each cell's episodes) -> merge -> results
 #
 # Every job runs `bench run` with the same run options, so the stage cache is the same, and a
 # run stopped anywhere can be finished or resumed locally with the plain `bench run` command.
@@ -80,10 +80,7 @@ shards() {
 }
 
 last=
-for kind in data voe train score; do shards "$kind"; done
-last=$(submit probe "$last" "" -- "${run[@]}" --stop-after probe)
-echo "probes: $last"
-shards plan
+for kind in data voe train score probe plan; do shards "$kind"; done
 final=("${run[@]}")
 [ -n "$out" ] && final+=(--out "$out")
 last=$(submit results "$last" "" -- "${final[@]}")

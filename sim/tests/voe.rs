@@ -585,6 +585,12 @@ fn a_written_suite_reads_back_and_a_wrong_sets_header_is_named() {
     assert_eq!(suite.rows.len() as u64, episodes);
     // What `bench run --plan-only` says scoring can be cut into, before the suite exists.
     assert_eq!(config.total_movies(), episodes);
+    let headline = suite
+        .rows
+        .iter()
+        .filter(|r| r.condition.is_headline())
+        .count();
+    assert_eq!(config.headline_movies(), headline as u64);
     for p in &meta.properties {
         let pdir = suite.property_dir(p.property).unwrap();
         assert!(pdir.is_dir(), "{}", pdir.display());

@@ -28,27 +28,49 @@ pub struct CurvePoint {
     pub probed: Probed,
 }
 
-/// Scores and probes (or reuses) every earlier point of every curve.
-pub fn run(
+/// Scores (or reuses the scores of) the headline sets at every earlier point of every curve,
+/// in order (model, then step): with the other scoring stages, so that a run cut into shards
+/// cuts these too.
+pub fn score(
     runner: &mut Runner,
     work: &Path,
     inputs: &ScoreInputs,
+    trained: &[Trained],
+) -> Result<Vec<Scored>> {
+    let mut scored = Vec::new();
+    for t in trained {
+        for &step in &t.config.keep {
+            scored.push(score::run_at(runner, work, inputs, t, step)?);
+        }
+    }
+    Ok(scored)
+}
+
+/// Probes (or reuses the probes of) every earlier point of every curve and joins them to their
+/// scores ([`score`]'s, in its order). In a run making a shard of the probes, only the points
+/// whose probe is dealt to it are returned.
+pub fn probe(
+    runner: &mut Runner,
+    work: &Path,
     probes: &mut ProbeData,
     trained: &[Trained],
+    scored: Vec<Scored>,
     device: &Device,
 ) -> Result<Vec<CurvePoint>> {
     let mut points = Vec::new();
+    let mut scored = scored.into_iter();
     for t in trained {
         for &step in &t.config.keep {
-            let scored = score::run_at(runner, work, inputs, t, step)?;
-            let probed = probe::run_at(runner, work, probes, t, step, device)?;
-            points.push(CurvePoint {
-                name: t.name.clone(),
-                seed: t.seed,
-                step,
-                scored,
-                probed,
-            });
+            let scored = scored.next().expect("one score per point");
+            if let Some(probed) = probe::run_at(runner, work, probes, t, step, device)? {
+                points.push(CurvePoint {
+                    name: t.name.clone(),
+                    seed: t.seed,
+                    step,
+                    scored,
+                    probed,
+                });
+            }
         }
     }
     Ok(points)

@@ -31,13 +31,13 @@ pub struct Listed {
     pub hash: String,
     /// Whether it is done in the work folder.
     pub done: bool,
-    /// What a shard of its kind takes a slice of, and how many there are; None for a stage that
-    /// is not cut (probes, the learning curve's scoring).
-    pub units: Option<(u64, &'static str)>,
+    /// What a shard of its kind takes a slice of, and how many there are (one model or probe
+    /// for the kinds shared out whole).
+    pub units: (u64, &'static str),
 }
 
 impl Listed {
-    fn new(stage: &CachedStage, units: Option<(u64, &'static str)>) -> Result<Self> {
+    fn new(stage: &CachedStage, units: (u64, &'static str)) -> Result<Self> {
         Ok(Self {
             kind: stage.kind,
             label: stage.label.clone(),
@@ -61,7 +61,7 @@ pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<List
         let mut sets = Datasets::default();
         for (generate, stage) in split_stages(work, config, split, episodes) {
             let files = slice_shards(&generate, WorkSlice::whole()).len() as u64;
-            out.push(Listed::new(&stage, Some((files, "file")))?);
+            out.push(Listed::new(&stage, (files, "file"))?);
             sets.dirs.push(stage.dir.join("dataset"));
             sets.hashes.push(stage.hash);
         }
@@ -71,11 +71,11 @@ pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<List
     let (suite_config, suite_stage) = suite::suite_stage(work, config);
     out.push(Listed::new(
         &suite_stage,
-        Some((suite_config.total_sets(), "set")),
+        (suite_config.total_sets(), "set"),
     )?);
     let trained = train::planned(work, config, &fit.hashes, device);
     for t in &trained {
-        out.push(Listed::new(&t.stage, Some((1, "model")))?);
+        out.push(Listed::new(&t.stage, (1, "model"))?);
     }
     let action_dim = action_dim(config)?;
     let arch = architecture(config, action_dim)?;
@@ -84,7 +84,7 @@ pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<List
         voe: &suite_stage.hash,
         arch: &arch,
     };
-    let movies = Some((suite_config.total_movies(), "movie"));
+    let movies = (suite_config.total_movies(), "movie");
     for t in &trained {
         out.push(Listed::new(
             &model_stage(work, &basis, t, None, device),
@@ -94,30 +94,31 @@ pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<List
     for control in &config.score.controls {
         out.push(Listed::new(&control_stage(work, &basis, control), movies)?);
     }
+    let headline = (suite_config.headline_movies(), "movie");
+    for t in &trained {
+        for &step in &t.config.keep {
+            let stage = model_stage(work, &basis, t, Some(step), device);
+            out.push(Listed::new(&stage, headline)?);
+        }
+    }
     let probe = |t: Option<(&train::Trained, u64)>, memory: bool| {
         probe_stage(work, config, fit, test, t, memory, device).1
     };
-    out.push(Listed::new(&probe(None, false), None)?);
+    let one = (1, "probe");
+    out.push(Listed::new(&probe(None, false), one)?);
     for t in &trained {
-        out.push(Listed::new(&probe(Some((t, t.config.steps)), false), None)?);
+        out.push(Listed::new(&probe(Some((t, t.config.steps)), false), one)?);
         if moravec_agents::models::find(&t.name).is_ok_and(|m| m.memory) {
-            out.push(Listed::new(&probe(Some((t, t.config.steps)), true), None)?);
+            out.push(Listed::new(&probe(Some((t, t.config.steps)), true), one)?);
         }
     }
     for t in &trained {
         for &step in &t.config.keep {
-            out.push(Listed::new(
-                &model_stage(work, &basis, t, Some(step), device),
-                None,
-            )?);
-            out.push(Listed::new(&probe(Some((t, step)), false), None)?);
+            out.push(Listed::new(&probe(Some((t, step)), false), one)?);
         }
     }
     for stage in plan::planned(work, config, &trained, action_dim, device)? {
-        out.push(Listed::new(
-            &stage,
-            Some((config.plan.episodes, "episode")),
-        )?);
+        out.push(Listed::new(&stage, (config.plan.episodes, "episode"))?);
     }
     Ok(out)
 }
@@ -137,10 +138,7 @@ pub fn render(listed: &[Listed]) -> String {
         "kind", "label", "key", "done"
     );
     for l in listed {
-        let units = match l.units {
-            Some((n, what)) => format!("{n} {}", plural(what, n)),
-            None => "not cut".into(),
-        };
+        let units = format!("{} {}", l.units.0, plural(l.units.1, l.units.0));
         let _ = writeln!(
             s,
             "{:<6} {:<width$} {:<12} {:<5} {units}",
@@ -154,14 +152,7 @@ pub fn render(listed: &[Listed]) -> String {
         s,
         "\nBy kind (`bench run --shard I/N --stage KIND`, then `--merge KIND --shards N`):"
     );
-    for kind in [
-        StageKind::Data,
-        StageKind::Voe,
-        StageKind::Train,
-        StageKind::Score,
-        StageKind::Probe,
-        StageKind::Plan,
-    ] {
+    for kind in Sharded::KINDS {
         let of: Vec<&Listed> = listed.iter().filter(|l| l.kind == kind).collect();
         if of.is_empty() {
             continue;
@@ -173,32 +164,14 @@ pub fn render(listed: &[Listed]) -> String {
             of.len(),
             if of.len() == 1 { "" } else { "s" }
         );
-        let cut = of.iter().filter(|l| l.units.is_some()).count();
-        let line = if !Sharded::KINDS.contains(&kind) {
-            "not cut into shards (each is one regression; the learning curve's probes too): one \
-             job with `--stop-after probe`"
-                .to_owned()
-        } else if kind == StageKind::Train {
-            format!("N up to {cut} (whole models, one per shard at most)")
+        let line = if matches!(kind, StageKind::Train | StageKind::Probe) {
+            format!("N up to {} (whole stages, dealt round-robin)", of.len())
         } else {
-            let (most, what) = of
-                .iter()
-                .filter_map(|l| l.units)
-                .max()
-                .unwrap_or((0, "unit"));
-            let mut line = format!(
+            let (most, what) = of.iter().map(|l| l.units).max().unwrap_or((0, "unit"));
+            format!(
                 "N up to {most} (the {} of the largest stage)",
                 plural(what, most)
-            );
-            if cut < of.len() {
-                let _ = write!(
-                    line,
-                    "; {} learning-curve stage{} not cut, made with the probes",
-                    of.len() - cut,
-                    if of.len() - cut == 1 { "" } else { "s" }
-                );
-            }
-            line
+            )
         };
         let _ = writeln!(s, "{head}: {line}");
     }

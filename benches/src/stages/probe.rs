@@ -168,7 +168,8 @@ pub fn memory_name(model: &str) -> String {
     format!("{model} memory")
 }
 
-/// Probes (or reuses the probes of) the pixel floor and every trained model, each seed.
+/// Probes (or reuses the probes of) the pixel floor and every trained model, each seed. In a
+/// run making one shard of the probes, only the probes dealt to it are made, and returned.
 pub fn run(
     runner: &mut Runner,
     work: &Path,
@@ -177,11 +178,12 @@ pub fn run(
     models: &mut crate::stages::train::Models,
     device: &Device,
 ) -> Result<Vec<Probed>> {
-    let mut out = vec![stage(runner, work, data, None, false, device, |_| {
+    let mut out = Vec::new();
+    out.extend(stage(runner, work, data, None, false, device, |_| {
         Ok(Features::Pixels)
-    })?];
+    })?);
     for t in trained {
-        out.push(stage(
+        out.extend(stage(
             runner,
             work,
             data,
@@ -192,7 +194,7 @@ pub fn run(
         )?);
         // The registry says whether it has a memory: a cached probe loads no checkpoint.
         if moravec_agents::models::find(&t.name).is_ok_and(|m| m.memory) {
-            out.push(stage(
+            out.extend(stage(
                 runner,
                 work,
                 data,
@@ -206,7 +208,8 @@ pub fn run(
     Ok(out)
 }
 
-/// Probes (or reuses the probe of) `t` as it was after `step` steps: a learning-curve point.
+/// Probes (or reuses the probe of) `t` as it was after `step` steps: a learning-curve point
+/// (None in a run making a shard of the probes that this one is not dealt to).
 pub fn run_at(
     runner: &mut Runner,
     work: &Path,
@@ -214,7 +217,7 @@ pub fn run_at(
     t: &Trained,
     step: u64,
     device: &Device,
-) -> Result<Probed> {
+) -> Result<Option<Probed>> {
     let path = t.checkpoint_at(step);
     let mut vars = None;
     stage(runner, work, data, Some((t, step)), false, device, |_| {
@@ -233,7 +236,7 @@ fn stage<'m>(
     memory: bool,
     device: &Device,
     features: impl FnOnce(()) -> Result<Features<'m>>,
-) -> Result<Probed> {
+) -> Result<Option<Probed>> {
     let (name, stage) = probe_stage(
         work,
         data.config,
@@ -245,7 +248,8 @@ fn stage<'m>(
     );
     let label = stage.label.clone();
     let file = stage.dir.join("probe.csv");
-    runner.stage(&stage, |_| {
+    // Probes are shared out whole among the shards of a cut run.
+    let done = runner.stage_whole(&stage, |_| {
         let features = features(())?;
         let scenes = data.scenes()?;
         let (rows, _) = with_progress(scenes.len() as u64, format!("probe {label}"), |bar| {
@@ -260,12 +264,15 @@ fn stage<'m>(
         write_csv(&file, STAGE_HEADER, &records)?;
         Ok(Vec::new())
     })?;
-    Ok(Probed {
+    if done.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Probed {
         name,
         seed: trained.map(|(t, _)| t.seed),
         step: trained.map(|(_, s)| s),
         rows: read_stage_rows(&file)?,
-    })
+    }))
 }
 
 /// A probe's stage and the name its rows carry: of raw pixels (`trained` None), of trained

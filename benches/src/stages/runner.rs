@@ -47,13 +47,14 @@ pub enum Sharded {
 
 impl Sharded {
     /// The kinds of stage that can be cut into shards: datasets (their files), the suite (its
-    /// sets), training (whole models), scoring (the suite's movies) and planning (each cell's
-    /// episodes). The probes are not: each is one regression.
-    pub const KINDS: [StageKind; 5] = [
+    /// sets), training (whole models), scoring (the suite's movies), probes (whole probes: each
+    /// is one regression) and planning (each cell's episodes). Every kind.
+    pub const KINDS: [StageKind; 6] = [
         StageKind::Data,
         StageKind::Voe,
         StageKind::Train,
         StageKind::Score,
+        StageKind::Probe,
         StageKind::Plan,
     ];
 
@@ -64,18 +65,22 @@ impl Sharded {
         }
     }
 
-    /// Checks that its kind can be sharded.
+    /// Checks the cut: a merge of at least one shard.
     pub fn validate(&self) -> Result<()> {
-        if Self::KINDS.contains(&self.kind()) {
-            Ok(())
-        } else {
-            Err(HarnessError::Invalid {
-                what: "sharded stage".into(),
-                value: self.kind().as_str().into(),
-                expected: "data, voe, train, score or plan (a probe is one regression, not cut \
-                           into shards)"
-                    .into(),
-            })
+        match *self {
+            Sharded::Merge { count, .. } => {
+                WorkSlice::all(count)
+                    .map(|_| ())
+                    .map_err(|_| HarnessError::Invalid {
+                        what: "--shards".into(),
+                        value: count.to_string(),
+                        expected: format!(
+                            "a number of shards from 1 to {}",
+                            moravec_sim::work_slice::MAX_SLICES
+                        ),
+                    })
+            }
+            Sharded::Make { .. } => Ok(()),
         }
     }
 }
@@ -102,6 +107,9 @@ pub struct Runner {
     pub timings: Vec<StageTiming>,
     /// Every measurement, in order.
     pub measures: Vec<Measure>,
+    /// How many stages of the sharded kind that are shared out whole ([`Runner::stage_whole`])
+    /// this run has met: the next one's index.
+    whole_index: u64,
 }
 
 impl Runner {
@@ -174,6 +182,41 @@ impl Runner {
             original_seconds: record.seconds,
         });
         Ok(record)
+    }
+
+    /// Runs a stage that is shared out whole among the shards of its kind (a model's training,
+    /// a probe's regression): in a run making shard I of N of its kind, the stages met in order
+    /// are dealt round-robin, and this one is run only if it falls to shard I (None otherwise);
+    /// in a run merging its kind, it must be done already (the merge makes nothing) and is
+    /// reused; otherwise it is run or reused as [`Runner::stage`] does.
+    pub fn stage_whole(
+        &mut self,
+        stage: &CachedStage,
+        work: impl FnOnce(&CachedStage) -> Result<Vec<(String, f64)>>,
+    ) -> Result<Option<StageRecord>> {
+        match self.sharded {
+            Some(Sharded::Make { kind, slice }) if kind == stage.kind => {
+                let index = self.whole_index;
+                self.whole_index += 1;
+                if index % slice.count() != slice.index() - 1 {
+                    return Ok(None);
+                }
+            }
+            Some(Sharded::Merge { kind, count })
+                if kind == stage.kind && stage.done()?.is_none() =>
+            {
+                return Err(HarnessError::Invalid {
+                    what: format!("{} stage", stage.kind.as_str()),
+                    value: stage.label.clone(),
+                    expected: format!(
+                        "made by one of the {count} shards before the merge (run the missing \
+                         shard again)"
+                    ),
+                });
+            }
+            _ => {}
+        }
+        self.stage(stage, work).map(Some)
     }
 
     /// Runs a stage whose work can be cut into shards: done, it is reused; in a run making a

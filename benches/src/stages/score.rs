@@ -82,8 +82,14 @@ pub fn run(
         let stage = model_stage(work, &inputs.basis(), t, None, inputs.device);
         runner.stage_sharded(&stage, |stage, part| match part {
             // A merge reads curves only: the model is loaded for scoring alone.
-            Part::Merge(count) => merge_slices(inputs, stage, count),
-            part => score_part(&Scorer::Model(models.get(&t.label)?), inputs, part, stage),
+            Part::Merge(count) => merge_slices(inputs, stage, count, Movies::All),
+            part => score_part(
+                &Scorer::Model(models.get(&t.label)?),
+                inputs,
+                part,
+                stage,
+                Movies::All,
+            ),
         })?;
         scored.push(Scored {
             name: t.name.clone(),
@@ -101,8 +107,8 @@ pub fn run(
             horizon: inputs.arch.horizon,
         };
         runner.stage_sharded(&stage, |stage, part| match part {
-            Part::Merge(count) => merge_slices(inputs, stage, count),
-            part => score_part(&scorer, inputs, part, stage),
+            Part::Merge(count) => merge_slices(inputs, stage, count, Movies::All),
+            part => score_part(&scorer, inputs, part, stage, Movies::All),
         })?;
         scored.push(Scored {
             name: control.clone(),
@@ -125,14 +131,13 @@ pub fn run_at(
 ) -> Result<Scored> {
     let stage = model_stage(work, &inputs.basis(), t, Some(step), inputs.device);
     let label = stage.label.clone();
-    runner.stage(&stage, |stage| {
-        let vars = load_checkpoint(&t.checkpoint_at(step), inputs.device)?;
-        score_into(
-            &Scorer::Model(&*vars.model),
-            inputs,
-            Movies::Headline,
-            stage,
-        )
+    runner.stage_sharded(&stage, |stage, part| match part {
+        Part::Merge(count) => merge_slices(inputs, stage, count, Movies::Headline),
+        part => {
+            let vars = load_checkpoint(&t.checkpoint_at(step), inputs.device)?;
+            let scorer = Scorer::Model(&*vars.model);
+            score_part(&scorer, inputs, part, stage, Movies::Headline)
+        }
     })?;
     Ok(Scored {
         name: t.name.clone(),
@@ -213,27 +218,31 @@ fn key<'k>(
     }
 }
 
-/// Scores every movie of the suite (or one shard of them) into a stage.
+/// Scores `movies` of the suite (or one shard of them) into a stage.
 fn score_part(
     scorer: &Scorer,
     inputs: &ScoreInputs,
     part: Part,
     stage: &CachedStage,
+    movies: Movies,
 ) -> Result<Vec<(String, f64)>> {
     match part {
-        Part::Shard(slice) => score_slice(scorer, inputs, slice, stage).map(|()| Vec::new()),
-        _ => score_into(scorer, inputs, Movies::All, stage),
+        Part::Shard(slice) => {
+            score_slice(scorer, inputs, slice, stage, movies).map(|()| Vec::new())
+        }
+        _ => score_into(scorer, inputs, movies, stage),
     }
 }
 
-/// Scores shard `slice` of every movie of the suite into a stage, under a progress bar.
+/// Scores shard `slice` of `movies` of the suite into a stage, under a progress bar.
 fn score_slice(
     scorer: &Scorer,
     inputs: &ScoreInputs,
     slice: moravec_sim::WorkSlice,
     stage: &CachedStage,
+    movies: Movies,
 ) -> Result<()> {
-    let range = slice.range(Movies::All.count(inputs.suite));
+    let range = slice.range(movies.count(inputs.suite));
     with_progress(
         range.end - range.start,
         format!("score {} shard {slice}", stage.label),
@@ -241,7 +250,7 @@ fn score_slice(
             score_suite_slice(
                 scorer,
                 inputs.suite,
-                Movies::All,
+                movies,
                 slice,
                 inputs.action_dim,
                 inputs.config.score.stride,
@@ -254,13 +263,14 @@ fn score_slice(
     Ok(())
 }
 
-/// Joins the `count` shards of a scoring stage into its curves files.
+/// Joins the `count` shards of a scoring stage of `movies` into its curves files.
 fn merge_slices(
     inputs: &ScoreInputs,
     stage: &CachedStage,
     count: u64,
+    movies: Movies,
 ) -> Result<Vec<(String, f64)>> {
-    merge_suite_slices(inputs.suite, Movies::All, &stage.dir, count)?;
+    merge_suite_slices(inputs.suite, movies, &stage.dir, count)?;
     Ok(Vec::new())
 }
 

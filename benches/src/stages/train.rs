@@ -17,7 +17,7 @@ use crate::error::{HarnessError, Result};
 use crate::progress::{rate, with_progress};
 use crate::stages::cache::{CachedStage, StageKind};
 use crate::stages::data::Datasets;
-use crate::stages::runner::{Runner, Sharded};
+use crate::stages::runner::Runner;
 
 /// A training stage's cache key: the model's config, and the datasets it reads.
 #[derive(Serialize)]
@@ -174,35 +174,10 @@ pub fn run(
 ) -> Result<Vec<Trained>> {
     let mut pooled: Option<Clips> = None;
     let mut trained = Vec::new();
-    let all = planned(work, config, &data.hashes, device);
-    let total = all.len() as u64;
-    for (index, t) in (0u64..).zip(all) {
-        // Cut into shards, training shares out whole models: shard I trains its run of the
-        // (seed, model) list, and the merge only checks that every one is done.
-        let mine = match runner.sharded {
-            Some(Sharded::Make {
-                kind: StageKind::Train,
-                slice,
-            }) => slice.range(total).contains(&index),
-            Some(Sharded::Merge {
-                kind: StageKind::Train,
-                count,
-            }) => {
-                if t.stage.done()?.is_none() {
-                    return Err(HarnessError::Invalid {
-                        what: "train stage".into(),
-                        value: t.label,
-                        expected: format!("trained by one of the {count} shards before the merge"),
-                    });
-                }
-                true
-            }
-            _ => true,
-        };
-        if !mine {
-            continue;
-        }
-        runner.stage(&t.stage, |stage| {
+    for t in planned(work, config, &data.hashes, device) {
+        // Cut into shards, training shares out whole models, dealt round-robin; the merge
+        // only checks that every one is done.
+        let done = runner.stage_whole(&t.stage, |stage| {
             if pooled.is_none() {
                 let parts = data
                     .dirs
@@ -215,6 +190,9 @@ pub fn run(
             let (_, samples_per_s) = train_with_progress(&t.config, clips, &stage.dir, device)?;
             Ok(vec![("samples_per_s".into(), samples_per_s)])
         })?;
+        if done.is_none() {
+            continue;
+        }
         trained.push(t);
     }
     Ok(trained)

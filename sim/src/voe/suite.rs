@@ -133,9 +133,19 @@ impl SuiteConfig {
 
     /// Number of movies in the whole suite (what scoring cuts into shards).
     pub fn total_movies(&self) -> u64 {
+        self.movies_where(|_| true)
+    }
+
+    /// Number of movies of the headline sets (what a learning-curve point scores).
+    pub fn headline_movies(&self) -> u64 {
+        self.movies_where(|c| c.is_headline())
+    }
+
+    fn movies_where(&self, keep: impl Fn(super::Condition) -> bool) -> u64 {
         PROPERTIES
             .iter()
             .flat_map(|p| p.conditions)
+            .filter(|c| keep(**c))
             .map(|c| c.kind().members())
             .sum::<u64>()
             * self.sets
