@@ -49,7 +49,8 @@ impl Clips {
         !self.masks.is_empty() && self.masks.len() * 3 == self.frames.len()
     }
 
-    /// Reads every shard of a dataset directory (checked against its meta.json).
+    /// Reads every shard of a dataset directory, checked against its meta.json: shapes, and
+    /// the content hash (a damaged shard is an error naming the dataset, before any training).
     pub fn load(dir: &Path) -> Result<Self> {
         let meta = moravec_sim::dataset::read_meta(dir)?;
         let mut clips = Clips {
@@ -61,13 +62,16 @@ impl Clips {
             size: meta.size,
             action_dim: meta.action_dim,
         };
+        let mut check = moravec_sim::dataset::ContentCheck::new();
         for info in &meta.shards {
             let shard = moravec_sim::dataset::read_shard(dir, &meta, info)?;
+            check.add(&shard);
             clips.frames.extend_from_slice(&shard.frames);
             clips.masks.extend_from_slice(&shard.masks);
             clips.actions.extend_from_slice(&shard.actions);
             clips.episodes += shard.episodes;
         }
+        check.check(dir, &meta)?;
         Ok(clips)
     }
 

@@ -282,6 +282,35 @@ fn a_checkpoint_of_another_config_or_a_corrupt_file_is_refused() {
     let err = train(&other, &data, tmp.path(), &Device::Cpu, &|_| true).unwrap_err();
     assert!(err.to_string().contains("was trained with config"), "{err}");
 
+    // One flipped bit anywhere in the tensors (here the last byte, some Adam moment), or in
+    // the header's text, is found when the file is read: by `load` and by a resumed training.
+    let path = tmp.path().join("checkpoint.safetensors");
+    let good = std::fs::read(&path).unwrap();
+    assert!(moravec_agents::train::load_checkpoint(&path, &Device::Cpu).is_ok());
+    // The step as the header's text (escaped inside the safetensors header) gives it.
+    let step_at = good
+        .windows(7)
+        .position(|w| w == b"step\\\":")
+        .expect("the header names the step")
+        + 7;
+    assert_eq!(good[step_at], b'2');
+    for at in [good.len() - 1, good.len() / 2, step_at] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x01;
+        std::fs::write(&path, &bad).unwrap();
+        let err = moravec_agents::train::load_checkpoint(&path, &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("checkpoint.safetensors")
+                && (err.contains("damaged") || err.contains("metadata")),
+            "byte {at}: {err}"
+        );
+        let err = train(&config(4), &data, tmp.path(), &Device::Cpu, &|_| true).unwrap_err();
+        assert!(err.to_string().contains("checkpoint.safetensors"), "{err}");
+    }
+
     std::fs::write(tmp.path().join("checkpoint.safetensors"), b"garbage").unwrap();
     let err = train(&config(4), &data, tmp.path(), &Device::Cpu, &|_| true).unwrap_err();
     assert!(err.to_string().contains("checkpoint.safetensors"), "{err}");
@@ -444,4 +473,34 @@ fn a_checkpoint_header_reads_back_typed_and_the_model_loads_from_it_alone() {
     let loaded = load_checkpoint(&r.checkpoint, &Device::Cpu).unwrap();
     assert_eq!(loaded.config, resolved);
     assert_eq!(loaded.model.name(), "jepa-vicreg");
+}
+
+#[test]
+fn a_damaged_dataset_shard_is_found_when_the_dataset_is_loaded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let config = moravec_sim::dataset::GenerateConfig {
+        scene: "occlusion".into(),
+        split: Split::Train,
+        episodes: 3,
+        frames: 6,
+        seed: 1,
+        size: 16,
+        samples: 1,
+        shard_episodes: None,
+    };
+    moravec_sim::dataset::write_dataset(&config, &dir, false, &|| {}).unwrap();
+    assert_eq!(Clips::load(&dir).unwrap().episodes, 3);
+    let meta = moravec_sim::dataset::read_meta(&dir).unwrap();
+    let shard = dir.join(&meta.shards[0].file);
+    let mut bytes = std::fs::read(&shard).unwrap();
+    // A bit of some pixel, in the middle of the frames.
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x10;
+    std::fs::write(&shard, &bytes).unwrap();
+    let err = Clips::load(&dir).err().unwrap().to_string();
+    assert!(
+        err.contains("meta.json") && err.contains("damaged") && err.contains("content hash"),
+        "{err}"
+    );
 }

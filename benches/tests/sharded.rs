@@ -27,8 +27,9 @@ fn options(work: &Path, stop_after: Option<StageKind>, sharded: Option<Sharded>)
     }
 }
 
-/// Every file under `dir/kind`, by path, but the stage records (they hold timings) and the
-/// training logs' timing columns (samples/s and seconds, the last two).
+/// Every file under `dir/kind`, by path, but the stage records (they hold timings), the stage
+/// locks (who held them) and the training logs' timing columns (samples/s and seconds, the
+/// last two).
 fn files(dir: &Path, kind: StageKind) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let root = dir.join(kind.as_str());
@@ -58,7 +59,7 @@ fn files(dir: &Path, kind: StageKind) -> BTreeMap<PathBuf, Vec<u8>> {
                     p.strip_prefix(&root).unwrap().to_owned(),
                     serde_json::to_vec(&row).unwrap(),
                 );
-            } else if name != "stage.json" {
+            } else if name != "stage.json" && !name.ends_with(".lock") {
                 out.insert(
                     p.strip_prefix(&root).unwrap().to_owned(),
                     fs::read(&p).unwrap(),

@@ -3,6 +3,9 @@
 //! config, the training config and the step. The data order needs no state of its own (batches
 //! are drawn from (seed, step)), so these are all a resumed run needs to continue bit for bit,
 //! and all a tool needs to rebuild the model ([`load`]) without an optimiser or a dataset.
+//! A SHA-256 of the header and every tensor (`moravec_sha256` in the metadata) is checked on
+//! every read, so a damaged file is named before a model is built from it (checkpoints written
+//! before the checksum are read without it).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -61,14 +64,77 @@ pub fn save(path: &Path, header: &CheckpointHeader, opt: &AdamW) -> Result<()> {
                 .map_err(|e| bad(path, format!("tensor {n}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let info = HashMap::from([(
-        "moravec".to_owned(),
-        serde_json::to_string(header).expect("header serialises"),
-    )]);
+    let header_json = serde_json::to_string(header).expect("header serialises");
+    let sum = digest(
+        &header_json,
+        owned
+            .iter()
+            .map(|(n, s, b)| (n.as_str(), s.as_slice(), b.as_slice())),
+    );
+    let info = HashMap::from([
+        ("moravec".to_owned(), header_json),
+        (DIGEST_KEY.to_owned(), sum),
+    ]);
     let data = safetensors::serialize(views, Some(info)).map_err(|e| bad(path, e.to_string()))?;
     let tmp = path.with_extension("safetensors.tmp");
     std::fs::write(&tmp, data).map_err(|e| io("cannot write", &tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| io("cannot write", path, e))
+}
+
+/// The metadata key of the checksum.
+const DIGEST_KEY: &str = "moravec_sha256";
+
+/// SHA-256 over the header's JSON, then each tensor by name (name, shape, bytes), hex.
+fn digest<'a>(
+    header: &str,
+    tensors: impl Iterator<Item = (&'a str, &'a [usize], &'a [u8])>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<_> = tensors.collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = Sha256::new();
+    h.update((header.len() as u64).to_le_bytes());
+    h.update(header.as_bytes());
+    for (name, shape, bytes) in sorted {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        h.update((shape.len() as u64).to_le_bytes());
+        for d in shape {
+            h.update((*d as u64).to_le_bytes());
+        }
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The file's tensors, parsed, after checking them and the header against the checksum the
+/// file carries (if it carries one).
+fn checked<'d>(path: &Path, data: &'d [u8]) -> Result<SafeTensors<'d>> {
+    let st = SafeTensors::deserialize(data).map_err(|e| bad(path, e.to_string()))?;
+    let (_, meta) = SafeTensors::read_metadata(data)
+        .map_err(|e| bad(path, format!("not a safetensors file: {e}")))?;
+    let info = meta.metadata().as_ref();
+    if let (Some(want), Some(header)) = (
+        info.and_then(|m| m.get(DIGEST_KEY)),
+        info.and_then(|m| m.get("moravec")),
+    ) {
+        let views = st.tensors();
+        let got = digest(
+            header,
+            views.iter().map(|(n, v)| (n.as_str(), v.shape(), v.data())),
+        );
+        if &got != want {
+            return Err(bad(
+                path,
+                format!(
+                    "damaged: its header and tensors hash to {got}, not the {want} written with \
+                     them; delete it (a run trains it again)"
+                ),
+            ));
+        }
+    }
+    Ok(st)
 }
 
 /// Reads a checkpoint's header only.
@@ -82,7 +148,7 @@ pub fn read_header(path: &Path) -> Result<CheckpointHeader> {
 pub fn load(path: &Path, device: &Device) -> Result<ModelVars> {
     let data = std::fs::read(path).map_err(|e| io("cannot read", path, e))?;
     let header = header_of(path, &data)?;
-    let st = SafeTensors::deserialize(&data).map_err(|e| bad(path, e.to_string()))?;
+    let st = checked(path, &data)?;
     let mut weights = HashMap::new();
     for (name, view) in st.tensors() {
         if let Some(var) = name.strip_prefix("param/") {
@@ -154,7 +220,7 @@ pub fn restore(
             ),
         ));
     }
-    let st = SafeTensors::deserialize(&data).map_err(|e| bad(path, e.to_string()))?;
+    let st = checked(path, &data)?;
     let load = |name: &str, like: &Tensor| -> Result<Tensor> {
         let view = st
             .tensor(name)

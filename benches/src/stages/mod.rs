@@ -2,12 +2,13 @@
 //! [`train`], [`score`] (with the learning curve's points), [`probe`], [`plan`]. Each owns its slice of the config, its cache key and its
 //! `run`; the subcommands call the same functions, and [`listing`] lists their stages
 //! without making them (`bench run --plan-only`). [`cache`] is a stage's folder and record,
-//! [`runner`] runs stages, reusing done ones.
+//! [`runner`] runs stages, reusing done ones, each under its [`lock`].
 
 pub mod cache;
 pub mod curve;
 pub mod data;
 pub mod listing;
+pub mod lock;
 pub mod plan;
 pub mod probe;
 pub mod runner;

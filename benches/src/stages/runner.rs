@@ -9,6 +9,7 @@ use moravec_sim::WorkSlice;
 use crate::error::{HarnessError, Result};
 use crate::results::meta::StageTiming;
 use crate::stages::cache::{CachedStage, StageKind, StageRecord};
+use crate::stages::lock::StageLock;
 
 /// One measurement of a stage, as `throughput.csv` reports it.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,7 +130,11 @@ impl Runner {
         stage: &CachedStage,
         work: impl FnOnce(&CachedStage) -> Result<Vec<(String, f64)>>,
     ) -> Result<StageRecord> {
+        // A stage is made (or redone) under its lock, so that two runs sharing the work folder
+        // never make it at once: the second waits, then reuses what the first made.
+        let mut lock = None;
         if self.force.contains(&stage.kind) {
+            lock = Some(StageLock::take(stage)?);
             stage.clear()?;
         }
         if let Some(sharded) = self.sharded
@@ -147,7 +152,15 @@ impl Runner {
                 ),
             });
         }
-        let (record, cached, seconds) = match stage.done()? {
+        let done = match stage.done()? {
+            None if lock.is_none() => {
+                lock = Some(StageLock::take(stage)?);
+                // Another run may have made it while this one waited for the lock.
+                stage.done()?
+            }
+            done => done,
+        };
+        let (record, cached, seconds) = match done {
             Some(r) => {
                 eprintln!(
                     "{} {}: done before, reused",
@@ -164,6 +177,7 @@ impl Runner {
                 (stage.finish(secs, measures)?, false, secs)
             }
         };
+        drop(lock);
         for (metric, value) in &record.measures {
             self.measures.push(Measure {
                 kind: stage.kind,

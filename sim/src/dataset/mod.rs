@@ -32,6 +32,6 @@ pub(crate) mod upgrade;
 pub use encoding::TENSORS;
 pub use generate::{GenerateConfig, partial_dir, write_dataset};
 pub use meta::{Meta, SCHEMA_VERSION, ShardInfo};
-pub use read::{Shard, read_meta, read_shard, verify};
+pub use read::{ContentCheck, Shard, read_meta, read_shard, verify};
 pub use sliced::{merge_dataset, slice_shards, write_dataset_slice};
 pub use upgrade::upgrade_dataset;

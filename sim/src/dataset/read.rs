@@ -196,22 +196,59 @@ pub(crate) fn content_hash_v1(dir: &Path) -> Result<String> {
     Ok(format!("sha256:{}", hex(&hasher.finalize())))
 }
 
+/// The content hash of a dataset computed as its shards are read, in order, to be checked
+/// against `meta.json` once all are: so that whoever reads a whole dataset (training, the
+/// probes) finds a damaged shard before using it, at the cost of one pass of SHA-256.
+pub struct ContentCheck {
+    hasher: Sha256,
+}
+
+impl Default for ContentCheck {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ContentCheck {
+    /// Nothing read yet.
+    pub fn new() -> Self {
+        Self {
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// Feeds the next shard, in `meta.json`'s order.
+    pub fn add(&mut self, shard: &Shard) {
+        hash_shard(&mut self.hasher, shard);
+    }
+
+    /// Checks the hash of every shard fed against the one `meta` recorded for the dataset in
+    /// `dir`, naming the dataset when they differ.
+    pub fn check(self, dir: &Path, meta: &Meta) -> Result<()> {
+        let got = format!("sha256:{}", hex(&self.hasher.finalize()));
+        if got != meta.content_hash {
+            return Err(SimError::BadDataset {
+                path: dir.join("meta.json"),
+                reason: format!(
+                    "content hash {got} differs from the recorded {}: a shard file of {} was \
+                     changed or damaged after it was written; delete the dataset (a run makes it \
+                     again)",
+                    meta.content_hash,
+                    dir.display()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Reads every shard and checks the content hash against `meta.json`.
 pub fn verify(dir: &Path) -> Result<Meta> {
     let meta = read_meta(dir)?;
-    let mut hasher = Sha256::new();
+    let mut check = ContentCheck::new();
     for info in &meta.shards {
-        hash_shard(&mut hasher, &read_shard(dir, &meta, info)?);
+        check.add(&read_shard(dir, &meta, info)?);
     }
-    let got = format!("sha256:{}", hex(&hasher.finalize()));
-    if got != meta.content_hash {
-        return Err(SimError::BadDataset {
-            path: dir.join("meta.json"),
-            reason: format!(
-                "content hash {got} differs from the recorded {}",
-                meta.content_hash
-            ),
-        });
-    }
+    check.check(dir, &meta)?;
     Ok(meta)
 }
