@@ -207,7 +207,8 @@ impl RunConfig {
                     key => bad(format!("{key}: {message}")),
                 }
             })?;
-        config.validate()?;
+        // A setting out of range is the file's too: the error names it.
+        config.validate().map_err(|e| bad(e.to_string()))?;
         Ok(config)
     }
 

@@ -104,7 +104,61 @@ pub fn read_meta(dir: &Path) -> Result<Meta> {
             ),
         });
     }
+    check_meta(&meta).map_err(|reason| SimError::BadDataset { path, reason })?;
     Ok(meta)
+}
+
+/// Most action entries and body slots a dataset may declare (the masks give each slot a byte
+/// below 255); bounds what a damaged `meta.json` can make a reader allocate.
+const MAX_ACTION_DIM: usize = 64;
+const MAX_SLOTS: usize = 255;
+
+/// What `meta.json` must say of itself before anything is read on its word: sizes in range, and
+/// shards that are plain file names in this folder, in order from episode 0, holding the
+/// episodes it counts.
+fn check_meta(meta: &Meta) -> std::result::Result<(), String> {
+    if !(1..=crate::episode::MAX_FRAMES).contains(&meta.frames) {
+        return Err(format!(
+            "frames = {}, expected 1 to {}",
+            meta.frames,
+            crate::episode::MAX_FRAMES
+        ));
+    }
+    crate::camera::check_size("size", meta.size).map_err(|e| e.to_string())?;
+    if meta.action_dim > MAX_ACTION_DIM || meta.slots.len() > MAX_SLOTS {
+        return Err(format!(
+            "action_dim = {} and {} slots, expected at most {MAX_ACTION_DIM} and {MAX_SLOTS}",
+            meta.action_dim,
+            meta.slots.len()
+        ));
+    }
+    let mut next = 0u64;
+    for info in &meta.shards {
+        let plain = Path::new(&info.file)
+            .file_name()
+            .is_some_and(|n| n == info.file.as_str());
+        if !plain || info.file.starts_with('.') {
+            return Err(format!(
+                "shard file {:?} is not a plain file name in the dataset's folder",
+                info.file
+            ));
+        }
+        if info.first_episode != next || info.episodes == 0 || info.episodes > meta.shard_episodes {
+            return Err(format!(
+                "shard {} holds episodes {}..+{}, expected to start at {next} and hold 1 to {} \
+                 (shard_episodes)",
+                info.file, info.first_episode, info.episodes, meta.shard_episodes
+            ));
+        }
+        next += info.episodes;
+    }
+    if next != meta.episodes {
+        return Err(format!(
+            "the shards hold {next} episodes, but episodes = {}",
+            meta.episodes
+        ));
+    }
+    Ok(())
 }
 
 /// What a shard's tensors must look like, besides the episode count.
