@@ -196,7 +196,7 @@ impl RunConfig {
             Some(v) => return Err(bad(format!("`preset` must be a string, not {v}"))),
             None => base.to_owned(),
         };
-        let base = Self::preset(&preset)?;
+        let base = Self::preset(&preset).map_err(|e| bad(e.to_string()))?;
         let mut merged = toml::Table::try_from(&base).expect("config serialises");
         merge(&mut merged, overlay);
         let config: Self =

@@ -214,3 +214,85 @@ fn two_runs_at_once_in_one_work_folder_make_each_stage_once() {
         }
     }
 }
+
+/// A tmpfs mounted for a test, unmounted when dropped.
+struct SmallDisk {
+    dir: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    /// A tmpfs of `megabytes` at `dir`, or None where mounting is not allowed (not root).
+    fn mount(dir: &Path, megabytes: u64) -> Option<Self> {
+        fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Self {
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Gives it `megabytes` in all, keeping what it holds.
+    fn grow(&self, megabytes: u64) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={megabytes}m")])
+            .arg(&self.dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_run_naming_the_path_and_it_resumes_once_there_is_room() {
+    let reference = common::smoke_run();
+    let want = results(&reference.path().join("results"));
+    let tmp = tempfile::tempdir().unwrap();
+    // Full during the datasets, the suite and training (the smoke run's work folder is about
+    // 28 MB: 5 of datasets, 13 of suite, 8 of checkpoints).
+    for megabytes in [3, 12, 22] {
+        let disk = tmp.path().join(format!("disk-{megabytes}"));
+        let Some(small) = SmallDisk::mount(&disk, megabytes) else {
+            eprintln!("skipped: mounting a tmpfs needs root, which this test process is not");
+            return;
+        };
+        let args = [
+            "run", "--preset", "smoke", "--work", "work", "--out", "results",
+        ];
+        let o = common::bench(&args, &disk);
+        assert!(!o.status.success(), "{megabytes} MB: the run fit");
+        let t = common::text(&o);
+        assert!(
+            t.contains("No space left on device")
+                && (t.contains("cannot write work/") || t.contains("cannot create work/")),
+            "{megabytes} MB: {t}"
+        );
+        eprintln!(
+            "{megabytes} MB: {}",
+            t.lines().find(|l| l.starts_with("error")).unwrap_or("")
+        );
+        small.grow(256);
+        let o = common::bench(&args, &disk);
+        assert!(
+            o.status.success(),
+            "{megabytes} MB, resumed: {}",
+            common::text(&o)
+        );
+        let got = results(&disk.join("results"));
+        let differ: Vec<&String> = want
+            .keys()
+            .chain(got.keys())
+            .filter(|k| want.get(*k) != got.get(*k))
+            .collect();
+        assert!(differ.is_empty(), "{megabytes} MB: {differ:?} differ");
+    }
+}

@@ -114,8 +114,8 @@ const MAX_ACTION_DIM: usize = 64;
 const MAX_SLOTS: usize = 255;
 
 /// What `meta.json` must say of itself before anything is read on its word: sizes in range, and
-/// shards that are plain file names in this folder, in order from episode 0, holding the
-/// episodes it counts.
+/// shards named as the writer names them, in order from episode 0, holding the episodes it
+/// counts.
 fn check_meta(meta: &Meta) -> std::result::Result<(), String> {
     if !(1..=crate::episode::MAX_FRAMES).contains(&meta.frames) {
         return Err(format!(
@@ -133,13 +133,13 @@ fn check_meta(meta: &Meta) -> std::result::Result<(), String> {
         ));
     }
     let mut next = 0u64;
-    for info in &meta.shards {
-        let plain = Path::new(&info.file)
-            .file_name()
-            .is_some_and(|n| n == info.file.as_str());
-        if !plain || info.file.starts_with('.') {
+    for (i, info) in meta.shards.iter().enumerate() {
+        // The writer names shard i `shard-0000i.safetensors`; any other name (a path out of the
+        // folder included) is not one of ours.
+        let expected = super::shard_writer::shard_file(i);
+        if info.file != expected {
             return Err(format!(
-                "shard file {:?} is not a plain file name in the dataset's folder",
+                "shard {i} is {:?}, expected {expected:?}",
                 info.file
             ));
         }
@@ -203,7 +203,8 @@ pub(crate) fn read_shard_file(path: &Path, n: usize, shape: &ShardShape) -> Resu
             .map_err(|e| bad(format!("tensor {name}: {e}")))?;
         if view.dtype() != dtype || view.shape() != shape.as_slice() {
             return Err(bad(format!(
-                "tensor {name} is {:?} {:?}, expected {dtype:?} {shape:?}",
+                "tensor {name} is {:?} {:?}, expected {dtype:?} {shape:?} as the dataset's \
+                 meta.json says (one of the two was changed or damaged)",
                 view.dtype(),
                 view.shape()
             )));
