@@ -498,6 +498,18 @@ fn a_damaged_dataset_shard_is_found_when_the_dataset_is_loaded() {
     let at = bytes.len() / 3;
     bytes[at] ^= 0x10;
     std::fs::write(&shard, &bytes).unwrap();
+    // Named by its own hash in meta.json; a dataset written before shards had one is still
+    // caught by the content hash.
+    let err = Clips::load(&dir).err().unwrap().to_string();
+    assert!(
+        err.contains(&meta.shards[0].file) && err.contains("damaged"),
+        "{err}"
+    );
+    let meta_path = dir.join("meta.json");
+    let mut old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    old["shards"][0].as_object_mut().unwrap().remove("sha256");
+    std::fs::write(&meta_path, old.to_string()).unwrap();
     let err = Clips::load(&dir).err().unwrap().to_string();
     assert!(
         err.contains("meta.json") && err.contains("damaged") && err.contains("content hash"),

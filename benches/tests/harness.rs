@@ -406,16 +406,19 @@ fn a_run_stopped_after_training_resumes_without_retraining_and_gives_the_same_cs
         "{listing}"
     );
     assert!(listing.contains("train  7 stages, 7 done"), "{listing}");
-    assert_eq!(kinds("w"), ["data", "train", "voe"]);
+    // The stages' kinds, and the stage locks' folder: nothing was made by the listing.
+    assert_eq!(kinds("w"), [".locks", "data", "train", "voe"]);
     let ckpt = |model: &str| {
         let dir = fs::read_dir(tmp.path().join("w/train"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with(&format!("{model}-"))
+                // A stage's folder (its lock file sits beside it).
+                p.is_dir()
+                    && p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(&format!("{model}-"))
             })
             .unwrap();
         fs::read(dir.join("checkpoint.safetensors")).unwrap()
@@ -494,8 +497,10 @@ fn training_seeds_give_different_networks_and_the_same_seed_the_same_bits() {
             .map(|e| e.unwrap().path())
             .find(|p| {
                 let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                name.strip_prefix(&format!("{label}-"))
-                    .is_some_and(|rest| !rest.contains('@'))
+                p.is_dir()
+                    && name
+                        .strip_prefix(&format!("{label}-"))
+                        .is_some_and(|rest| !rest.contains('@'))
             })
             .unwrap_or_else(|| panic!("no stage {label}"));
         fs::read(dir.join(file)).unwrap()

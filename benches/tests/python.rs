@@ -105,6 +105,22 @@ fn python_reads_a_dataset_and_checks_its_hash() {
     let o = run(&out);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("content hash"));
+    // python/moravec names the damaged shard by its own hash in meta.json.
+    let o = Command::new(&python)
+        .env("PYTHONPATH", root.join("python"))
+        .args([
+            "-c",
+            "import sys; from moravec import load_dataset; load_dataset(sys.argv[1])",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains(&meta.shards[1].file) && stderr.contains("damaged"),
+        "{stderr}"
+    );
 }
 
 /// The byte range of tensor `name` in a safetensors file.

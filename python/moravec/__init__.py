@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file
+from safetensors.numpy import load
 
 __all__ = ["load_dataset", "load_suite", "suite_id", "write_surprise"]
 
@@ -25,12 +25,17 @@ def load_dataset(root):
     """Every shard of a dataset folder, concatenated: `frames` (N, T, H, W, 3) uint8, `actions`
     (N, T, A) float32, `states` (N, T, B, 13) float32, `body_mask` (N, B) uint8, `masks`
     (N, T, H, W) uint8 (the body slot each pixel shows, 255 for background and fixed bodies), and
-    `meta` (meta.json as a dict)."""
+    `meta` (meta.json as a dict). A shard whose bytes do not hash to the `sha256` meta.json
+    recorded for it is refused (ValueError naming the file)."""
     root = Path(root)
     meta = json.loads((root / "meta.json").read_text())
     parts = {"frames": [], "actions": [], "states": [], "body_mask": [], "masks": []}
     for info in meta["shards"]:
-        shard = load_file(str(root / info["file"]))
+        path = root / info["file"]
+        data = path.read_bytes()
+        if "sha256" in info and "sha256:" + hashlib.sha256(data).hexdigest() != info["sha256"]:
+            raise ValueError(f"{path}: damaged: its bytes do not hash to the {info['sha256']} meta.json recorded")
+        shard = load(data)
         for name in parts:
             parts[name].append(shard[name])
     out = {name: np.concatenate(arrays) for name, arrays in parts.items()}

@@ -114,8 +114,27 @@ fn the_same_config_writes_the_same_hash_and_a_tampered_shard_is_caught() {
     let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     bytes[8 + header + 10] ^= 0xff;
     fs::write(&shard, bytes).unwrap();
+    let err = verify(&tmp.path().join("a")).unwrap_err().to_string();
+    assert!(
+        err.contains("shard-00001.safetensors") && err.contains("damaged"),
+        "{err}"
+    );
+    // Without the shards' own hashes (a dataset written before them), the content hash.
+    forget_shard_hashes(&tmp.path().join("a"));
     let err = verify(&tmp.path().join("a")).unwrap_err();
     assert!(err.to_string().contains("content hash"), "{err}");
+}
+
+/// Removes the shards' own hashes from a dataset's meta.json, as a dataset written before
+/// them has none.
+fn forget_shard_hashes(dir: &std::path::Path) {
+    let path = dir.join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    for shard in meta["shards"].as_array_mut().unwrap() {
+        assert!(shard.as_object_mut().unwrap().remove("sha256").is_some());
+    }
+    fs::write(&path, meta.to_string()).unwrap();
 }
 
 #[test]
@@ -335,6 +354,7 @@ fn the_instance_masks_are_in_the_content_hash() {
     assert_eq!(range.len(), shard.masks.len());
     bytes[range.start + range.len() / 2] ^= 0x01;
     fs::write(&path, bytes).unwrap();
+    forget_shard_hashes(&dir);
     let err = verify(&dir).unwrap_err();
     assert!(err.to_string().contains("content hash"), "{err}");
 }

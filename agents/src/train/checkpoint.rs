@@ -3,9 +3,11 @@
 //! config, the training config and the step. The data order needs no state of its own (batches
 //! are drawn from (seed, step)), so these are all a resumed run needs to continue bit for bit,
 //! and all a tool needs to rebuild the model ([`load`]) without an optimiser or a dataset.
-//! A SHA-256 of the header and every tensor (`moravec_sha256` in the metadata) is checked on
-//! every read, so a damaged file is named before a model is built from it (checkpoints written
-//! before the checksum are read without it).
+//! A SHA-256 of the header and every tensor (the header's `sha256`) is checked on every read, so
+//! a damaged file is named before a model is built from it (checkpoints written before the
+//! checksum are read without it). It lives in the header because the safetensors metadata is a
+//! hash map written in no fixed order: a second key would make the file's bytes differ from run
+//! to run.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -36,6 +38,10 @@ pub struct CheckpointHeader {
     pub train: TrainConfig,
     /// Optimiser steps taken.
     pub step: u64,
+    /// `sha256:<hex>` of this header (with no `sha256`) and of every tensor, set when the file is
+    /// written ([`save`] ignores what it is given) and checked on every read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 fn bytes(t: &Tensor) -> Result<Vec<u8>> {
@@ -64,25 +70,29 @@ pub fn save(path: &Path, header: &CheckpointHeader, opt: &AdamW) -> Result<()> {
                 .map_err(|e| bad(path, format!("tensor {n}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let header_json = serde_json::to_string(header).expect("header serialises");
-    let sum = digest(
-        &header_json,
-        owned
-            .iter()
-            .map(|(n, s, b)| (n.as_str(), s.as_slice(), b.as_slice())),
-    );
-    let info = HashMap::from([
-        ("moravec".to_owned(), header_json),
-        (DIGEST_KEY.to_owned(), sum),
-    ]);
+    let unsigned = CheckpointHeader {
+        sha256: None,
+        ..header.clone()
+    };
+    let unsigned_json = serde_json::to_string(&unsigned).expect("header serialises");
+    let signed = CheckpointHeader {
+        sha256: Some(digest(
+            &unsigned_json,
+            owned
+                .iter()
+                .map(|(n, s, b)| (n.as_str(), s.as_slice(), b.as_slice())),
+        )),
+        ..unsigned
+    };
+    let info = HashMap::from([(
+        "moravec".to_owned(),
+        serde_json::to_string(&signed).expect("header serialises"),
+    )]);
     let data = safetensors::serialize(views, Some(info)).map_err(|e| bad(path, e.to_string()))?;
     let tmp = path.with_extension("safetensors.tmp");
     std::fs::write(&tmp, data).map_err(|e| io("cannot write", &tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| io("cannot write", path, e))
 }
-
-/// The metadata key of the checksum.
-const DIGEST_KEY: &str = "moravec_sha256";
 
 /// SHA-256 over the header's JSON, then each tensor by name (name, shape, bytes), hex.
 fn digest<'a>(
@@ -105,23 +115,23 @@ fn digest<'a>(
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
-/// The file's tensors, parsed, after checking them and the header against the checksum the
-/// file carries (if it carries one).
-fn checked<'d>(path: &Path, data: &'d [u8]) -> Result<SafeTensors<'d>> {
+/// The file's tensors, parsed, after checking them and `header` (the file's) against the
+/// checksum the header carries, if it carries one.
+fn checked<'d>(path: &Path, data: &'d [u8], header: &CheckpointHeader) -> Result<SafeTensors<'d>> {
     let st = SafeTensors::deserialize(data).map_err(|e| bad(path, e.to_string()))?;
-    let (_, meta) = SafeTensors::read_metadata(data)
-        .map_err(|e| bad(path, format!("not a safetensors file: {e}")))?;
-    let info = meta.metadata().as_ref();
-    if let (Some(want), Some(header)) = (
-        info.and_then(|m| m.get(DIGEST_KEY)),
-        info.and_then(|m| m.get("moravec")),
-    ) {
+    if let Some(want) = &header.sha256 {
+        let unsigned = CheckpointHeader {
+            sha256: None,
+            ..header.clone()
+        };
+        let json = serde_json::to_string(&unsigned).expect("header serialises");
         let views = st.tensors();
         let got = digest(
-            header,
+            &json,
             views.iter().map(|(n, v)| (n.as_str(), v.shape(), v.data())),
         );
         if &got != want {
@@ -148,7 +158,7 @@ pub fn read_header(path: &Path) -> Result<CheckpointHeader> {
 pub fn load(path: &Path, device: &Device) -> Result<ModelVars> {
     let data = std::fs::read(path).map_err(|e| io("cannot read", path, e))?;
     let header = header_of(path, &data)?;
-    let st = checked(path, &data)?;
+    let st = checked(path, &data, &header)?;
     let mut weights = HashMap::new();
     for (name, view) in st.tensors() {
         if let Some(var) = name.strip_prefix("param/") {
@@ -220,7 +230,7 @@ pub fn restore(
             ),
         ));
     }
-    let st = checked(path, &data)?;
+    let st = checked(path, &data, &header)?;
     let load = |name: &str, like: &Tensor| -> Result<Tensor> {
         let view = st
             .tensor(name)

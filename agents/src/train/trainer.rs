@@ -94,6 +94,7 @@ pub fn train(
         config: model_config.clone(),
         train: config.clone(),
         step,
+        sha256: None,
     };
     if !trains {
         // A control that is never trained: its checkpoint holds the initial weights.

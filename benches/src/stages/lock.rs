@@ -1,14 +1,15 @@
 //! A lock per stage, so that two `bench run`s sharing a work folder (two terminals, two Slurm
 //! jobs given the same options) never make the same stage at once: the second waits, saying
 //! which run holds it, and then reuses what the first made. The lock is the operating system's
-//! advisory lock on `<kind>/<label>-<hash>.lock` beside the stage's folder (outside it, since
-//! `--force` deletes the folder), so a run that is killed lets go of it with its last breath;
+//! advisory lock on `<work>/.locks/<kind>/<label>-<hash>.lock` (outside the stage's folder,
+//! which `--force` deletes, and out of the kind's folder, which tools list), so a run that is
+//! killed lets go of it with its last breath;
 //! no stale lock is ever left to clean up. The file's text, who holds it, is only for the
 //! message.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{HarnessError, Result};
 use crate::stages::cache::CachedStage;
@@ -21,7 +22,7 @@ pub struct StageLock {
 }
 
 impl StageLock {
-    /// The lock file of `stage`.
+    /// The lock file of `stage`: `<work>/.locks/<kind>/<its folder's name>.lock`.
     pub fn path(stage: &CachedStage) -> PathBuf {
         let mut name = stage
             .dir
@@ -29,7 +30,12 @@ impl StageLock {
             .expect("a stage folder has a name")
             .to_os_string();
         name.push(".lock");
-        stage.dir.with_file_name(name)
+        let work = stage
+            .dir
+            .parent()
+            .and_then(Path::parent)
+            .expect("a stage folder is <work>/<kind>/<name>");
+        work.join(".locks").join(stage.kind.as_str()).join(name)
     }
 
     /// Takes the lock of `stage` if no other run holds it; otherwise says who does (Err with
@@ -120,7 +126,7 @@ mod tests {
         assert_eq!(
             StageLock::path(&stage),
             tmp.path()
-                .join(format!("train/m-{}.lock", &stage.hash[..12]))
+                .join(format!(".locks/train/m-{}.lock", &stage.hash[..12]))
         );
         let holder = StageLock::try_take(&stage).unwrap().unwrap_err();
         assert!(

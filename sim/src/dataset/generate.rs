@@ -161,6 +161,7 @@ pub(crate) fn shard_infos(config: &GenerateConfig) -> Vec<ShardInfo> {
             file: shard_file(infos.len()),
             first_episode: first,
             episodes,
+            sha256: None,
         });
         first += episodes;
     }
@@ -231,5 +232,5 @@ pub(crate) fn read_shard_as(
         action_dim: spec.action_dim,
         slots: spec.slots.len(),
     };
-    read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape)
+    read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape, None)
 }

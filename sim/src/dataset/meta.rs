@@ -18,6 +18,11 @@ pub struct ShardInfo {
     pub first_episode: u64,
     /// Number of episodes in it.
     pub episodes: u64,
+    /// `sha256:<hex>` of the file's bytes, checked whenever the shard is read, so that a damaged
+    /// shard is named (datasets written before it have none and are checked by the content
+    /// hash alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The dataset's `meta.json`.

@@ -177,15 +177,41 @@ pub fn read_shard(dir: &Path, meta: &Meta, info: &ShardInfo) -> Result<Shard> {
         action_dim: meta.action_dim,
         slots: meta.slots.len(),
     };
-    read_shard_file(&dir.join(&info.file), info.episodes as usize, &shape)
+    read_shard_file(
+        &dir.join(&info.file),
+        info.episodes as usize,
+        &shape,
+        info.sha256.as_deref(),
+    )
 }
 
-pub(crate) fn read_shard_file(path: &Path, n: usize, shape: &ShardShape) -> Result<Shard> {
+/// `sha256:<hex>` of a file's bytes.
+pub(crate) fn file_hash(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+/// Reads one shard file of `n` episodes, checking its bytes against `sha256` (when the dataset
+/// recorded one) and each tensor's dtype and shape against `shape`.
+pub(crate) fn read_shard_file(
+    path: &Path,
+    n: usize,
+    shape: &ShardShape,
+    sha256: Option<&str>,
+) -> Result<Shard> {
     let bytes = fs::read(path).map_err(|e| SimError::io("cannot read", path, e))?;
     let bad = |reason: String| SimError::BadDataset {
         path: path.to_owned(),
         reason,
     };
+    if let Some(want) = sha256 {
+        let got = file_hash(&bytes);
+        if got != want {
+            return Err(bad(format!(
+                "damaged: its bytes hash to {got}, not the {want} meta.json recorded; delete the \
+                 dataset (a run makes it again)"
+            )));
+        }
+    }
     let st = SafeTensors::deserialize(&bytes)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let (t, s, b) = (shape.frames, shape.size, shape.slots);

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::encoding::{hex, le_bytes};
 use super::meta::{Meta, SCHEMA_VERSION, ShardInfo};
-use super::read::{Shard, hash_shard};
+use super::read::{Shard, file_hash, hash_shard};
 use crate::camera::Raster;
 use crate::env::SUBSTEPS;
 use crate::error::{Result, SimError};
@@ -73,6 +73,7 @@ impl ShardWriter {
             file: shard_file(self.shards.len()),
             first_episode: self.episodes,
             episodes,
+            sha256: None,
         }
     }
 
@@ -91,6 +92,13 @@ impl ShardWriter {
 
     /// Records a shard whose file is already in place (a resumed run).
     pub(crate) fn push_written(&mut self, info: ShardInfo, shard: &Shard) -> Result<()> {
+        // The file's own hash, from the bytes on disk, so that a reader can name a damaged one.
+        let path = self.dir.join(&info.file);
+        let bytes = fs::read(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
+        let info = ShardInfo {
+            sha256: Some(file_hash(&bytes)),
+            ..info
+        };
         hash_shard(&mut self.hasher, shard);
         self.write_trajectories(info.first_episode, shard)
             .map_err(|e| csv_error(&self.csv_path, e))?;

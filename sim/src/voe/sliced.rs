@@ -160,6 +160,7 @@ pub fn merge_suite(config: &SuiteConfig, out: &Path, count: u64, force: bool) ->
                 &movies_path(&dir, *slice, spec.property),
                 episodes,
                 &shape,
+                None,
             )?);
             records.extend(mine.into_iter().cloned());
         }
