@@ -19,12 +19,17 @@ pub fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// How the temporary files of atomic writes begin: a write killed half-way leaves one, which
+/// [`remove_stale_temps`] knows by it.
+pub const TEMP_PREFIX: &str = ".moravec-partial-";
+
 /// A temporary file beside `path` (created with its folder), readable by everyone like a normal
 /// file (`tempfile` makes 0600); persisting it onto `path` is the atomic step.
 pub fn temp_file_for(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = parent_dir(path);
     fs::create_dir_all(&dir).map_err(|e| HarnessError::io("cannot create", &dir, e))?;
     let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -33,6 +38,23 @@ pub fn temp_file_for(path: &Path) -> Result<tempfile::NamedTempFile> {
     builder
         .tempfile_in(&dir)
         .map_err(|e| HarnessError::io("cannot write into", &dir, e))
+}
+
+/// Removes from `dir` (not below it) the temporary files that writes killed half-way left
+/// there; they are never read, but a results folder should hold results only. Call it where no
+/// other process writes into `dir` at the same time (a stage under its lock, the results folder
+/// of a run).
+pub fn remove_stale_temps(dir: &Path) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|e| HarnessError::io("cannot remove", &path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so that

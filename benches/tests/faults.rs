@@ -42,8 +42,8 @@ fn results(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Temporary files an interrupted atomic write left under `dir` (they are never read).
-fn leftovers(dir: &Path) -> usize {
-    let mut n = 0;
+fn leftovers(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut n = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = fs::read_dir(&d) else {
@@ -54,8 +54,8 @@ fn leftovers(dir: &Path) -> usize {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             if p.is_dir() {
                 stack.push(p);
-            } else if name.contains(".tmp") {
-                n += 1;
+            } else if name.contains(".tmp") || name.starts_with(".moravec-partial-") {
+                n.push(p);
             }
         }
     }
@@ -88,7 +88,9 @@ fn a_run_killed_at_random_moments_resumes_to_the_uninterrupted_results() {
     let tmp = tempfile::tempdir().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(38);
     let mut killed: Vec<String> = Vec::new();
-    let mut mid_write = 0;
+    // What the interrupted writes were writing: a checkpoint, a dataset or suite shard, the
+    // results tables, another file of the work folder.
+    let mut mid_write: BTreeMap<&str, usize> = BTreeMap::new();
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -138,10 +140,75 @@ fn a_run_killed_at_random_moments_resumes_to_the_uninterrupted_results() {
                 child.wait().unwrap();
                 let log = fs::read_to_string(&log_path).unwrap();
                 killed.push(doing(&log));
-                mid_write += usize::from(leftovers(tmp.path()) > before);
+                for p in leftovers(tmp.path()) {
+                    if before.contains(&p) {
+                        continue;
+                    }
+                    let s = p.to_string_lossy();
+                    let what = if s.contains("checkpoint") || s.contains("snapshot") {
+                        "checkpoint"
+                    } else if s.contains("/results/") {
+                        "results"
+                    } else if s.contains("shard-") {
+                        "dataset or suite shard"
+                    } else if s.contains("stage.json") || s.contains("row.json") {
+                        "stage record"
+                    } else if s.contains(".csv") {
+                        "stage table"
+                    } else {
+                        "a stage's output (curves, probe rows, plan row or GIF)"
+                    };
+                    *mid_write.entry(what).or_default() += 1;
+                }
             }
         }
     }
+    // Then the results phase alone: every stage is done, so a run only writes the results
+    // folder, and kills at moments within its length land in the writing of the tables.
+    let run_results = || {
+        Command::new(env!("CARGO_BIN_EXE_bench"))
+            .args([
+                "run", "--preset", "smoke", "--work", "work", "--out", "results",
+            ])
+            .current_dir(tmp.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let start = Instant::now();
+    assert!(run_results().wait().unwrap().success());
+    let length = start.elapsed().as_millis().max(20) as u64;
+    let (mut results_kills, mut mid_results) = (0, 0);
+    let out = tmp.path().join("results");
+    for _ in 0..(kills / 3).max(8) {
+        let before = leftovers(&out);
+        let t0 = std::time::SystemTime::now();
+        let mut child = run_results();
+        std::thread::sleep(Duration::from_millis(rng.random_range(5..length)));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            results_kills += 1;
+            let new = leftovers(&out)
+                .into_iter()
+                .filter(|p| !before.contains(p))
+                .count();
+            *mid_write.entry("results").or_default() += new;
+            // Killed between the first table and the last: some files rewritten, not all.
+            let files: Vec<_> = fs::read_dir(&out).unwrap().flatten().collect();
+            let rewritten = files
+                .iter()
+                .filter(|e| e.metadata().unwrap().modified().unwrap() >= t0)
+                .count();
+            mid_results += usize::from(rewritten > 0 && rewritten < files.len());
+        }
+    }
+    assert!(run_results().wait().unwrap().success());
+    eprintln!(
+        "{results_kills} kills in the results phase ({length} ms), {mid_results} of them \
+         between its first file and its last"
+    );
     let mut by_stage: BTreeMap<String, usize> = BTreeMap::new();
     for k in &killed {
         *by_stage
@@ -150,7 +217,7 @@ fn a_run_killed_at_random_moments_resumes_to_the_uninterrupted_results() {
     }
     eprintln!(
         "{} kills in {attempts} attempts, by the kind of the last stage the run had reached: \
-         {by_stage:?}; {mid_write} left the temporary file of an interrupted write",
+         {by_stage:?}; temporary files of interrupted writes left: {mid_write:?}",
         killed.len()
     );
     assert!(killed.len() >= kills.min(20));

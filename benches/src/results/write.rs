@@ -61,6 +61,8 @@ pub struct Tables {
 /// learning-curve rows.
 pub fn write_tables(out: &Path, data: &RunData) -> Result<Tables> {
     std::fs::create_dir_all(out).map_err(|e| HarnessError::io("cannot create", out, e))?;
+    // What a run killed while it wrote the tables left behind.
+    crate::files::remove_stale_temps(out)?;
     let (voe_rows, first_rows) = write_voe(out, data)?;
     write_probe(out, data)?;
     let curve = write_learning_curve(out, data, &first_rows)?;

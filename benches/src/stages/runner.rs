@@ -170,6 +170,8 @@ impl Runner {
                 (r, true, 0.0)
             }
             None => {
+                // Under the lock: what a run killed in this stage left half-written.
+                crate::files::remove_stale_temps(&stage.dir)?;
                 let t = Instant::now();
                 let measures = work(stage)?;
                 let secs = t.elapsed().as_secs_f64();
