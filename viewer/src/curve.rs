@@ -69,11 +69,18 @@ pub fn load(
         }
         if &r[2] == property && r[3] == episode {
             let bad = || format!("{} row {}: {:?}", path.display(), line + 2, r);
-            rows.push((
-                r[1].to_owned(),
-                r[4].parse().with_context(bad)?,
-                r[5].parse().with_context(bad)?,
-            ));
+            let frame: usize = r[4].parse().with_context(bad)?;
+            let surprise: f64 = r[5].parse().with_context(bad)?;
+            // A frame past any movie, or a surprise that is no number, is a damaged file.
+            if frame > moravec_sim::episode::MAX_FRAMES || !surprise.is_finite() {
+                bail!(
+                    "{}: frame {frame} and surprise {surprise}, expected a frame up to {} and a \
+                     finite surprise",
+                    bad(),
+                    moravec_sim::episode::MAX_FRAMES
+                );
+            }
+            rows.push((r[1].to_owned(), frame, surprise));
         }
     }
     let model = match model {
@@ -120,7 +127,9 @@ pub const CURSOR: [u8; 4] = [90, 220, 120, 255];
 /// a cursor at frame `t`: RGBA rows, [`WIDTH`] x [`HEIGHT`].
 pub fn draw(curve: &Curve, frames: usize, violation: Option<usize>, t: usize) -> Vec<u8> {
     let mut img: Vec<u8> = BACKGROUND.repeat(WIDTH * HEIGHT);
-    let x_of = |f: usize| (f * (WIDTH - 1)) / frames.saturating_sub(1).max(1);
+    // Frames past the movie's end are drawn at its end.
+    let last = frames.saturating_sub(1).max(1);
+    let x_of = |f: usize| (f.min(last) * (WIDTH - 1)) / last;
     let (lo, hi) = curve
         .points
         .iter()
@@ -214,5 +223,85 @@ mod tests {
         assert_eq!(curve.at(9), Some(0.1));
         assert_eq!(curve.at(10), Some(0.9));
         assert_eq!(curve.at(3), None);
+    }
+
+    /// Damaged copies of a good `curves.csv`, each a pure function of its case number: no panic,
+    /// no hang (a frame index of 10^18 once drew a line that long), and every error names the
+    /// file.
+    #[test]
+    fn a_damaged_curves_file_is_refused_by_name_and_never_panics() {
+        use rand::{RngExt, SeedableRng};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("curves.csv");
+        let mut good = CURVES_HEADER.join(",") + "\n";
+        for model in ["jepa-vicreg", "pixel-ae"] {
+            for f in 0..10 {
+                good.push_str(&format!(
+                    "r,{model},permanence,3,{},{}\n",
+                    8 + 4 * f,
+                    0.1 * f as f64
+                ));
+            }
+        }
+        std::fs::write(&path, &good).unwrap();
+        let read = || load(tmp.path(), None, Property::Permanence, 3);
+        assert_eq!(read().unwrap().points.len(), 10);
+        let extreme: [&[u8]; 5] = [
+            b"18446744073709551615",
+            b"99999999999",
+            b"-1",
+            b"NaN",
+            b"inf",
+        ];
+        let (mut refused, mut read_ok) = (0, 0);
+        for case in 0..600u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(case);
+            let mut b = good.clone().into_bytes();
+            match case % 4 {
+                0 => {
+                    let i = rng.random_range(0..b.len());
+                    b[i] ^= 1 << rng.random_range(0..8);
+                }
+                1 => b.truncate(rng.random_range(0..b.len())),
+                2 => {
+                    let a = rng.random_range(0..b.len());
+                    b.drain(a..(a + rng.random_range(1..16)).min(b.len()));
+                }
+                _ => {
+                    let digits: Vec<usize> =
+                        (0..b.len()).filter(|&i| b[i].is_ascii_digit()).collect();
+                    let i = digits[rng.random_range(0..digits.len())];
+                    let mut e = i;
+                    while e < b.len() && b[e].is_ascii_digit() {
+                        e += 1;
+                    }
+                    b.splice(
+                        i..e,
+                        extreme[rng.random_range(0..extreme.len())].iter().copied(),
+                    );
+                }
+            }
+            std::fs::write(&path, &b).unwrap();
+            let started = std::time::Instant::now();
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read().map(|c| {
+                    draw(&c, 48, Some(20), 47);
+                })
+            }));
+            assert!(started.elapsed().as_secs() < 5, "case {case} took too long");
+            match result {
+                Err(_) => panic!("case {case} panicked"),
+                Ok(Err(e)) => {
+                    refused += 1;
+                    let e = format!("{e:#}");
+                    assert!(e.contains("curves.csv"), "case {case}: {e}");
+                }
+                Ok(Ok(())) => read_ok += 1,
+            }
+        }
+        assert!(
+            refused > 100 && read_ok > 10,
+            "{refused} refused, {read_ok} read"
+        );
     }
 }
