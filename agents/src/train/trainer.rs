@@ -82,7 +82,17 @@ pub fn train(
     })?;
     let mut opt = AdamW::from_varmap(&varmap, config.weight_decay)?;
     let ckpt = out.join("checkpoint.safetensors");
-    let resumed_from = if ckpt.exists() {
+    // A kept snapshot at or before the checkpoint's step that is missing (a run killed between
+    // the two writes, by a build that wrote the checkpoint first) can only be made again by
+    // training from the start; training is deterministic, so that gives the same bits.
+    let resumable = ckpt.exists() && {
+        let step = checkpoint::read_header(&ckpt)?.step;
+        config
+            .keep
+            .iter()
+            .all(|&k| k > step || super::snapshot_path(out, k).exists())
+    };
+    let resumed_from = if resumable {
         checkpoint::restore(&ckpt, model.name(), &model_config, &mut opt)?.step
     } else {
         0
@@ -171,13 +181,15 @@ pub fn train(
         let done = step + 1;
         let go_on = on_step(done);
         let keep = config.keep.contains(&done);
+        if keep {
+            // Saved again rather than copied: the same write, atomic by the same path. Before
+            // the checkpoint, so that a checkpoint at or past a kept step means its snapshot is
+            // there (a kill between the two writes redoes the step).
+            checkpoint::save(&super::snapshot_path(out, done), &meta_at(done), &opt)?;
+        }
         if !go_on || keep || done % config.checkpoint_every.max(1) == 0 || done == config.steps {
             checkpoint::save(&ckpt, &meta_at(done), &opt)?;
             write_log(&log_path, &terms, &rows)?;
-        }
-        if keep {
-            // Saved again rather than copied: the same write, atomic by the same path.
-            checkpoint::save(&super::snapshot_path(out, done), &meta_at(done), &opt)?;
         }
         if !go_on {
             return Ok(TrainReport {
