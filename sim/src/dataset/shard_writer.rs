@@ -80,24 +80,33 @@ impl ShardWriter {
     /// Writes the shard's file, then records it.
     pub(crate) fn push(&mut self, shard: &Shard) -> Result<()> {
         let info = self.next_shard(shard.episodes as u64);
-        write_shard(
+        let sha256 = write_shard(
             &self.dir.join(&info.file),
             shard,
             self.spec,
             self.frames,
             self.raster.size,
         )?;
+        let info = ShardInfo {
+            sha256: Some(sha256),
+            ..info
+        };
         self.push_written(info, shard)
     }
 
-    /// Records a shard whose file is already in place (a resumed run).
+    /// Records a shard whose file is already in place (a resumed run), hashing the file unless
+    /// `info` has its hash already.
     pub(crate) fn push_written(&mut self, info: ShardInfo, shard: &Shard) -> Result<()> {
-        // The file's own hash, from the bytes on disk, so that a reader can name a damaged one.
-        let path = self.dir.join(&info.file);
-        let bytes = fs::read(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
-        let info = ShardInfo {
-            sha256: Some(file_hash(&bytes)),
-            ..info
+        // The file's own hash, so that a reader can name a damaged one.
+        let info = if info.sha256.is_some() {
+            info
+        } else {
+            let path = self.dir.join(&info.file);
+            let bytes = fs::read(&path).map_err(|e| SimError::io("cannot read", &path, e))?;
+            ShardInfo {
+                sha256: Some(file_hash(&bytes)),
+                ..info
+            }
         };
         hash_shard(&mut self.hasher, shard);
         self.write_trajectories(info.first_episode, shard)
@@ -178,13 +187,14 @@ pub(crate) fn shard_file(index: usize) -> String {
 }
 
 /// Writes a shard under a temporary name, then renames it: a shard file is always whole.
+/// Returns the SHA-256 of the file's bytes (`sha256:<hex>`).
 pub(crate) fn write_shard(
     path: &Path,
     shard: &Shard,
     spec: &SceneSpec,
     frames: usize,
     size: usize,
-) -> Result<()> {
+) -> Result<String> {
     let (n, t, s) = (shard.episodes, frames, size);
     let (a, b) = (spec.action_dim, spec.slots.len());
     let actions = le_bytes(shard.actions.iter());
@@ -208,9 +218,11 @@ pub(crate) fn write_shard(
         path: path.to_owned(),
         reason: format!("cannot serialise shard: {e}"),
     })?;
+    let sha256 = file_hash(&bytes);
     let tmp = path.with_extension("safetensors.tmp");
     fs::write(&tmp, bytes).map_err(|e| SimError::io("cannot write", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| SimError::io("cannot write", path, e))
+    fs::rename(&tmp, path).map_err(|e| SimError::io("cannot write", path, e))?;
+    Ok(sha256)
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> SimError {
