@@ -499,6 +499,7 @@ fn a_damaged_dataset_shard_is_found_when_the_dataset_is_loaded() {
         size: 16,
         samples: 1,
         shard_episodes: None,
+        nuisance: Default::default(),
     };
     moravec_sim::dataset::write_dataset(&config, &dir, false, &|| {}).unwrap();
     assert_eq!(Clips::load(&dir).unwrap().episodes, 3);

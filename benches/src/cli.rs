@@ -202,6 +202,12 @@ pub struct GenerateArgs {
     /// Episodes per shard (default: about 64 MiB of frames per shard).
     #[arg(long)]
     pub shard_episodes: Option<u64>,
+    /// Nuisance level, 0 to 3: pixel detail drawn over every frame that carries no physics
+    /// (1: a fresh texture on the static surfaces every frame; 2: plus flicker and a colour
+    /// cast; 3: plus drifting distractor particles). States, actions and masks are those of
+    /// level 0, bit for bit.
+    #[arg(long, default_value_t = moravec_sim::Nuisance::NONE, value_parser = parse_nuisance)]
+    pub nuisance: moravec_sim::Nuisance,
     /// Replace a non-empty output directory (only once the new dataset is complete).
     #[arg(long)]
     pub force: bool,
@@ -416,6 +422,10 @@ pub struct PlanArgs {
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+    /// Nuisance level of the episodes' frames and goal images, 0 to 3 (see `bench generate
+    /// --nuisance`): for a model, that of its training data.
+    #[arg(long, default_value_t = moravec_sim::Nuisance::NONE, value_parser = parse_nuisance)]
+    pub nuisance: moravec_sim::Nuisance,
 }
 
 /// `--run`: a label of letters, digits and `-_.+[]=`, 1 to 64 characters.
@@ -457,4 +467,12 @@ fn parse_distance(s: &str) -> Result<moravec_agents::planning::Distance, String>
         "l2-pyramid" => Ok(Distance::L2Pyramid),
         other => Err(format!("{other}: expected l1, l2 or l2-pyramid")),
     }
+}
+
+/// A `--nuisance` level, refused by name when out of range.
+fn parse_nuisance(s: &str) -> std::result::Result<moravec_sim::Nuisance, String> {
+    let level: u8 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a nuisance level: expected 0 to 3"))?;
+    moravec_sim::Nuisance::new(level).map_err(|e| e.to_string())
 }

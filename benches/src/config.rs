@@ -18,6 +18,13 @@ pub struct RunConfig {
     pub size: usize,
     /// Where models train and score: `cpu`, `cuda` or `auto`.
     pub device: String,
+    /// Nuisance levels (0 to 3) of pixel detail drawn over every frame that carries no
+    /// physics ([`moravec_sim::nuisance`]): the data, the suite and the planning tasks at that
+    /// level. One level: the run at it. Several: a sweep, the whole run once per level
+    /// (`nuisance-<level>/` in the results folder), then `nuisance.csv` and its plot. Left out
+    /// of the resolved config when unset, so that runs without it keep their ids and stage keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nuisance: Option<Vec<u8>>,
     /// Training data.
     pub data: DataConfig,
     /// The violation-of-expectation suite.
@@ -125,6 +132,7 @@ impl RunConfig {
             seed: 0,
             size: p.size,
             device: p.device.into(),
+            nuisance: (!p.nuisance.is_empty()).then(|| p.nuisance.to_vec()),
             data: DataConfig {
                 scenes: moravec_sim::SCENES
                     .iter()
@@ -341,6 +349,28 @@ impl RunConfig {
             self.train.lr > 0.0 && self.train.lr <= 1.0,
             "in (0, 1]",
         )?;
+        if let Some(levels) = &self.nuisance {
+            range(
+                "nuisance",
+                "[]".into(),
+                !levels.is_empty(),
+                "at least one level",
+            )?;
+            for (i, &l) in levels.iter().enumerate() {
+                range(
+                    "nuisance",
+                    l.to_string(),
+                    l <= moravec_sim::Nuisance::MAX,
+                    &format!("levels from 0 to {}", moravec_sim::Nuisance::MAX),
+                )?;
+                range(
+                    "nuisance",
+                    l.to_string(),
+                    !levels[..i].contains(&l),
+                    "each level once (this one is repeated)",
+                )?;
+            }
+        }
         if let Some(seeds) = &self.train.seeds {
             range(
                 "train.seeds",
@@ -422,6 +452,35 @@ impl RunConfig {
             .collect();
         out.dedup();
         out
+    }
+
+    /// The nuisance levels of a sweep (`nuisance` with more than one level), else None.
+    pub fn sweep(&self) -> Option<Vec<moravec_sim::Nuisance>> {
+        let levels = self.nuisance.as_ref().filter(|l| l.len() > 1)?;
+        Some(
+            levels
+                .iter()
+                .map(|&l| moravec_sim::Nuisance::new(l).expect("validated"))
+                .collect(),
+        )
+    }
+
+    /// The run's nuisance level: its one level, 0 when unset. A sweep's stages are made from
+    /// its levels' configs ([`RunConfig::at_level`]), each of one level.
+    pub fn nuisance_level(&self) -> moravec_sim::Nuisance {
+        match self.nuisance.as_deref() {
+            Some([l]) => moravec_sim::Nuisance::new(*l).expect("validated"),
+            _ => moravec_sim::Nuisance::NONE,
+        }
+    }
+
+    /// The run of one level of a sweep: this config at that level alone. Level 0 leaves the
+    /// key unset, so that its stages are those of the same run without nuisance.
+    pub fn at_level(&self, level: moravec_sim::Nuisance) -> Self {
+        Self {
+            nuisance: (!level.is_none()).then(|| vec![level.level()]),
+            ..self.clone()
+        }
     }
 
     /// The seed of the VoE suite: `voe.seed`, else the run's.
@@ -553,6 +612,37 @@ mod tests {
         assert!(e.to_string().contains("fly"), "{e}");
         let e = RunConfig::from_toml("[plan]\nbudget = 0\n", "smoke", "f").unwrap_err();
         assert!(e.to_string().contains("plan.budget"), "{e}");
+    }
+
+    #[test]
+    fn nuisance_levels_are_checked_and_a_sweep_is_its_levels_runs() {
+        for (text, named) in [
+            ("nuisance = []", "at least one level"),
+            ("nuisance = [4]", "4"),
+            ("nuisance = [1, 2, 1]", "repeated"),
+            ("nuisance = 2", "nuisance"),
+        ] {
+            let e = RunConfig::from_toml(text, "smoke", "sweep.toml").unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains("sweep.toml") && msg.contains("nuisance") && msg.contains(named),
+                "{text}: {msg}"
+            );
+        }
+        let plain = RunConfig::preset("smoke").unwrap();
+        assert_eq!(plain.sweep(), None);
+        assert!(plain.nuisance_level().is_none());
+        let sweep = RunConfig::from_toml("nuisance = [0, 3]", "smoke", "f").unwrap();
+        let levels = sweep.sweep().unwrap();
+        assert_eq!(levels.iter().map(|l| l.level()).collect::<Vec<_>>(), [0, 3]);
+        // Level 0 of a sweep is the run without nuisance, id and stage keys included.
+        assert_eq!(sweep.at_level(levels[0]), plain);
+        assert_eq!(sweep.at_level(levels[1]).nuisance_level().level(), 3);
+        let one = RunConfig::from_toml("nuisance = [2]", "smoke", "f").unwrap();
+        assert_eq!(one.sweep(), None);
+        assert_eq!(one.nuisance_level().level(), 2);
+        assert_ne!(one.run_id(), plain.run_id());
+        assert!(RunConfig::preset("nuisance").unwrap().sweep().is_some());
     }
 
     #[test]

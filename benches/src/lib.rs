@@ -29,6 +29,7 @@ pub mod submission;
 pub mod summary;
 pub mod surprise;
 pub mod surprise_sliced;
+pub mod sweep;
 
 pub use config::RunConfig;
 pub use error::{HarnessError, Result};

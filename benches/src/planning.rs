@@ -332,6 +332,7 @@ pub fn run_cell(
     config: &PlanConfig,
     seed: u64,
     raster: impl Into<Raster>,
+    nuisance: moravec_sim::Nuisance,
     device: &Device,
     on_episode: &mut dyn FnMut(u64, &EpisodeResult) -> Result<()>,
 ) -> Result<PlanRow> {
@@ -342,6 +343,7 @@ pub fn run_cell(
         config,
         seed,
         raster,
+        nuisance,
         device,
         0..config.episodes,
         on_episode,
@@ -365,6 +367,7 @@ pub fn run_episodes(
     config: &PlanConfig,
     seed: u64,
     raster: impl Into<Raster>,
+    nuisance: moravec_sim::Nuisance,
     device: &Device,
     range: std::ops::Range<u64>,
     on_episode: &mut dyn FnMut(u64, &EpisodeResult) -> Result<()>,
@@ -374,7 +377,7 @@ pub fn run_episodes(
     let horizon = config.horizon.unwrap_or(task.horizon);
     let receding = || Receding::new(config.replan_every.unwrap_or(1));
     for i in range {
-        let mut episode = task.episode(seed, i, raster)?;
+        let mut episode = task.episode_at(seed, i, raster, nuisance)?;
         let planner = || config.planner(planner_name, seed ^ i);
         // The objective: distance to the goal, over every predicted step or the last.
         let (d, all) = (config.distance, config.all_steps);

@@ -467,3 +467,99 @@ pub fn learning_curves(path: &Path, rows: &[crate::results::write::CurveRow]) ->
     }
     root.present().map_err(|e| plot_error(path, e))
 }
+
+/// The nuisance sweep against level: per model, the position probe's R² (mean over scenes),
+/// decidable occluded permanence, and prediction error over copying the last frame, each with
+/// its interval.
+pub fn nuisance(path: &Path, rows: &[crate::sweep::NuisanceRow]) -> Result<()> {
+    font();
+    let panels_spec = [
+        (
+            "probe_r2",
+            "mean/position",
+            "probe R² of position (mean over scenes)",
+        ),
+        (
+            "relative_accuracy",
+            "permanence/decidable",
+            "relative accuracy, decidable occluded permanence",
+        ),
+        (
+            "prediction_ratio",
+            "mean",
+            "prediction error / copy-last (held out)",
+        ),
+    ];
+    let x_max = rows.iter().map(|r| r.level).max().unwrap_or(1) as f64 + 0.3;
+    let root = BitMapBackend::new(path, (1500, 460)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let root = root
+        .titled(
+            "Nuisance: pixel detail that carries no physics, levels 0-3",
+            ("sans-serif", 20),
+        )
+        .map_err(|e| plot_error(path, e))?;
+    let panels = root.split_evenly((1, panels_spec.len()));
+    for (panel, (metric, cell, caption)) in panels.iter().zip(panels_spec) {
+        let mut series: BTreeMap<&str, Vec<&crate::sweep::NuisanceRow>> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.metric == metric && r.cell == cell) {
+            series.entry(r.model.as_str()).or_default().push(r);
+        }
+        let range = match metric {
+            "relative_accuracy" => (0.0, 1.0),
+            _ => padded_range(
+                series
+                    .values()
+                    .flatten()
+                    .flat_map(|r| [r.ci_low, r.value, r.ci_high]),
+            ),
+        };
+        let mut chart = curve_panel(panel, path, caption, "nuisance level", x_max, range)?;
+        if metric == "relative_accuracy" {
+            chart
+                .draw_series(LineSeries::new(
+                    [(0.0, 0.5), (x_max, 0.5)],
+                    BLACK.mix(0.4).stroke_width(1),
+                ))
+                .map_err(|e| plot_error(path, e))?;
+        }
+        if series.is_empty() {
+            continue;
+        }
+        for (k, (model, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            // Series side by side at each level, so that their intervals do not hide each
+            // other.
+            let dx = (k as f64 - series.len() as f64 / 2.0) * 0.03;
+            let line: Vec<(f64, f64)> = points
+                .iter()
+                .map(|r| (f64::from(r.level) + dx, r.value))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+                .map_err(|e| plot_error(path, e))?
+                .label(model.to_string())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().filter(|r| r.ci_low.is_finite()).map(|r| {
+                    let x = f64::from(r.level) + dx;
+                    PathElement::new([(x, r.ci_low), (x, r.ci_high)], color.stroke_width(1))
+                }))
+                .map_err(|e| plot_error(path, e))?;
+            chart
+                .draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| plot_error(path, e))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 11))
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+    }
+    root.present().map_err(|e| plot_error(path, e))
+}

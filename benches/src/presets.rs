@@ -51,6 +51,8 @@ pub struct Preset {
     /// model costs about 1 GMAC per rollout step of 300 samples at 32x32, so the CPU presets
     /// plan with a fraction of the published budgets.
     pub plan_budget: f64,
+    /// Nuisance levels (empty: none; several: a sweep, see [`crate::RunConfig::nuisance`]).
+    pub nuisance: &'static [u8],
 }
 
 /// Every preset, smallest first.
@@ -77,6 +79,7 @@ pub static PRESETS: &[Preset] = &[
         plan_models: &[],
         plan_episodes: 1,
         plan_budget: 0.02,
+        nuisance: &[],
     },
     Preset {
         name: "default",
@@ -114,6 +117,7 @@ pub static PRESETS: &[Preset] = &[
         plan_models: &[],
         plan_episodes: 4,
         plan_budget: 0.1,
+        nuisance: &[],
     },
     Preset {
         name: "standard",
@@ -139,6 +143,7 @@ pub static PRESETS: &[Preset] = &[
         plan_models: &["jepa-vicreg", "jepa-ema", "pixel-video"],
         plan_episodes: 10,
         plan_budget: 0.1,
+        nuisance: &[],
     },
     Preset {
         name: "full",
@@ -162,6 +167,41 @@ pub static PRESETS: &[Preset] = &[
         plan_models: &[],
         plan_episodes: 50,
         plan_budget: 1.0,
+        nuisance: &[],
+    },
+    Preset {
+        name: "nuisance",
+        purpose: "the unpredictability sweep: the default run's models at nuisance levels 0 to 3, two training seeds, in about 2 hours on two cores",
+        // The default preset's scale, where decidable permanence leaves chance within minutes
+        // of training, so that each level costs what a default run does per seed.
+        size: 64,
+        episodes: 64,
+        frames: 48,
+        voe_sets: 30,
+        voe_frames: 48,
+        models: &[
+            "jepa-vicreg",
+            "jepa-ema",
+            "pixel-ae",
+            "pixel-video",
+            "untrained",
+        ],
+        arch: "small",
+        steps: 400,
+        batch: 32,
+        stride: 4,
+        seeds: &[0, 1],
+        curve: 1,
+        probe_episodes: 32,
+        probe_samples: 512,
+        device: "cpu",
+        // Planning through a model at each level and seed would take the sweep past its time;
+        // the planning tasks take a `nuisance` level in any other run.
+        plan_tasks: &[],
+        plan_models: &[],
+        plan_episodes: 4,
+        plan_budget: 0.1,
+        nuisance: &[0, 1, 2, 3],
     },
 ];
 

@@ -60,8 +60,48 @@ impl RunOutcome {
     }
 }
 
-/// Runs everything `options` asks for.
+/// What one level's run produced, for a sweep's tables.
+pub(crate) struct LevelOutcome {
+    /// What [`run`] returns for it.
+    pub outcome: RunOutcome,
+    /// Its run id.
+    pub run_id: String,
+    /// Its VoE table.
+    pub voe: Vec<crate::report::VoeRow>,
+    /// Its probes.
+    pub probed: Vec<crate::stages::probe::Probed>,
+    /// Its prediction errors.
+    pub predicted: Vec<crate::stages::prediction::Predicted>,
+    /// Its planning rows.
+    pub plans: Vec<crate::planning::PlanRow>,
+}
+
+impl LevelOutcome {
+    fn stopped(kind: StageKind) -> Self {
+        Self {
+            outcome: RunOutcome::stopped(kind),
+            run_id: String::new(),
+            voe: Vec::new(),
+            probed: Vec::new(),
+            predicted: Vec::new(),
+            plans: Vec::new(),
+        }
+    }
+}
+
+/// Runs everything `options` asks for: the run, or with several `nuisance` levels the sweep
+/// ([`crate::sweep`]).
 pub fn run(options: &RunOptions) -> Result<RunOutcome> {
+    options.config.validate()?;
+    match options.config.sweep() {
+        Some(levels) => crate::sweep::run(options, &levels),
+        None => Ok(run_level(options, false)?.outcome),
+    }
+}
+
+/// Runs one level: every stage of `options.config` (of at most one nuisance level), then its
+/// tables. `predict` adds the prediction stages a sweep reports.
+pub(crate) fn run_level(options: &RunOptions, predict: bool) -> Result<LevelOutcome> {
     let config = &options.config;
     config.validate()?;
     let started = now_rfc3339();
@@ -79,15 +119,15 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let datasets = data::run(&mut runner, work, config)?;
     let held_out = data::held_out(&mut runner, work, config)?;
     if stop(StageKind::Data) {
-        return Ok(RunOutcome::stopped(StageKind::Data));
+        return Ok(LevelOutcome::stopped(StageKind::Data));
     }
     let suite_dir = suite::run(&mut runner, work, config)?;
     if stop(StageKind::Voe) {
-        return Ok(RunOutcome::stopped(StageKind::Voe));
+        return Ok(LevelOutcome::stopped(StageKind::Voe));
     }
     let trained = train::run(&mut runner, work, config, &datasets, &device)?;
     if stop(StageKind::Train) {
-        return Ok(RunOutcome::stopped(StageKind::Train));
+        return Ok(LevelOutcome::stopped(StageKind::Train));
     }
     let mut models = Models::new(&trained, &device);
     let suite = Suite::load(&suite_dir.dir)?;
@@ -104,7 +144,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let scored = score::run(&mut runner, work, &inputs, &trained, &mut models)?;
     let curve_scored = curve::score(&mut runner, work, &inputs, &trained)?;
     if stop(StageKind::Score) {
-        return Ok(RunOutcome::stopped(StageKind::Score));
+        return Ok(LevelOutcome::stopped(StageKind::Score));
     }
     let mut probe_data = ProbeData::new(config, &datasets, &held_out);
     let probed = probe::run(
@@ -124,8 +164,13 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &device,
     )?;
     drop(probe_data);
+    let predicted = if predict {
+        crate::stages::prediction::run(&mut runner, work, config, &trained, &held_out, &device)?
+    } else {
+        Vec::new()
+    };
     if stop(StageKind::Probe) {
-        return Ok(RunOutcome::stopped(StageKind::Probe));
+        return Ok(LevelOutcome::stopped(StageKind::Probe));
     }
     let plans = plan::run(
         &mut runner,
@@ -137,7 +182,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &device,
     )?;
     if stop(StageKind::Plan) {
-        return Ok(RunOutcome::stopped(StageKind::Plan));
+        return Ok(LevelOutcome::stopped(StageKind::Plan));
     }
 
     let run_id = config.run_id();
@@ -184,10 +229,17 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         },
     );
     write_summary(&out, &meta, &summary)?;
-    Ok(RunOutcome {
-        out: Some(out),
-        stopped_after: None,
-        summary,
+    Ok(LevelOutcome {
+        outcome: RunOutcome {
+            out: Some(out),
+            stopped_after: None,
+            summary,
+        },
+        run_id,
+        voe: tables.voe,
+        probed,
+        predicted,
+        plans: plans.rows,
     })
 }
 

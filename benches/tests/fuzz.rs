@@ -224,6 +224,7 @@ fn every_reader_refuses_damaged_files_by_name_without_panic_hang_or_huge_allocat
         size: 16,
         samples: 1,
         shard_episodes: None,
+        nuisance: Default::default(),
     };
     write_dataset(&generate, &data, false, &|| {}).unwrap();
     let meta = moravec_sim::dataset::read_meta(&data).unwrap();
@@ -237,6 +238,7 @@ fn every_reader_refuses_damaged_files_by_name_without_panic_hang_or_huge_allocat
         sets: 1,
         frames: 48,
         size: 16,
+        nuisance: Default::default(),
     };
     write_suite(&suite_config, &suite_dir, false, &|| {}).unwrap();
     let suite = Suite::load(&suite_dir).unwrap();

@@ -116,3 +116,70 @@ fn a_model_with_memory_scores_every_frame_from_the_start() {
     assert_eq!(bits(&a[..splice - 1]), bits(&cc[..splice - 1]));
     assert_ne!(bits(&a[splice - 1..]), bits(&cc[splice - 1..]));
 }
+
+/// At every nuisance level, the frame-level controls tie exactly on every headline quadruplet
+/// (their totals over {C, D} are the bits of those over {A, B}): the nuisance is the same on
+/// every member's frames, so the impossible movies are still made of what the possible ones
+/// show, and no statistic of the frames alone can decide a set.
+#[test]
+fn frame_level_controls_tie_on_every_quadruplet_at_every_nuisance_level() {
+    use moravec_bench::controls::CONTROLS;
+    use moravec_sim::Nuisance;
+    use moravec_sim::voe::{Suite, SuiteConfig, write_suite};
+    let tmp = tempfile::tempdir().unwrap();
+    for level in 0..=Nuisance::MAX {
+        let config = SuiteConfig {
+            seed: 7,
+            sets: 1,
+            frames: 48,
+            size: 32,
+            nuisance: Nuisance::new(level).unwrap(),
+        };
+        let dir = tmp.path().join(format!("suite-{level}"));
+        write_suite(&config, &dir, false, &|| {}).unwrap();
+        let suite = Suite::load(&dir).unwrap();
+        let mut tied = 0;
+        for p in &suite.meta.properties {
+            let clips = Clips::load(&dir.join(&p.dir)).unwrap();
+            let sets: Vec<_> = suite
+                .rows
+                .iter()
+                .filter(|r| r.property == p.property && r.condition == Condition::Occluded)
+                .collect();
+            for first in sets.iter().filter(|r| r.member == 0) {
+                let episode = |m: usize| {
+                    sets.iter()
+                        .find(|r| r.set_id == first.set_id && r.member == m)
+                        .unwrap()
+                        .episode
+                };
+                for control in CONTROLS {
+                    let scorer = Scorer::Control {
+                        spec: control,
+                        context: 8,
+                        horizon: 4,
+                    };
+                    let total = |m: usize| -> f64 {
+                        scorer
+                            .curve(&clips, episode(m), 1, &Device::Cpu)
+                            .unwrap()
+                            .iter()
+                            .map(|x| x.1)
+                            .sum()
+                    };
+                    let (a, b, c, d) = (total(0), total(1), total(2), total(3));
+                    assert_eq!(
+                        (a + b).to_bits(),
+                        (c + d).to_bits(),
+                        "level {level}, {} set {}: {} decides it",
+                        p.property,
+                        first.set_id,
+                        control.name
+                    );
+                    tied += 1;
+                }
+            }
+        }
+        assert!(tied >= 9 * CONTROLS.len(), "level {level}: {tied} ties");
+    }
+}

@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::camera::{Camera, Raster};
 use crate::error::{Result, SimError};
+use crate::nuisance::{Nuisance, NuisanceStream};
 pub use crate::observation::Observation;
 use crate::render::{Frame, Renderer};
 use crate::space::{BoxSpace, ObservationSpace};
@@ -131,6 +132,8 @@ pub struct SceneEnv<S: Scene> {
     action_space: BoxSpace,
     observation_space: ObservationSpace,
     frame: u64,
+    /// The nuisance drawn over every observation ([`crate::nuisance`]), if any.
+    nuisance: Option<NuisanceStream>,
 }
 
 impl<S: Scene> SceneEnv<S> {
@@ -155,7 +158,32 @@ impl<S: Scene> SceneEnv<S> {
                 spec.max_speed,
             ),
             frame: 0,
+            nuisance: None,
         })
+    }
+
+    /// Draws the nuisance `level` of `seed` over every observation from now on (frame `t` of
+    /// the episode gets the nuisance of frame `t`); level 0 draws nothing. The physics never
+    /// sees it.
+    pub fn set_nuisance(&mut self, level: Nuisance, seed: u64) {
+        let (w, h) = (self.observation_space.width, self.observation_space.height);
+        self.nuisance = (!level.is_none()).then(|| level.stream(seed, w, h));
+    }
+
+    /// Frames stepped since the episode started.
+    pub fn frame_index(&self) -> u64 {
+        self.frame
+    }
+
+    /// The observation's picture with the given bodies left out (a goal without its objects),
+    /// with the nuisance of the current frame.
+    pub fn observe_hiding(&mut self, hidden: &[BodyId]) -> Frame {
+        let (mut frame, labels) = self.renderer.render_labelled_hiding(&self.world, hidden);
+        if let Some(n) = &mut self.nuisance {
+            let mask = crate::mask::slot_mask(&labels, self.scene.slots(), &self.world);
+            n.apply_at(self.frame, &mut frame.data, &mask);
+        }
+        frame
     }
 
     /// The environment over an already built world and scene (the VoE suite builds worlds from
@@ -226,12 +254,22 @@ impl<S: Scene> SceneEnv<S> {
     }
 
     /// [`SceneEnv::imagine`] returning the camera's frame after every step: what a perfect
-    /// video predictor would show for the actions.
+    /// video predictor would show for the actions (the nuisance of those frames included).
     pub fn imagine_frames(&mut self, actions: &[f32]) -> Vec<Frame>
     where
         S: Clone,
     {
-        self.imagine_with(actions, |world, _, renderer| renderer.render(world))
+        let Some(mut nuisance) = self.nuisance.clone() else {
+            return self.imagine_with(actions, |world, _, renderer| renderer.render(world));
+        };
+        let mut t = self.frame;
+        self.imagine_with(actions, |world, scene, renderer| {
+            let (mut frame, labels) = renderer.render_labelled(world);
+            let mask = crate::mask::slot_mask(&labels, scene.slots(), world);
+            t += 1;
+            nuisance.apply_at(t, &mut frame.data, &mask);
+            frame
+        })
     }
 
     fn imagine_with<T>(
@@ -265,10 +303,14 @@ impl<S: Scene> SceneEnv<S> {
             .iter()
             .map(|slot| slot.map(|id| self.world.body_state(id)))
             .collect();
-        let (frame, labels) = self.renderer.render_labelled(&self.world);
+        let (mut frame, labels) = self.renderer.render_labelled(&self.world);
+        let mask = crate::mask::slot_mask(&labels, self.scene.slots(), &self.world);
+        if let Some(n) = &mut self.nuisance {
+            n.apply_at(self.frame, &mut frame.data, &mask);
+        }
         Observation {
             frame,
-            mask: crate::mask::slot_mask(&labels, self.scene.slots(), &self.world),
+            mask,
             states,
         }
     }

@@ -238,6 +238,21 @@ impl Renderer {
         (frame, downsample_labels(ids, &self.camera))
     }
 
+    /// [`Renderer::render_labelled`] as if the `hidden` bodies were not there.
+    pub fn render_labelled_hiding(
+        &mut self,
+        world: &World,
+        hidden: &[BodyId],
+    ) -> (Frame, Vec<u32>) {
+        let (rgb, ids) = self.draw(world, hidden);
+        let frame = Frame {
+            width: self.camera.width,
+            height: self.camera.height,
+            data: downsample(rgb, &self.camera),
+        };
+        (frame, downsample_labels(ids, &self.camera))
+    }
+
     /// The raster's colours and body labels, without the `hidden` bodies.
     fn draw(&mut self, world: &World, hidden: &[BodyId]) -> (Vec<u8>, Vec<u32>) {
         let hides_fixed = hidden.iter().any(|&id| world.kind(id) == BodyKind::Fixed);

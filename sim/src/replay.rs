@@ -215,6 +215,7 @@ mod tests {
             size: 16,
             samples: 1,
             shard_episodes: Some(2),
+            nuisance: Default::default(),
         };
         write_dataset(&config, &dir, false, &|| {}).unwrap();
         let r = load(&dir, 2).unwrap();
@@ -241,6 +242,7 @@ mod tests {
             sets: 1,
             frames: 48,
             size: 32,
+            nuisance: Default::default(),
         };
         write_suite(&config, &suite, false, &|| {}).unwrap();
         // Permanence occluded: A, B, C, D are episodes 0 to 3; C = A[..t] + B[t..].

@@ -20,6 +20,7 @@ fn config(scene: &str) -> GenerateConfig {
         size: 16,
         samples: 1,
         shard_episodes: Some(2),
+        nuisance: Default::default(),
     }
 }
 
@@ -187,6 +188,7 @@ fn bad_settings_are_named_and_write_nothing() {
         (
             GenerateConfig {
                 shard_episodes: Some(0),
+                nuisance: Default::default(),
                 ..config("occlusion")
             },
             "shard episodes = 0",

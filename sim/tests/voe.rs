@@ -497,6 +497,7 @@ fn the_suite_writes_datasets_sets_csv_and_seeds_apart_from_training() {
         sets: 1,
         frames: FRAMES,
         size: 32,
+        nuisance: Default::default(),
     };
     let run = |threads: usize, dir: &str| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -576,6 +577,7 @@ fn a_written_suite_reads_back_and_a_wrong_sets_header_is_named() {
         sets: 1,
         frames: 48,
         size: 32,
+        nuisance: Default::default(),
     };
     let meta = write_suite(&config, &dir, false, &|| {}).unwrap();
     let suite = Suite::load(&dir).unwrap();
@@ -690,6 +692,7 @@ fn a_suite_of_the_older_layout_is_upgraded_in_place_with_the_same_movies() {
         sets: 1,
         frames: FRAMES,
         size: 16,
+        nuisance: Default::default(),
     };
     let dir = tmp.path().join("suite");
     let meta = write_suite(&config, &dir, false, &|| {}).unwrap();

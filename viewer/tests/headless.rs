@@ -386,6 +386,7 @@ fn suite_and_run(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathB
         sets: 1,
         frames: 48,
         size: 32,
+        nuisance: Default::default(),
     };
     write_suite(&config, &suite, false, &|| {}).unwrap();
     let run = dir.join("run");

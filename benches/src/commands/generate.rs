@@ -60,6 +60,7 @@ fn dataset_config(args: &GenerateArgs) -> GenerateConfig {
         size: args.size,
         samples: args.samples,
         shard_episodes: args.shard_episodes,
+        nuisance: args.nuisance,
     }
 }
 
@@ -108,6 +109,7 @@ fn suite_config(args: &GenerateArgs) -> SuiteConfig {
         sets: args.sets,
         frames: args.frames.unwrap_or(moravec_sim::voe::DEFAULT_FRAMES),
         size: args.size,
+        nuisance: args.nuisance,
     }
 }
 

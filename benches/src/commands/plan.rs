@@ -94,6 +94,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
             &config,
             args.seed,
             raster(size)?,
+            args.nuisance,
             &device,
             &mut |i, ep| {
                 bar.inc(1);
@@ -104,7 +105,10 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
                         .map(|d| d.join(format!("{}-episode-{i}.gif", task.name))),
                 ];
                 for path in gifs.into_iter().flatten() {
-                    let goal = task.episode(args.seed, i, raster(size)?)?.goal().clone();
+                    let goal = task
+                        .episode_at(args.seed, i, raster(size)?, args.nuisance)?
+                        .goal()
+                        .clone();
                     episode_gif(&path, &ep.frames, &goal, 4)?;
                 }
                 Ok(())

@@ -27,6 +27,9 @@ struct DataKey<'a> {
     /// The split, when not the training split (whose keys predate splits).
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<Split>,
+    /// The nuisance level, when not 0 (whose keys predate nuisance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nuisance: Option<u8>,
 }
 
 /// The run's training datasets.
@@ -103,6 +106,7 @@ pub(crate) fn split_stages(
                 size: config.size,
                 samples: 1,
                 shard_episodes: None,
+                nuisance: config.nuisance_level(),
             };
             let key = DataKey {
                 scene,
@@ -111,6 +115,7 @@ pub(crate) fn split_stages(
                 seed: gen_config.seed,
                 size: gen_config.size,
                 split: (split != Split::Train).then_some(split),
+                nuisance: (!gen_config.nuisance.is_none()).then(|| gen_config.nuisance.level()),
             };
             let label = match split {
                 Split::Train => scene.clone(),

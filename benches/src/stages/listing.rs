@@ -14,6 +14,7 @@ use crate::config::RunConfig;
 use crate::error::Result;
 use crate::stages::cache::{CachedStage, StageKind};
 use crate::stages::data::{Datasets, split_stages};
+use crate::stages::prediction::prediction_stage;
 use crate::stages::probe::probe_stage;
 use crate::stages::runner::Sharded;
 use crate::stages::score::{ScoreBasis, control_stage, model_stage};
@@ -27,6 +28,8 @@ pub struct Listed {
     pub kind: StageKind,
     /// What it is about.
     pub label: String,
+    /// The nuisance level it belongs to, in a sweep.
+    pub level: Option<u8>,
     /// Its cache key (the hash of its config; its folder is `<kind>/<label>-<12 hex>`).
     pub hash: String,
     /// Whether it is done in the work folder.
@@ -41,6 +44,7 @@ impl Listed {
         Ok(Self {
             kind: stage.kind,
             label: stage.label.clone(),
+            level: None,
             hash: stage.hash.clone(),
             done: stage.done()?.is_some(),
             units,
@@ -49,9 +53,30 @@ impl Listed {
 }
 
 /// Every stage of a run of `config` with `work` as its work folder and models on `device`, in
-/// the order the run makes them. Reads nothing but the stages' records.
+/// the order the run makes them: for a nuisance sweep, each level's in turn. Reads nothing but
+/// the stages' records.
 pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<Listed>> {
     config.validate()?;
+    let Some(levels) = config.sweep() else {
+        return list_level(work, config, false, device);
+    };
+    let mut out = Vec::new();
+    for level in levels {
+        for mut l in list_level(work, &config.at_level(level), true, device)? {
+            l.level = Some(level.level());
+            out.push(l);
+        }
+    }
+    Ok(out)
+}
+
+/// The stages of one level's run; `predict`: with a sweep's prediction stages.
+fn list_level(
+    work: &Path,
+    config: &RunConfig,
+    predict: bool,
+    device: &Device,
+) -> Result<Vec<Listed>> {
     let mut out = Vec::new();
     let mut datasets = Vec::new();
     for (split, episodes) in [
@@ -117,6 +142,12 @@ pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<List
             out.push(Listed::new(&probe(Some((t, step)), false), one)?);
         }
     }
+    if predict {
+        for t in &trained {
+            let stage = prediction_stage(work, t, test, device);
+            out.push(Listed::new(&stage, (1, "model"))?);
+        }
+    }
     for stage in plan::planned(work, config, &trained, action_dim, device)? {
         out.push(Listed::new(&stage, (config.plan.episodes, "episode"))?);
     }
@@ -126,9 +157,13 @@ pub fn list(work: &Path, config: &RunConfig, device: &Device) -> Result<Vec<List
 /// The listing as a table, then per kind how far it can be cut.
 pub fn render(listed: &[Listed]) -> String {
     let mut s = String::new();
+    let name = |l: &Listed| match l.level {
+        Some(level) => format!("nuisance {level}: {}", l.label),
+        None => l.label.clone(),
+    };
     let width = listed
         .iter()
-        .map(|l| l.label.len())
+        .map(|l| name(l).len())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -143,7 +178,7 @@ pub fn render(listed: &[Listed]) -> String {
             s,
             "{:<6} {:<width$} {:<12} {:<5} {units}",
             l.kind.as_str(),
-            l.label,
+            name(l),
             &l.hash[..12],
             if l.done { "yes" } else { "no" },
         );

@@ -10,6 +10,7 @@ pub mod data;
 pub mod listing;
 pub mod lock;
 pub mod plan;
+pub mod prediction;
 pub mod probe;
 pub mod runner;
 pub mod score;

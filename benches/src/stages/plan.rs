@@ -34,6 +34,9 @@ struct PlanKey<'a> {
     /// Where the model ran, if not on the CPU.
     #[serde(skip_serializing_if = "Option::is_none")]
     device: Option<&'a str>,
+    /// The nuisance level of the task's frames, when not 0 (whose keys predate nuisance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nuisance: Option<u8>,
 }
 
 /// What the planning stages made.
@@ -127,6 +130,7 @@ fn plan_stage(
         seed: config.seed,
         size: config.size,
         device: cell.trained.and(device_key(device)),
+        nuisance: Some(config.nuisance_level().level()).filter(|&l| l != 0),
     };
     let label = format!("{}-{}-{}", task.name, cell.actor, cell.planner);
     CachedStage::new(work, StageKind::Plan, &label, &key)
@@ -190,13 +194,21 @@ pub fn run(
                             &config.plan,
                             config.seed,
                             config.size,
+                            config.nuisance_level(),
                             device,
                             range.clone(),
                             &mut |i, ep| {
                                 bar.inc(1);
                                 if i == 0 {
-                                    let goal =
-                                        task.episode(config.seed, 0, config.size)?.goal().clone();
+                                    let goal = task
+                                        .episode_at(
+                                            config.seed,
+                                            0,
+                                            config.size,
+                                            config.nuisance_level(),
+                                        )?
+                                        .goal()
+                                        .clone();
                                     episode_gif(&gif, &ep.frames, &goal, 4)?;
                                 }
                                 Ok(())

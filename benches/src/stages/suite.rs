@@ -26,6 +26,9 @@ struct SuiteKey {
     sets: u64,
     frames: usize,
     size: usize,
+    /// The nuisance level, when not 0 (whose keys predate nuisance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nuisance: Option<u8>,
 }
 
 /// The suite's current revision (see `SuiteKey::revision`).
@@ -88,6 +91,7 @@ pub(crate) fn suite_stage(work: &Path, config: &RunConfig) -> (SuiteConfig, Cach
         sets: config.voe.sets,
         frames: config.voe.frames,
         size: config.size,
+        nuisance: config.nuisance_level(),
     };
     let key = SuiteKey {
         revision: SUITE_REVISION,
@@ -95,6 +99,7 @@ pub(crate) fn suite_stage(work: &Path, config: &RunConfig) -> (SuiteConfig, Cach
         sets: suite_config.sets,
         frames: suite_config.frames,
         size: suite_config.size,
+        nuisance: (!suite_config.nuisance.is_none()).then(|| suite_config.nuisance.level()),
     };
     let stage = CachedStage::new(work, StageKind::Voe, "suite", &key);
     (suite_config, stage)

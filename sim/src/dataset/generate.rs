@@ -16,6 +16,7 @@ use super::shard_writer::{ShardWriter, shard_file};
 use crate::camera::{Raster, check_samples, check_size};
 use crate::episode::{Episode, check_frames, generate_episode};
 use crate::error::{Result, SimError};
+use crate::nuisance::{Nuisance, nuisance_seed};
 use crate::scene::{self, SceneSpec};
 use crate::seed::{EpisodeKey, Split};
 
@@ -45,6 +46,9 @@ pub struct GenerateConfig {
     pub samples: usize,
     /// Episodes per shard; `None` picks about 64 MiB of frames per shard.
     pub shard_episodes: Option<u64>,
+    /// Pixel detail drawn over the frames that carries no physics ([`crate::nuisance`]): the
+    /// states, actions and masks are those of level 0, bit for bit.
+    pub nuisance: Nuisance,
 }
 
 impl GenerateConfig {
@@ -126,6 +130,7 @@ pub(crate) fn build(
 
     let shard_len = config.shard_len();
     let mut writer = ShardWriter::create(&partial, spec, config.frames, config.raster())?;
+    writer.nuisance = config.nuisance;
     for info in shard_infos(config) {
         // A shard left by an interrupted run (or made by a slice) is reused if it reads back
         // whole.
@@ -177,8 +182,13 @@ pub fn partial_dir(config: &GenerateConfig, out: &Path) -> PathBuf {
         1 => String::new(),
         s => format!("|samples {s}"),
     };
+    // Level 0 leaves the key as it was before nuisance.
+    let nuisance = match config.nuisance.level() {
+        0 => String::new(),
+        n => format!("|nuisance {n}"),
+    };
     let key = format!(
-        "{SCHEMA_VERSION}|{}|{}|{}|{}|{}|{}|{}|{}{samples}",
+        "{SCHEMA_VERSION}|{}|{}|{}|{}|{}|{}|{}|{}{samples}{nuisance}",
         env!("CARGO_PKG_VERSION"),
         config.scene,
         config.split,
@@ -212,9 +222,14 @@ pub(crate) fn generate_shard(
                 split: config.split,
                 index,
             };
-            let ep = generate_episode(spec, &key, config.frames, config.raster());
+            let mut ep = generate_episode(spec, &key, config.frames, config.raster())?;
+            let size = config.size;
+            let seed = nuisance_seed(key.seeds().env);
+            config
+                .nuisance
+                .apply_movie(seed, &mut ep.frames, &ep.masks, size, size);
             on_episode();
-            ep
+            Ok(ep)
         })
         .collect::<Result<_>>()?;
     Ok(Shard::from_episodes(&episodes))

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::camera::Camera;
+use crate::nuisance::Nuisance;
 use crate::seed::Split;
 
 /// Version of the on-disk layout; bumped on any incompatible change (2: instance `masks`).
@@ -66,4 +67,8 @@ pub struct Meta {
     pub shards: Vec<ShardInfo>,
     /// `sha256:<hex>` over the tensors, as defined in the module docs.
     pub content_hash: String,
+    /// The nuisance level of the frames ([`crate::nuisance`]): pixel detail drawn over the
+    /// rendered frames that carries no physics. Left out at level 0.
+    #[serde(default, skip_serializing_if = "Nuisance::is_none")]
+    pub nuisance: Nuisance,
 }

@@ -14,6 +14,7 @@ use super::read::{Shard, file_hash, hash_shard};
 use crate::camera::Raster;
 use crate::env::SUBSTEPS;
 use crate::error::{Result, SimError};
+use crate::nuisance::Nuisance;
 use crate::scene::SceneSpec;
 use crate::seed::Split;
 use crate::world::{DT, STATE_DIM};
@@ -35,6 +36,8 @@ pub(crate) struct ShardWriter {
     hasher: Sha256,
     shards: Vec<ShardInfo>,
     episodes: u64,
+    /// The frames' nuisance level, recorded in `meta.json`.
+    pub(crate) nuisance: Nuisance,
 }
 
 impl ShardWriter {
@@ -64,6 +67,7 @@ impl ShardWriter {
             hasher: Sha256::new(),
             shards: Vec::new(),
             episodes: 0,
+            nuisance: Nuisance::NONE,
         })
     }
 
@@ -145,6 +149,7 @@ impl ShardWriter {
             shard_episodes,
             shards: self.shards,
             content_hash: format!("sha256:{}", hex(&self.hasher.finalize())),
+            nuisance: self.nuisance,
         };
         let path = self.dir.join("meta.json");
         let json = serde_json::to_string_pretty(&meta).expect("Meta serialises");

@@ -124,6 +124,7 @@ mod tests {
             size: 16,
             samples: 1,
             shard_episodes: Some(3),
+            nuisance: Default::default(),
         }
     }
 

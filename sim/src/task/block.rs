@@ -10,6 +10,7 @@ use super::task_episode::{Goal, SceneTaskEpisode, reference_goal};
 use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::{Result, SimError};
+use crate::nuisance::{Nuisance, nuisance_seed};
 use crate::policy::Explorer;
 use crate::scene::table_clearing::TableClearing;
 use crate::seed::EpisodeSeeds;
@@ -48,8 +49,9 @@ pub(super) fn make(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
     raster: Raster,
+    nuisance: Nuisance,
 ) -> Result<Box<dyn TaskEpisode>> {
-    Ok(Box::new(episode(spec, seeds, raster)?))
+    Ok(Box::new(episode(spec, seeds, raster, nuisance)?))
 }
 
 /// The episode, at its start, with its goal.
@@ -57,12 +59,14 @@ fn episode(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
     raster: Raster,
+    nuisance: Nuisance,
 ) -> Result<SceneTaskEpisode<TableClearing, BlockGoal>> {
     let (world, scene) = TableClearing::build_block(&mut ChaCha8Rng::seed_from_u64(seeds.env));
     let block = scene.objects()[0];
     let pusher = scene.pusher().expect("a pusher");
     let mut env = SceneEnv::from_world(raster, world, scene)?;
     confine_to_view(&mut env, spec)?;
+    env.set_nuisance(nuisance, nuisance_seed(seeds.env));
     let start: EnvSnapshot<TableClearing> = env.snapshot();
     let from = pose(env.world(), block);
     let mut policy = Explorer::new(seeds.policy);

@@ -9,6 +9,7 @@ use super::task_episode::{Goal, SceneTaskEpisode, reference_goal};
 use crate::camera::Raster;
 use crate::env::{EnvSnapshot, Environment, Scene, SceneEnv};
 use crate::error::{Result, SimError};
+use crate::nuisance::{Nuisance, nuisance_seed};
 use crate::policy::Explorer;
 use crate::scene::cart_platform::CartPlatform;
 use crate::seed::EpisodeSeeds;
@@ -39,8 +40,9 @@ pub(super) fn make(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
     raster: Raster,
+    nuisance: Nuisance,
 ) -> Result<Box<dyn TaskEpisode>> {
-    Ok(Box::new(episode(spec, seeds, raster)?))
+    Ok(Box::new(episode(spec, seeds, raster, nuisance)?))
 }
 
 /// The episode, at its start, with its goal.
@@ -48,9 +50,11 @@ fn episode(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
     raster: Raster,
+    nuisance: Nuisance,
 ) -> Result<SceneTaskEpisode<CartPlatform, CartGoal>> {
     let mut env = SceneEnv::<CartPlatform>::new(raster)?;
     reset_in_view(&mut env, seeds.env)?;
+    env.set_nuisance(nuisance, nuisance_seed(seeds.env));
     let start: EnvSnapshot<CartPlatform> = env.snapshot();
     let reach = spec.name == super::REACH.name;
     let (cart, pusher) = (env.scene().cart(), env.scene().pusher().expect("a pusher"));

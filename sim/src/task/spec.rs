@@ -5,6 +5,7 @@
 
 use crate::camera::Raster;
 use crate::error::Result;
+use crate::nuisance::Nuisance;
 use crate::render::Frame;
 use crate::scene::SceneSpec;
 use crate::seed::{EpisodeKey, EpisodeSeeds, Split};
@@ -37,7 +38,8 @@ pub struct TaskSpec {
     /// pushed cart slides on for most of a second).
     pub horizon: usize,
     /// Makes an episode from its seeds (one function per task family).
-    pub(super) make: fn(&'static TaskSpec, EpisodeSeeds, Raster) -> Result<Box<dyn TaskEpisode>>,
+    pub(super) make:
+        fn(&'static TaskSpec, EpisodeSeeds, Raster, Nuisance) -> Result<Box<dyn TaskEpisode>>,
 }
 
 impl std::fmt::Debug for TaskSpec {
@@ -55,6 +57,18 @@ impl TaskSpec {
         index: u64,
         raster: impl Into<Raster>,
     ) -> Result<Box<dyn TaskEpisode>> {
+        self.episode_at(seed, index, raster, Nuisance::NONE)
+    }
+
+    /// [`TaskSpec::episode`] with the `nuisance` level drawn over its frames and its goal image
+    /// ([`crate::nuisance`]): the same episode, states and verdicts as at level 0.
+    pub fn episode_at(
+        &'static self,
+        seed: u64,
+        index: u64,
+        raster: impl Into<Raster>,
+        nuisance: Nuisance,
+    ) -> Result<Box<dyn TaskEpisode>> {
         let raster: Raster = raster.into();
         let raster = Raster::new(raster.size, raster.samples)?;
         let tag = format!("plan/{}", self.name);
@@ -65,7 +79,7 @@ impl TaskSpec {
             index,
         }
         .seeds();
-        (self.make)(self, seeds, raster)
+        (self.make)(self, seeds, raster, nuisance)
     }
 }
 

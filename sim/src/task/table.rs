@@ -5,6 +5,7 @@ use super::task_episode::{Goal, SceneTaskEpisode};
 use crate::camera::Raster;
 use crate::env::{Environment, Scene, SceneEnv};
 use crate::error::Result;
+use crate::nuisance::{Nuisance, nuisance_seed};
 use crate::scene::table_clearing::TableClearing;
 use crate::seed::EpisodeSeeds;
 use crate::world::World;
@@ -16,13 +17,15 @@ pub(super) fn make(
     spec: &'static TaskSpec,
     seeds: EpisodeSeeds,
     raster: Raster,
+    nuisance: Nuisance,
 ) -> Result<Box<dyn TaskEpisode>> {
     let mut env = SceneEnv::<TableClearing>::new(raster)?;
     env.reset(seeds.env);
     super::block::confine_to_view(&mut env, spec)?;
+    env.set_nuisance(nuisance, nuisance_seed(seeds.env));
     // The goal is the same table with nothing on it.
     let objects = env.scene().objects().to_vec();
-    let goal = env.render_hiding(&objects);
+    let goal = env.observe_hiding(&objects);
     Ok(Box::new(SceneTaskEpisode::new(spec, env, goal, TableGoal)))
 }
 

@@ -34,8 +34,13 @@ struct Marker {
 
 /// The folder the slices of `config` for `out` share.
 pub fn slices_dir(config: &SuiteConfig, out: &Path) -> PathBuf {
+    // Level 0 leaves the key as it was before nuisance.
+    let nuisance = match config.nuisance.level() {
+        0 => String::new(),
+        n => format!("|nuisance {n}"),
+    };
     let key = format!(
-        "{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}{nuisance}",
         crate::dataset::SCHEMA_VERSION,
         env!("CARGO_PKG_VERSION"),
         config.seed,
@@ -88,7 +93,7 @@ pub fn write_suite_slice(
         if requests.is_empty() {
             continue;
         }
-        let (records, movies) = generate_sets(&requests, on_set)?;
+        let (records, movies) = generate_sets(&requests, config.nuisance, on_set)?;
         write_shard(
             &movies_path(&dir, slice, spec.property),
             &movies,
@@ -201,6 +206,7 @@ mod tests {
             sets,
             frames: 48,
             size: 16,
+            nuisance: Default::default(),
         }
     }
 

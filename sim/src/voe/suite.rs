@@ -16,6 +16,7 @@ use crate::dataset::atomic_dir::{RemoveOnError, check_output, move_into_place, p
 use crate::dataset::read::Shard;
 use crate::dataset::shard_writer::ShardWriter;
 use crate::error::{Result, SimError};
+use crate::nuisance::{Nuisance, nuisance_seed};
 use crate::seed::{EpisodeKey, Split};
 
 /// Sets per (property, condition) by default: the IntPhys dev set has 60 per property.
@@ -55,6 +56,10 @@ pub struct SuiteConfig {
     pub frames: usize,
     /// Image side, pixels.
     pub size: usize,
+    /// Pixel detail drawn over every movie that carries no physics ([`crate::nuisance`]): every
+    /// member of a set gets the same nuisance on the same frame, so that a spliced movie is
+    /// still made of its possible movies' frames.
+    pub nuisance: Nuisance,
 }
 
 /// One property's part of the suite.
@@ -97,6 +102,9 @@ pub struct SuiteMeta {
     pub env_seeds: [u64; 2],
     /// The properties.
     pub properties: Vec<SuiteProperty>,
+    /// The movies' nuisance level ([`crate::nuisance`]); left out at level 0.
+    #[serde(default, skip_serializing_if = "Nuisance::is_none")]
+    pub nuisance: Nuisance,
 }
 
 impl SuiteConfig {
@@ -181,7 +189,7 @@ pub fn write_suite(
             .into_iter()
             .filter(|r| r.property == spec.property)
             .collect();
-        generate_sets(&requests, on_set)
+        generate_sets(&requests, config.nuisance, on_set)
     })
 }
 
@@ -220,17 +228,24 @@ pub(crate) struct SetRecord {
     pub(crate) members: Vec<(bool, super::Motion)>,
 }
 
-/// Generates `requests` in parallel: their records and their members' movies, in order.
+/// Generates `requests` in parallel: their records and their members' movies, in order, with
+/// the nuisance of each set's seed drawn over every member alike.
 pub(crate) fn generate_sets(
     requests: &[SetRequest],
+    nuisance: Nuisance,
     on_set: &(dyn Fn() + Sync),
 ) -> Result<(Vec<SetRecord>, Shard)> {
     let sets: Vec<VoeSet> = requests
         .par_iter()
         .map(|r| {
-            let set = generate_set(r);
+            let mut set = generate_set(r)?;
+            let seed = nuisance_seed(r.seed);
+            for member in &mut set.members {
+                let ep = &mut member.episode;
+                nuisance.apply_movie(seed, &mut ep.frames, &ep.masks, r.size, r.size);
+            }
             on_set();
-            set
+            Ok(set)
         })
         .collect::<Result<_>>()?;
     let records = sets
@@ -291,6 +306,7 @@ pub(crate) fn write_sets(
         let (records, movies) = sets_of(spec)?;
         let dir = partial.join(spec.property.as_str());
         let mut writer = ShardWriter::create(&dir, spec.scene, config.frames, config.size)?;
+        writer.nuisance = config.nuisance;
         let per_episode = config.frames * config.size * config.size * 3;
         let shard_len = (SHARD_BYTES / per_episode).max(1);
         let (mut first, mut episode) = (0usize, 0usize);
@@ -358,6 +374,7 @@ pub(crate) fn write_sets(
         size: config.size,
         env_seeds: Split::Voe.seed_range(),
         properties,
+        nuisance: config.nuisance,
     };
     let meta_path = partial.join("meta.json");
     let json = serde_json::to_string_pretty(&meta).expect("SuiteMeta serialises");
