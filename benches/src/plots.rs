@@ -469,8 +469,8 @@ pub fn learning_curves(path: &Path, rows: &[crate::results::write::CurveRow]) ->
 }
 
 /// The nuisance sweep against level: per model, the position probe's R² (mean over scenes),
-/// decidable occluded permanence, and prediction error over copying the last frame, each with
-/// its interval.
+/// decidable occluded permanence, and prediction error over copying the last frame (log
+/// scale), each with its interval; a model has one colour in every panel.
 pub fn nuisance(path: &Path, rows: &[crate::sweep::NuisanceRow]) -> Result<()> {
     font();
     let panels_spec = [
@@ -487,23 +487,34 @@ pub fn nuisance(path: &Path, rows: &[crate::sweep::NuisanceRow]) -> Result<()> {
         (
             "prediction_ratio",
             "mean",
-            "prediction error / copy-last (held out)",
+            "prediction error / copy-last, held out (log scale)",
         ),
     ];
-    let x_max = rows.iter().map(|r| r.level).max().unwrap_or(1) as f64 + 0.3;
-    let root = BitMapBackend::new(path, (1500, 460)).into_drawing_area();
+    let mut models: Vec<&str> = Vec::new();
+    for r in rows {
+        if !models.contains(&r.model.as_str()) {
+            models.push(&r.model);
+        }
+    }
+    let max_level = rows.iter().map(|r| r.level).max().unwrap_or(1);
+    let x = -0.3..f64::from(max_level) + 0.3;
+    let root = BitMapBackend::new(path, (1500, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
     let root = root
         .titled(
-            "Nuisance: pixel detail that carries no physics, levels 0-3",
+            "Nuisance: pixel detail that carries no physics, levels 0 to 3",
             ("sans-serif", 20),
         )
         .map_err(|e| plot_error(path, e))?;
     let panels = root.split_evenly((1, panels_spec.len()));
     for (panel, (metric, cell, caption)) in panels.iter().zip(panels_spec) {
-        let mut series: BTreeMap<&str, Vec<&crate::sweep::NuisanceRow>> = BTreeMap::new();
+        let log = metric == "prediction_ratio";
+        // Values as drawn: the ratio on a log10 axis.
+        let y = |v: f64| if log { v.max(1e-6).log10() } else { v };
+        let mut series: BTreeMap<usize, Vec<&crate::sweep::NuisanceRow>> = BTreeMap::new();
         for r in rows.iter().filter(|r| r.metric == metric && r.cell == cell) {
-            series.entry(r.model.as_str()).or_default().push(r);
+            let k = models.iter().position(|m| *m == r.model).unwrap_or(0);
+            series.entry(k).or_default().push(r);
         }
         let range = match metric {
             "relative_accuracy" => (0.0, 1.0),
@@ -511,51 +522,88 @@ pub fn nuisance(path: &Path, rows: &[crate::sweep::NuisanceRow]) -> Result<()> {
                 series
                     .values()
                     .flatten()
-                    .flat_map(|r| [r.ci_low, r.value, r.ci_high]),
+                    .flat_map(|r| [y(r.ci_low), y(r.value), y(r.ci_high)]),
             ),
         };
-        let mut chart = curve_panel(panel, path, caption, "nuisance level", x_max, range)?;
-        if metric == "relative_accuracy" {
+        let mut chart = ChartBuilder::on(panel)
+            .caption(caption, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(55)
+            .build_cartesian_2d(x.clone(), range.0..range.1)
+            .map_err(|e| plot_error(path, e))?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_labels(usize::from(max_level) + 1)
+            .x_label_formatter(&|v| {
+                if (v - v.round()).abs() < 1e-6 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|v| {
+                if log {
+                    format!("{:.2}", 10f64.powf(*v))
+                } else {
+                    format!("{v:.2}")
+                }
+            })
+            .x_desc("nuisance level")
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+        let mark = match metric {
+            "relative_accuracy" => Some(0.5),
+            "prediction_ratio" => Some(0.0),
+            _ => None,
+        };
+        if let Some(m) = mark {
             chart
                 .draw_series(LineSeries::new(
-                    [(0.0, 0.5), (x_max, 0.5)],
+                    [(x.start, m), (x.end, m)],
                     BLACK.mix(0.4).stroke_width(1),
                 ))
                 .map_err(|e| plot_error(path, e))?;
         }
-        if series.is_empty() {
-            continue;
-        }
-        for (k, (model, points)) in series.iter().enumerate() {
+        let n = series.len() as f64;
+        for (i, (&k, points)) in series.iter().enumerate() {
             let color = Palette99::pick(k).to_rgba();
             // Series side by side at each level, so that their intervals do not hide each
             // other.
-            let dx = (k as f64 - series.len() as f64 / 2.0) * 0.03;
+            let dx = (i as f64 - n / 2.0) * 0.025;
             let line: Vec<(f64, f64)> = points
                 .iter()
-                .map(|r| (f64::from(r.level) + dx, r.value))
+                .map(|r| (f64::from(r.level) + dx, y(r.value)))
                 .collect();
             chart
                 .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
                 .map_err(|e| plot_error(path, e))?
-                .label(model.to_string())
+                .label(models[k])
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
                 });
             chart
                 .draw_series(points.iter().filter(|r| r.ci_low.is_finite()).map(|r| {
-                    let x = f64::from(r.level) + dx;
-                    PathElement::new([(x, r.ci_low), (x, r.ci_high)], color.stroke_width(1))
+                    let px = f64::from(r.level) + dx;
+                    PathElement::new(
+                        [(px, y(r.ci_low)), (px, y(r.ci_high))],
+                        color.stroke_width(1),
+                    )
                 }))
                 .map_err(|e| plot_error(path, e))?;
             chart
                 .draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(|e| plot_error(path, e))?;
         }
+        if series.is_empty() {
+            continue;
+        }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .label_font(("sans-serif", 11))
             .draw()

@@ -329,7 +329,24 @@ pub fn render(
             models.push(&r.model);
         }
     }
-    for (metric, cell, title) in TABLES {
+    let mut planning: Vec<String> = Vec::new();
+    for r in rows.iter().filter(|r| r.metric == "planning_success") {
+        if !planning.contains(&r.cell) {
+            planning.push(r.cell.clone());
+        }
+    }
+    let planning: Vec<(&str, &str, String)> = planning
+        .iter()
+        .map(|cell| {
+            let title = format!("Planning success, {cell} (Wilson 95% interval)");
+            ("planning_success", cell.as_str(), title)
+        })
+        .collect();
+    let tables = TABLES
+        .iter()
+        .map(|(m, c, t)| (*m, *c, (*t).to_owned()))
+        .chain(planning);
+    for (metric, cell, title) in tables {
         let cells: Vec<&NuisanceRow> = rows
             .iter()
             .filter(|r| r.metric == metric && r.cell == cell)

@@ -123,6 +123,68 @@ fn python_reads_a_dataset_and_checks_its_hash() {
     );
 }
 
+/// A dataset at a nuisance level reads back in Python with its hash and its level, and a level
+/// out of range is refused by name.
+#[test]
+fn python_reads_a_nuisance_dataset_and_its_level() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let python = std::env::var("MORAVEC_PYTHON").unwrap_or_else(|_| "python3".into());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ds");
+    let generate = |level: &str| {
+        Command::new(env!("CARGO_BIN_EXE_bench"))
+            .args(["generate", "--scene", "occlusion", "--episodes", "2"])
+            .args([
+                "--frames",
+                "4",
+                "--size",
+                "24",
+                "--nuisance",
+                level,
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let o = generate("5");
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("nuisance") && stderr.contains('5'),
+        "{stderr}"
+    );
+    let o = generate("3");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let meta = moravec_sim::dataset::read_meta(&out).unwrap();
+    assert_eq!(meta.nuisance.level(), 3);
+    let o = Command::new(&python)
+        .arg(root.join("scripts/read_dataset.py"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains(&meta.content_hash), "{stdout}");
+    let script = "import sys; from moravec import load_dataset; d = load_dataset(sys.argv[1]); \
+                  print(d['meta'].get('nuisance', 0), d['frames'].shape)";
+    let o = Command::new(&python)
+        .env("PYTHONPATH", root.join("python"))
+        .args(["-c", script])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "3 (2, 4, 24, 24, 3)"
+    );
+}
+
 /// The byte range of tensor `name` in a safetensors file.
 fn tensor_range(bytes: &[u8], name: &str) -> std::ops::Range<usize> {
     let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;

@@ -195,7 +195,7 @@ mod tests {
             index,
         }
         .seeds();
-        episode(&BLOCK_PUSH, seeds, 16.into()).unwrap()
+        episode(&BLOCK_PUSH, seeds, 16.into(), Nuisance::NONE).unwrap()
     }
 
     /// Puts `body` at (x, z) turned by `yaw` about the vertical (or as it is), at its own

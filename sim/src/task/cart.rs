@@ -266,7 +266,7 @@ mod tests {
             index,
         }
         .seeds();
-        episode(&CART_PUSH, seeds, 16.into()).unwrap()
+        episode(&CART_PUSH, seeds, 16.into(), Nuisance::NONE).unwrap()
     }
 
     /// A goal photographed while the cart tips over the edge is a state nobody can hold (the
@@ -343,7 +343,7 @@ mod tests {
                 index,
             }
             .seeds();
-            let e = episode(&REACH, seeds, 16.into()).unwrap();
+            let e = episode(&REACH, seeds, 16.into(), Nuisance::NONE).unwrap();
             let scene = e.env.scene();
             let dist = |a: [f32; 3], b: [f32; 3]| {
                 (0..3).map(|i| (a[i] - b[i]).powi(2)).sum::<f32>().sqrt()
@@ -389,7 +389,7 @@ mod tests {
                 index: 0,
             }
             .seeds();
-            episode(&REACH, seeds, 16.into()).unwrap()
+            episode(&REACH, seeds, 16.into(), Nuisance::NONE).unwrap()
         };
         let push = (0..20)
             .map(cart_push)

@@ -38,9 +38,12 @@ pub struct TaskSpec {
     /// pushed cart slides on for most of a second).
     pub horizon: usize,
     /// Makes an episode from its seeds (one function per task family).
-    pub(super) make:
-        fn(&'static TaskSpec, EpisodeSeeds, Raster, Nuisance) -> Result<Box<dyn TaskEpisode>>,
+    pub(super) make: MakeEpisode,
 }
+
+/// How a task family makes an episode from its seeds, at a raster and a nuisance level.
+pub(super) type MakeEpisode =
+    fn(&'static TaskSpec, EpisodeSeeds, Raster, Nuisance) -> Result<Box<dyn TaskEpisode>>;
 
 impl std::fmt::Debug for TaskSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
