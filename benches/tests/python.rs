@@ -38,13 +38,7 @@ fn python_reads_a_dataset_and_checks_its_hash() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let meta = moravec_sim::dataset::read_meta(&out).unwrap();
 
-    let run = |dir: &Path| {
-        Command::new(&python)
-            .arg(root.join("scripts/read_dataset.py"))
-            .arg(dir)
-            .output()
-            .unwrap()
-    };
+    let run = |dir: &Path| read_dataset(&python, root, dir);
     let o = run(&out);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -158,11 +152,7 @@ fn python_reads_a_nuisance_dataset_and_its_level() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let meta = moravec_sim::dataset::read_meta(&out).unwrap();
     assert_eq!(meta.nuisance.level(), 3);
-    let o = Command::new(&python)
-        .arg(root.join("scripts/read_dataset.py"))
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = read_dataset(&python, root, &out);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -183,6 +173,15 @@ fn python_reads_a_nuisance_dataset_and_its_level() {
         String::from_utf8_lossy(&o.stdout).trim(),
         "3 (2, 4, 24, 24, 3)"
     );
+}
+
+/// `scripts/read_dataset.py DIR`: numpy and safetensors alone check a dataset.
+fn read_dataset(python: &str, root: &Path, dir: &Path) -> std::process::Output {
+    Command::new(python)
+        .arg(root.join("scripts/read_dataset.py"))
+        .arg(dir)
+        .output()
+        .unwrap()
 }
 
 /// The byte range of tensor `name` in a safetensors file.
