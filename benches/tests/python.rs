@@ -39,24 +39,12 @@ fn python_reads_a_dataset_and_checks_its_hash() {
     let meta = moravec_sim::dataset::read_meta(&out).unwrap();
 
     let run = |dir: &Path| read_dataset(&python, root, dir);
-    let o = run(&out);
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(stdout.contains(&meta.content_hash), "{stdout}");
+    assert_reads(&run(&out), &meta.content_hash);
 
     // python/moravec gives the masks beside the frames, as the shards hold them.
     let script = "import sys; from moravec import load_dataset; d = load_dataset(sys.argv[1]); \
                   m = d['masks']; print(m.shape, m.dtype, sorted(set(m.ravel().tolist())))";
-    let o = Command::new(&python)
-        .env("PYTHONPATH", root.join("python"))
-        .args(["-c", script])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = moravec_py(&python, root, script, &out);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut masks = Vec::new();
@@ -152,27 +140,25 @@ fn python_reads_a_nuisance_dataset_and_its_level() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let meta = moravec_sim::dataset::read_meta(&out).unwrap();
     assert_eq!(meta.nuisance.level(), 3);
-    let o = read_dataset(&python, root, &out);
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(stdout.contains(&meta.content_hash), "{stdout}");
+    assert_reads(&read_dataset(&python, root, &out), &meta.content_hash);
     let script = "import sys; from moravec import load_dataset; d = load_dataset(sys.argv[1]); \
                   print(d['meta'].get('nuisance', 0), d['frames'].shape)";
-    let o = Command::new(&python)
-        .env("PYTHONPATH", root.join("python"))
-        .args(["-c", script])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = moravec_py(&python, root, script, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout).trim(),
         "3 (2, 4, 24, 24, 3)"
     );
+}
+
+/// `python -c SCRIPT DIR` with `python/moravec` importable.
+fn moravec_py(python: &str, root: &Path, script: &str, dir: &Path) -> std::process::Output {
+    Command::new(python)
+        .env("PYTHONPATH", root.join("python"))
+        .args(["-c", script])
+        .arg(dir)
+        .output()
+        .unwrap()
 }
 
 /// `scripts/read_dataset.py DIR`: numpy and safetensors alone check a dataset.
@@ -182,6 +168,17 @@ fn read_dataset(python: &str, root: &Path, dir: &Path) -> std::process::Output {
         .arg(dir)
         .output()
         .unwrap()
+}
+
+/// `read_dataset.py` succeeded and printed the dataset's content hash.
+fn assert_reads(o: &std::process::Output, hash: &str) {
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains(hash), "{stdout}");
 }
 
 /// The byte range of tensor `name` in a safetensors file.
