@@ -74,6 +74,8 @@ pub(crate) struct LevelOutcome {
     pub predicted: Vec<crate::stages::prediction::Predicted>,
     /// Its planning rows.
     pub plans: Vec<crate::planning::PlanRow>,
+    /// Its stages' timings (those of its `meta.json`).
+    pub stages: Vec<crate::results::meta::StageTiming>,
 }
 
 impl LevelOutcome {
@@ -85,6 +87,7 @@ impl LevelOutcome {
             probed: Vec::new(),
             predicted: Vec::new(),
             plans: Vec::new(),
+            stages: Vec::new(),
         }
     }
 }
@@ -240,6 +243,7 @@ pub(crate) fn run_level(options: &RunOptions, predict: bool) -> Result<LevelOutc
         probed,
         predicted,
         plans: plans.rows,
+        stages: meta.stages,
     })
 }
 

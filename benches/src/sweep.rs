@@ -77,17 +77,12 @@ pub fn run(options: &RunOptions, levels: &[Nuisance]) -> Result<RunOutcome> {
             out: Some(out.join(format!("nuisance-{level}"))),
             ..options.clone()
         };
-        let outcome = run_level(&level_options, true)?;
+        let mut outcome = run_level(&level_options, true)?;
         if let Some(kind) = outcome.outcome.stopped_after {
             stopped = Some(kind);
             continue;
         }
-        if let Some(dir) = &outcome.outcome.out {
-            let meta = std::fs::read_to_string(dir.join("meta.json")).ok();
-            if let Some(meta) = meta.and_then(|m| serde_json::from_str::<RunMeta>(&m).ok()) {
-                timings.extend(meta.stages);
-            }
-        }
+        timings.append(&mut outcome.stages);
         done.push((level, outcome));
     }
     if let Some(kind) = stopped {

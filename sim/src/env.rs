@@ -170,11 +170,6 @@ impl<S: Scene> SceneEnv<S> {
         self.nuisance = (!level.is_none()).then(|| level.stream(seed, w, h));
     }
 
-    /// Frames stepped since the episode started.
-    pub fn frame_index(&self) -> u64 {
-        self.frame
-    }
-
     /// The observation's picture with the given bodies left out (a goal without its objects),
     /// with the nuisance of the current frame.
     pub fn observe_hiding(&mut self, hidden: &[BodyId]) -> Frame {

@@ -76,6 +76,11 @@ impl Nuisance {
         self.0
     }
 
+    /// The level as cache keys record it: None at level 0, whose keys predate nuisance.
+    pub fn key(self) -> Option<u8> {
+        (!self.is_none()).then_some(self.0)
+    }
+
     /// Whether it leaves frames as rendered.
     pub fn is_none(&self) -> bool {
         self.0 == 0

@@ -229,13 +229,7 @@ impl Renderer {
     /// width` labels, each a [`BodyId`]'s index or [`NO_BODY`] (see [`downsample_labels`] for
     /// a supersampled camera). The frame is the one [`Renderer::render`] gives.
     pub fn render_labelled(&mut self, world: &World) -> (Frame, Vec<u32>) {
-        let (rgb, ids) = self.draw(world, &[]);
-        let frame = Frame {
-            width: self.camera.width,
-            height: self.camera.height,
-            data: downsample(rgb, &self.camera),
-        };
-        (frame, downsample_labels(ids, &self.camera))
+        self.render_labelled_hiding(world, &[])
     }
 
     /// [`Renderer::render_labelled`] as if the `hidden` bodies were not there.

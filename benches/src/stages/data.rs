@@ -115,7 +115,7 @@ pub(crate) fn split_stages(
                 seed: gen_config.seed,
                 size: gen_config.size,
                 split: (split != Split::Train).then_some(split),
-                nuisance: (!gen_config.nuisance.is_none()).then(|| gen_config.nuisance.level()),
+                nuisance: gen_config.nuisance.key(),
             };
             let label = match split {
                 Split::Train => scene.clone(),

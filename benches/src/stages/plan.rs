@@ -130,7 +130,7 @@ fn plan_stage(
         seed: config.seed,
         size: config.size,
         device: cell.trained.and(device_key(device)),
-        nuisance: Some(config.nuisance_level().level()).filter(|&l| l != 0),
+        nuisance: config.nuisance_level().key(),
     };
     let label = format!("{}-{}-{}", task.name, cell.actor, cell.planner);
     CachedStage::new(work, StageKind::Plan, &label, &key)

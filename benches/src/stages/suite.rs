@@ -99,7 +99,7 @@ pub(crate) fn suite_stage(work: &Path, config: &RunConfig) -> (SuiteConfig, Cach
         sets: suite_config.sets,
         frames: suite_config.frames,
         size: suite_config.size,
-        nuisance: (!suite_config.nuisance.is_none()).then(|| suite_config.nuisance.level()),
+        nuisance: suite_config.nuisance.key(),
     };
     let stage = CachedStage::new(work, StageKind::Voe, "suite", &key);
     (suite_config, stage)

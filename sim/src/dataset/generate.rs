@@ -182,11 +182,9 @@ pub fn partial_dir(config: &GenerateConfig, out: &Path) -> PathBuf {
         1 => String::new(),
         s => format!("|samples {s}"),
     };
-    // Level 0 leaves the key as it was before nuisance.
-    let nuisance = match config.nuisance.level() {
-        0 => String::new(),
-        n => format!("|nuisance {n}"),
-    };
+    let nuisance = (config.nuisance.key())
+        .map(|n| format!("|nuisance {n}"))
+        .unwrap_or_default();
     let key = format!(
         "{SCHEMA_VERSION}|{}|{}|{}|{}|{}|{}|{}|{}{samples}{nuisance}",
         env!("CARGO_PKG_VERSION"),

@@ -34,11 +34,9 @@ struct Marker {
 
 /// The folder the slices of `config` for `out` share.
 pub fn slices_dir(config: &SuiteConfig, out: &Path) -> PathBuf {
-    // Level 0 leaves the key as it was before nuisance.
-    let nuisance = match config.nuisance.level() {
-        0 => String::new(),
-        n => format!("|nuisance {n}"),
-    };
+    let nuisance = (config.nuisance.key())
+        .map(|n| format!("|nuisance {n}"))
+        .unwrap_or_default();
     let key = format!(
         "{}|{}|{}|{}|{}|{}{nuisance}",
         crate::dataset::SCHEMA_VERSION,
